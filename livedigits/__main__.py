@@ -1,0 +1,3 @@
+from livedigits.cli import main
+
+main()

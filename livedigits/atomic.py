@@ -1,0 +1,50 @@
+"""Atomic, never-overwriting file writes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_bytes_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    With ``overwrite=False`` an existing file is never replaced: the data goes to
+    ``name-1.ext``, ``name-2.ext``, ... instead. Returns the path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        if overwrite:
+            os.replace(tmp, path)
+            return path
+        target = path
+        n = 0
+        while True:
+            try:
+                os.link(tmp, target)
+                break
+            except FileExistsError:
+                n += 1
+                target = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        os.unlink(tmp)
+        return target
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def unique_path(path: Path) -> Path:
+    """``path`` if free, else the first free ``name-N.ext`` beside it (a hint, not a lock)."""
+    path = Path(path)
+    n = 0
+    target = path
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return target

@@ -1,0 +1,132 @@
+"""Digit cells in digits.png's form: loading the sheet, deskewing, augmenting.
+
+A cell is a (20, 20) uint8 image, white digit on black, the digit scaled so its
+longer side is about 14 px and centred by mass, as MNIST's 28x28 digits are once
+scaled to 20x20.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+CELL = 20
+ROWS, COLUMNS = 50, 100
+PER_DIGIT = 500
+HOLDOUT_COLUMNS = 10  # the last tenth of every row is held out for evaluation
+
+
+def load_sheet(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cells of a digits.png-style sheet.
+
+    Returns
+    -------
+    cells : (5000, 20, 20) uint8
+    labels : (5000,) int32, digit ``d`` in rows ``5d..5d+4``
+    holdout : (5000,) bool, True for the cells in the last 10 columns
+    """
+    from livedigits.errors import LivedigitsError
+
+    sheet = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if sheet is None or sheet.shape != (ROWS * CELL, COLUMNS * CELL):
+        raise LivedigitsError(
+            f"{path}: not a 2000x1000 digits sheet; rebuild it with scripts/make_digits_png.py"
+        )
+    cells = sheet.reshape(ROWS, CELL, COLUMNS, CELL).transpose(0, 2, 1, 3).reshape(-1, CELL, CELL)
+    labels = np.repeat(np.arange(10, dtype=np.int32), PER_DIGIT)
+    columns = np.tile(np.arange(COLUMNS), ROWS)
+    holdout = columns >= COLUMNS - HOLDOUT_COLUMNS
+    return np.ascontiguousarray(cells), labels, holdout
+
+
+def deskew(cells: np.ndarray) -> np.ndarray:
+    """Undo the slant of each cell from its second-order moments.
+
+    Parameters
+    ----------
+    cells : (N, 20, 20) uint8
+
+    Returns
+    -------
+    (N, 20, 20) uint8, each cell sheared horizontally about its centre row so
+    that its mass has no covariance between rows and columns.
+    """
+    cells = np.asarray(cells, np.uint8)
+    out = np.empty_like(cells)
+    if len(cells) == 0:
+        return out
+    weights = cells.astype(np.float32)
+    mass = weights.sum(axis=(1, 2))
+    rows = np.arange(CELL, dtype=np.float32)
+    row_mass = weights.sum(axis=2)
+    col_mass = weights.sum(axis=1)
+    safe = np.maximum(mass, 1e-6)
+    mean_row = row_mass @ rows / safe
+    mean_col = col_mass @ rows / safe
+    dr = rows[None, :] - mean_row[:, None]
+    dc = rows[None, :] - mean_col[:, None]
+    mu02 = (row_mass * dr * dr).sum(axis=1)
+    mu11 = np.einsum("nrc,nr,nc->n", weights, dr, dc)
+    for i in range(len(cells)):
+        if abs(mu02[i]) < 1e-2:
+            out[i] = cells[i]
+            continue
+        skew = mu11[i] / mu02[i]
+        shear = np.float32([[1, skew, -0.5 * CELL * skew], [0, 1, 0]])
+        out[i] = cv2.warpAffine(
+            cells[i], shear, (CELL, CELL), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR
+        )
+    return out
+
+
+def augment(
+    cells: np.ndarray,
+    copies: int,
+    rng: np.random.Generator,
+    *,
+    rotation_deg: float = 8.0,
+    scale: float = 0.08,
+    shear: float = 0.15,
+    shift_px: float = 0.8,
+    thickness: bool = True,
+) -> np.ndarray:
+    """Distorted copies of ``cells`` bridging MNIST to real pens and cameras.
+
+    Each copy gets a random rotation (+-``rotation_deg``), scale (1 +- ``scale``),
+    horizontal shear (+-``shear``) and shift (+-``shift_px`` pixels); with
+    ``thickness`` a third of the copies get thinner and a third thicker strokes
+    (eroded or dilated at 4x resolution).
+
+    Parameters
+    ----------
+    cells : (N, 20, 20) uint8
+
+    Returns
+    -------
+    (copies * N, 20, 20) uint8, copy ``j`` of cell ``i`` at index ``j * N + i``.
+    """
+    n = len(cells)
+    out = np.empty((copies * n, CELL, CELL), np.uint8)
+    centre = np.array([(CELL - 1) / 2, (CELL - 1) / 2])
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    for j in range(copies):
+        angles = np.deg2rad(rng.uniform(-rotation_deg, rotation_deg, n))
+        scales = 1 + rng.uniform(-scale, scale, n)
+        shears = rng.uniform(-shear, shear, n)
+        shifts = rng.uniform(-shift_px, shift_px, (n, 2))
+        strokes = rng.integers(-1, 2, n) if thickness else np.zeros(n, int)
+        for i in range(n):
+            cos, sin = np.cos(angles[i]), np.sin(angles[i])
+            linear = np.array([[cos, -sin], [sin, cos]]) @ np.array([[1, shears[i]], [0, 1]])
+            linear *= scales[i]
+            offset = centre - linear @ centre + shifts[i]
+            matrix = np.hstack([linear, offset[:, None]]).astype(np.float32)
+            warped = cv2.warpAffine(cells[i], matrix, (CELL, CELL), flags=cv2.INTER_LINEAR)
+            if strokes[i]:
+                big = cv2.resize(warped, (4 * CELL, 4 * CELL), interpolation=cv2.INTER_LINEAR)
+                big = cv2.dilate(big, kernel) if strokes[i] > 0 else cv2.erode(big, kernel)
+                warped = cv2.resize(big, (CELL, CELL), interpolation=cv2.INTER_AREA)
+            out[j * n + i] = warped
+    return out

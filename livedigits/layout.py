@@ -1,0 +1,55 @@
+"""Reading order and text: boxes -> lines -> numbers.
+
+Digits whose vertical centres lie within half a digit height of a line's
+centre belong to that line; on a line, digits closer than ``NUMBER_GAP`` digit
+heights form one number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+NUMBER_GAP = 0.6  # horizontal gap, in digit heights, that still joins digits into a number
+
+
+def reading_order(boxes: np.ndarray) -> list[list[int]]:
+    """Indices of ``boxes`` (N, 4: x, y, w, h) grouped into lines, top to bottom, left to right."""
+    if len(boxes) == 0:
+        return []
+    boxes = np.asarray(boxes, np.float64)
+    centre_y = boxes[:, 1] + boxes[:, 3] / 2
+    lines: list[dict] = []
+    for i in np.argsort(centre_y, kind="stable"):
+        h = boxes[i, 3]
+        best = None
+        for line in lines:
+            if abs(centre_y[i] - line["cy"]) <= 0.5 * max(line["h"], h):
+                best = line
+                break
+        if best is None:
+            lines.append({"cy": centre_y[i], "h": h, "members": [int(i)]})
+        else:
+            best["members"].append(int(i))
+            n = len(best["members"])
+            best["cy"] += (centre_y[i] - best["cy"]) / n
+            best["h"] += (h - best["h"]) / n
+    lines.sort(key=lambda line: line["cy"])
+    return [sorted(line["members"], key=lambda i: boxes[i, 0]) for line in lines]
+
+
+def text_of(boxes: np.ndarray, symbols: list[str], lines: list[list[int]]) -> str:
+    """The text read: numbers on a line separated by a space, lines by a newline."""
+    out = []
+    boxes = np.asarray(boxes, np.float64)
+    for line in lines:
+        if not line:
+            continue
+        height = float(np.median(boxes[line, 3]))
+        words = [symbols[line[0]]]
+        for prev, cur in zip(line, line[1:], strict=False):
+            gap = boxes[cur, 0] - (boxes[prev, 0] + boxes[prev, 2])
+            if gap > NUMBER_GAP * height:
+                words.append(" ")
+            words.append(symbols[cur])
+        out.append("".join(words))
+    return "\n".join(out)

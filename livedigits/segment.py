@@ -1,0 +1,278 @@
+"""Image -> candidate digit boxes and normalised 20x20 cells, at any scale.
+
+One code path from 640x480 webcam frames (digits ~14-40 px tall) to 300-dpi
+scans (digits 60-150 px): everything is measured relative to the image size or
+to the digits found, never set by a scale flag.
+
+Steps: darkness relative to a local paper estimate (uneven light, shadows and
+coloured paper cancel out); hysteresis threshold (faint printed text and
+show-through stay below the strong-ink test); connected components; rejection of
+specks, rules, page edges and dark surrounds; merging of one digit's strokes;
+normalisation of each digit into a cell as MNIST's are made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from livedigits.cells import CELL
+
+MAX_SIDE = 4000  # larger images are segmented at this size; boxes map back
+BACKGROUND_SIDE = 160  # the paper estimate is made on an image this large
+DIGIT_BOX = 14.3  # longer side of a digit in a cell (MNIST: 20 of 28 px)
+CENTRE = 9.86  # mean centre of mass of digits.png's cells, rows and columns
+WORK_SIDE = 56  # digits are cleaned up at this size before the final resize
+STROKE = 1.8 * WORK_SIDE / DIGIT_BOX  # MNIST's stroke width at that size, px
+
+
+@dataclass
+class Segmentation:
+    """Candidates found in one image.
+
+    Attributes
+    ----------
+    boxes : (N, 4) int32, x, y, w, h in the input image's pixels
+    cells : (N, 20, 20) uint8, digits.png's form, deskewed
+    ink : (H', W') uint8 mask of ink at working scale (for the debug view)
+    scale : float, working pixels per input pixel
+    """
+
+    boxes: np.ndarray
+    cells: np.ndarray
+    ink: np.ndarray
+    scale: float
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Darkest-relative gray: (H, W) uint8 from gray, BGR or BGRA (alpha over white)."""
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 4:
+        alpha = image[:, :, 3:4].astype(np.float32) / 255
+        rgb = image[:, :, :3].astype(np.float32) * alpha + 255 * (1 - alpha)
+        image = rgb.astype(np.uint8)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def darkness(gray: np.ndarray) -> np.ndarray:
+    """How much darker than the paper around it each pixel is.
+
+    Parameters
+    ----------
+    gray : (H, W) uint8
+
+    Returns
+    -------
+    (H, W) float32 in [0, 1]: 0 on paper, ~0.7-0.9 on black ink.
+    """
+    h, w = gray.shape
+    factor = BACKGROUND_SIDE / max(h, w)
+    small = cv2.resize(gray, (max(1, round(w * factor)), max(1, round(h * factor))),
+                       interpolation=cv2.INTER_AREA)
+    # Paper is the bright envelope: a max filter removes strokes thinner than it.
+    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7)))
+    paper = cv2.blur(paper, (9, 9))
+    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
+    smooth = cv2.GaussianBlur(gray, (3, 3), 0)
+    ratio = smooth.astype(np.float32) / np.maximum(paper.astype(np.float32), 16.0)
+    return np.clip(1.0 - ratio, 0.0, 1.0)
+
+
+def _merge_strokes(stats: np.ndarray, typical: float) -> list[list[int]]:
+    """Group component indices that are strokes of one digit.
+
+    Two components join when their boxes overlap along x by most of the narrower
+    one and are vertically close, and the joined box stays digit-sized.
+    """
+    n = len(stats)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    box = [[int(s[0]), int(s[1]), int(s[0] + s[2]), int(s[1] + s[3])] for s in stats]
+    order = sorted(range(n), key=lambda i: box[i][0])
+    for a_pos, a in enumerate(order):
+        for b in order[a_pos + 1:]:
+            if box[b][0] >= box[a][2]:
+                break
+            ra, rb = find(a), find(b)
+            if ra == rb:
+                continue
+            ba, bb = box[ra], box[rb]
+            overlap = min(ba[2], bb[2]) - max(ba[0], bb[0])
+            narrower = min(ba[2] - ba[0], bb[2] - bb[0])
+            gap = max(ba[1], bb[1]) - min(ba[3], bb[3])
+            height = max(ba[3], bb[3]) - min(ba[1], bb[1])
+            taller = max(ba[3] - ba[1], bb[3] - bb[1])
+            if (overlap >= 0.5 * narrower and gap <= 0.3 * taller
+                    and height <= 1.45 * max(typical, taller)):
+                parent[rb] = ra
+                box[ra] = [min(ba[0], bb[0]), min(ba[1], bb[1]),
+                           max(ba[2], bb[2]), max(ba[3], bb[3])]
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return list(groups.values())
+
+
+def _stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width of a binary (h, w) uint8 mask, px (area over half the outline)."""
+    area = int(np.count_nonzero(mask))
+    if area == 0:
+        return 0.0
+    inner = cv2.erode(mask, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT,
+                      borderValue=0)
+    outline = area - int(np.count_nonzero(inner))
+    return 2.0 * area / max(outline, 1)
+
+
+def normalise(patch: np.ndarray) -> np.ndarray:
+    """One digit's darkness patch -> a (20, 20) uint8 cell in digits.png's form.
+
+    Parameters
+    ----------
+    patch : (h, w) float32 darkness in [0, 1], zero outside the digit's strokes.
+
+    The patch is resized so its longer side is WORK_SIDE px, thresholded, its
+    strokes thickened or thinned to MNIST's width at that size, then area-resized
+    to DIGIT_BOX px and placed with its centre of mass where digits.png's are.
+    """
+    h, w = patch.shape
+    factor = WORK_SIDE / max(h, w)
+    nh, nw = max(1, round(h * factor)), max(1, round(w * factor))
+    interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+    peak = float(patch.max()) or 1.0
+    work = cv2.resize(patch / peak, (nw, nh), interpolation=interp)
+    pad = 8
+    mask = np.zeros((nh + 2 * pad, nw + 2 * pad), np.uint8)
+    mask[pad:pad + nh, pad:pad + nw] = (work > 0.35).astype(np.uint8) * 255
+    width = _stroke_width(mask)
+    grow = int(round(STROKE - width))
+    if grow >= 1:
+        size = grow + 1
+        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    elif grow <= -2:
+        size = -grow
+        thinner = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+        if np.count_nonzero(thinner) > 0.25 * np.count_nonzero(mask):
+            mask = thinner
+    ys, xs = np.nonzero(mask)
+    if len(ys) == 0:
+        return np.zeros((CELL, CELL), np.uint8)
+    mask = mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    h, w = mask.shape
+    factor = DIGIT_BOX / max(h, w)
+    nh, nw = max(1, round(h * factor)), max(1, round(w * factor))
+    small = cv2.resize(mask.astype(np.float32), (nw, nh), interpolation=cv2.INTER_AREA)
+    total = float(small.sum())
+    if total <= 0:
+        return np.zeros((CELL, CELL), np.uint8)
+    cy = float((small.sum(axis=1) * np.arange(nh)).sum()) / total
+    cx = float((small.sum(axis=0) * np.arange(nw)).sum()) / total
+    shift = np.float32([[1, 0, CENTRE - cx], [0, 1, CENTRE - cy]])
+    cell = cv2.warpAffine(small, shift, (CELL, CELL), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return np.clip(cell, 0, 255).astype(np.uint8)
+
+
+def segment(image: np.ndarray) -> Segmentation:
+    """Find candidate digits in a gray, BGR or BGRA image.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 3|4) uint8 (16-bit images are scaled to 8 bits)
+
+    Returns
+    -------
+    Segmentation with boxes in the input's pixels, listed top to bottom.
+    """
+    from livedigits.cells import deskew
+
+    if image.dtype != np.uint8:
+        image = (image.astype(np.float32) * (255.0 / max(float(image.max()), 1.0))).astype(
+            np.uint8)
+    gray = to_gray(image)
+    full_h, full_w = gray.shape
+    scale = min(1.0, MAX_SIDE / max(full_h, full_w))
+    if scale < 1.0:
+        gray = cv2.resize(gray, (max(1, round(full_w * scale)), max(1, round(full_h * scale))),
+                          interpolation=cv2.INTER_AREA)
+    h, w = gray.shape
+    empty = Segmentation(np.zeros((0, 4), np.int32), np.zeros((0, CELL, CELL), np.uint8),
+                         np.zeros((h, w), np.uint8), scale)
+    if h < 8 or w < 8:
+        return empty
+
+    dark = darkness(gray)
+    weak = (dark > 0.16).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
+    if count <= 1:
+        return empty
+    strong_level = float(np.percentile(dark[dark > 0.16], 90)) if weak.any() else 0.0
+    strong = max(0.3, 0.55 * strong_level)
+    # Peak darkness per component, via a max-reduction over a sorted labelling.
+    flat_labels = labels.ravel()
+    order = np.argsort(flat_labels, kind="stable")
+    starts = np.searchsorted(flat_labels[order], np.arange(count))
+    peak = np.maximum.reduceat(dark.ravel()[order], starts)
+
+    min_side = max(4, 0.008 * max(h, w))
+    keep = []
+    for i in range(1, count):
+        x, y, bw, bh, area = stats[i]
+        if peak[i] < strong or bh < min_side and bw < min_side:
+            continue
+        if bw > 0.5 * w or bh > 0.7 * h or area > 0.05 * h * w:
+            continue  # page edges, dark surrounds, big blots
+        keep.append(i)
+    if not keep:
+        return empty
+    kept = stats[keep]
+    heights = kept[:, 3].astype(np.float32)
+    widths = kept[:, 2].astype(np.float32)
+    # Digit scale: the median height of the taller blobs that are not rules or lines.
+    shaped = heights[(widths <= 8 * heights) & (heights <= 15 * widths)]
+    if len(shaped) == 0:
+        shaped = heights
+    tall = shaped[shaped >= 0.5 * np.percentile(shaped, 90)]
+    typical = float(np.median(tall))
+    groups = _merge_strokes(kept, typical)
+
+    boxes, cells = [], []
+    ink = (weak * 255).astype(np.uint8)
+    for group in groups:
+        members = [keep[g] for g in group]
+        x0 = min(stats[m, 0] for m in members)
+        y0 = min(stats[m, 1] for m in members)
+        x1 = max(stats[m, 0] + stats[m, 2] for m in members)
+        y1 = max(stats[m, 1] + stats[m, 3] for m in members)
+        bw, bh = x1 - x0, y1 - y0
+        if bh < 0.35 * typical and bw < 0.6 * typical:
+            continue  # specks, dots, stray marks
+        if bh < 0.25 * typical:
+            continue  # underlines, dashes
+        if bw > 8 * bh or (bh > 2.5 * typical and bh > 12 * bw):
+            continue  # ruled lines
+        if bh < 6 and bw < 6:
+            continue
+        region = labels[y0:y1, x0:x1]
+        inside = np.isin(region, members)
+        patch = np.where(inside, dark[y0:y1, x0:x1], 0).astype(np.float32)
+        cells.append(normalise(patch))
+        boxes.append((x0, y0, bw, bh))
+    if not boxes:
+        return empty
+    boxes_arr = np.array(boxes, np.float64)
+    if scale < 1.0:
+        boxes_arr = boxes_arr / scale
+    boxes_arr = np.round(boxes_arr).astype(np.int32)
+    order = np.lexsort((boxes_arr[:, 0], boxes_arr[:, 1]))
+    cells_arr = deskew(np.stack(cells))
+    return Segmentation(boxes_arr[order], cells_arr[order], ink, scale)
