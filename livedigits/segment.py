@@ -26,6 +26,7 @@ DIGIT_BOX = 14.3  # longer side of a digit in a cell (MNIST: 20 of 28 px)
 CENTRE = 9.86  # mean centre of mass of digits.png's cells, rows and columns
 WORK_SIDE = 56  # digits are cleaned up at this size before the final resize
 STROKE = 1.8 * WORK_SIDE / DIGIT_BOX  # MNIST's stroke width at that size, px
+SMALL_DIGIT = 24  # digits at most this many px long keep their gray levels
 
 
 @dataclass
@@ -66,7 +67,7 @@ def darkness(gray: np.ndarray) -> np.ndarray:
 
     Returns
     -------
-    (H, W) float32 in [0, 1]: 0 on paper, ~0.7-0.9 on black ink.
+    (H, W) uint8, 255 * (1 - pixel / paper): 0 on paper, ~180-230 on black ink.
     """
     h, w = gray.shape
     factor = BACKGROUND_SIDE / max(h, w)
@@ -75,10 +76,8 @@ def darkness(gray: np.ndarray) -> np.ndarray:
     # Paper is the bright envelope: a max filter removes strokes thinner than it.
     paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7)))
     paper = cv2.blur(paper, (9, 9))
-    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
-    smooth = cv2.GaussianBlur(gray, (3, 3), 0)
-    ratio = smooth.astype(np.float32) / np.maximum(paper.astype(np.float32), 16.0)
-    return np.clip(1.0 - ratio, 0.0, 1.0)
+    paper = np.maximum(cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR), 16)
+    return cv2.bitwise_not(cv2.divide(gray, paper, scale=255))
 
 
 def _merge_strokes(stats: np.ndarray, typical: float) -> list[list[int]]:
@@ -138,48 +137,92 @@ def normalise(patch: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    patch : (h, w) float32 darkness in [0, 1], zero outside the digit's strokes.
+    patch : (h, w) float32 darkness, zero outside the digit's strokes.
 
-    The patch is resized so its longer side is WORK_SIDE px, thresholded, its
-    strokes thickened or thinned to MNIST's width at that size, then area-resized
-    to DIGIT_BOX px and placed with its centre of mass where digits.png's are.
+    A small digit keeps its gray levels (stretched). A larger one is resized so
+    its longer side is WORK_SIDE px, thresholded, and its strokes thickened or
+    thinned to MNIST's width at that size. Either is then area-resized to
+    DIGIT_BOX px and placed with its centre of mass where digits.png's are.
     """
     h, w = patch.shape
+    peak = float(patch.max()) or 1.0
+    if max(h, w) <= SMALL_DIGIT:
+        # Too few pixels to clean up a stroke: keep the gray levels, stretched.
+        return _place(np.clip(patch * (2.0 / peak) - 0.6, 0, 1) * 255)
     factor = WORK_SIDE / max(h, w)
     nh, nw = max(1, round(h * factor)), max(1, round(w * factor))
-    interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
-    peak = float(patch.max()) or 1.0
-    work = cv2.resize(patch / peak, (nw, nh), interpolation=interp)
+    work = cv2.resize(patch, (nw, nh), interpolation=cv2.INTER_AREA)
     pad = 8
     mask = np.zeros((nh + 2 * pad, nw + 2 * pad), np.uint8)
-    mask[pad:pad + nh, pad:pad + nw] = (work > 0.35).astype(np.uint8) * 255
+    mask[pad:pad + nh, pad:pad + nw] = work > 0.35 * peak
     width = _stroke_width(mask)
     grow = int(round(STROKE - width))
     if grow >= 1:
-        size = grow + 1
-        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+        mask = cv2.dilate(mask, _ellipse(grow + 1))
     elif grow <= -2:
-        size = -grow
-        thinner = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-        if np.count_nonzero(thinner) > 0.25 * np.count_nonzero(mask):
+        thinner = cv2.erode(mask, _ellipse(-grow))
+        if cv2.countNonZero(thinner) > 0.25 * cv2.countNonZero(mask):
             mask = thinner
-    ys, xs = np.nonzero(mask)
-    if len(ys) == 0:
+    return _place(mask.astype(np.float32) * 255)
+
+
+_ELLIPSES: dict[int, np.ndarray] = {}
+
+
+def _ellipse(size: int) -> np.ndarray:
+    if size not in _ELLIPSES:
+        _ELLIPSES[size] = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    return _ELLIPSES[size]
+
+
+def _place(ink: np.ndarray) -> np.ndarray:
+    """(h, w) float32 ink 0..255 -> (20, 20) uint8 cell: cropped, scaled to DIGIT_BOX, centred."""
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    if len(rows) == 0:
         return np.zeros((CELL, CELL), np.uint8)
-    mask = mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
-    h, w = mask.shape
+    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h, w = ink.shape
     factor = DIGIT_BOX / max(h, w)
     nh, nw = max(1, round(h * factor)), max(1, round(w * factor))
-    small = cv2.resize(mask.astype(np.float32), (nw, nh), interpolation=cv2.INTER_AREA)
-    total = float(small.sum())
+    interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+    small = cv2.resize(ink, (nw, nh), interpolation=interp)
+    # Not cv2.moments: it takes an (n, 2) array for a contour, and a "1" can be 2 px wide.
+    rows = small.sum(axis=1)
+    total = float(rows.sum())
     if total <= 0:
         return np.zeros((CELL, CELL), np.uint8)
-    cy = float((small.sum(axis=1) * np.arange(nh)).sum()) / total
-    cx = float((small.sum(axis=0) * np.arange(nw)).sum()) / total
+    cy = float(rows @ np.arange(nh, dtype=np.float32)) / total
+    cx = float(small.sum(axis=0) @ np.arange(nw, dtype=np.float32)) / total
     shift = np.float32([[1, 0, CENTRE - cx], [0, 1, CENTRE - cy]])
     cell = cv2.warpAffine(small, shift, (CELL, CELL), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return np.clip(cell, 0, 255).astype(np.uint8)
+
+
+def _typical_height(stats: np.ndarray) -> float:
+    """Digit scale: the median height of the taller blobs that are not rules or lines."""
+    heights = stats[:, 3].astype(np.float32)
+    widths = stats[:, 2].astype(np.float32)
+    shaped = heights[(widths <= 8 * heights) & (heights <= 15 * widths)]
+    if len(shaped) == 0:
+        shaped = heights
+    return float(np.median(shaped[shaped >= 0.5 * np.percentile(shaped, 90)]))
+
+
+def _is_digit_shaped(bw: int, bh: int, typical: float) -> bool:
+    """False for specks, dashes, underlines and ruled lines, relative to the digit scale."""
+    if bh < 6 and bw < 6:
+        return False
+    if bh < 0.35 * typical and bw < 0.6 * typical:
+        return False  # specks, dots, stray marks
+    if bh < 0.25 * typical:
+        return False  # underlines, dashes
+    return not (bw > 8 * bh or (bh > 2.5 * typical and bh > 12 * bw))  # ruled lines
+
+
+WEAK = 41  # darkness (of 255) that counts as ink at all
+STRONG_MIN = 77  # a digit's darkest pixel reaches at least this
 
 
 def segment(image: np.ndarray) -> Segmentation:
@@ -194,6 +237,7 @@ def segment(image: np.ndarray) -> Segmentation:
     Segmentation with boxes in the input's pixels, listed top to bottom.
     """
     from livedigits.cells import deskew
+    from livedigits.kernels.components import peaks
 
     if image.dtype != np.uint8:
         image = (image.astype(np.float32) * (255.0 / max(float(image.max()), 1.0))).astype(
@@ -211,62 +255,53 @@ def segment(image: np.ndarray) -> Segmentation:
         return empty
 
     dark = darkness(gray)
-    weak = (dark > 0.16).astype(np.uint8)
+    # Thresholds see a smoothed copy (noise); cells are cut from the sharp one.
+    smooth = cv2.GaussianBlur(dark, (3, 3), 0)
+    _, weak = cv2.threshold(smooth, WEAK, 1, cv2.THRESH_BINARY)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
     if count <= 1:
         return empty
-    strong_level = float(np.percentile(dark[dark > 0.16], 90)) if weak.any() else 0.0
-    strong = max(0.3, 0.55 * strong_level)
-    # Peak darkness per component, via a max-reduction over a sorted labelling.
-    flat_labels = labels.ravel()
-    order = np.argsort(flat_labels, kind="stable")
-    starts = np.searchsorted(flat_labels[order], np.arange(count))
-    peak = np.maximum.reduceat(dark.ravel()[order], starts)
+    histogram = cv2.calcHist([smooth], [0], weak, [256], [0, 256]).ravel()
+    cumulative = np.cumsum(histogram)
+    strong_level = float(np.searchsorted(cumulative, 0.9 * cumulative[-1]))
+    strong = max(STRONG_MIN, 0.55 * strong_level)
+    peak = peaks(labels, smooth, count).astype(np.float32)
 
     min_side = max(4, 0.008 * max(h, w))
-    keep = []
-    for i in range(1, count):
-        x, y, bw, bh, area = stats[i]
-        if peak[i] < strong or bh < min_side and bw < min_side:
-            continue
-        if bw > 0.5 * w or bh > 0.7 * h or area > 0.05 * h * w:
-            continue  # page edges, dark surrounds, big blots
-        keep.append(i)
-    if not keep:
+    area = stats[:, 4]
+    keep = np.flatnonzero(
+        (peak >= 0.6 * strong)  # faint fragments may still complete a digit
+        & ((stats[:, 3] >= min_side) | (stats[:, 2] >= min_side))
+        & (stats[:, 2] <= 0.5 * w) & (stats[:, 3] <= 0.7 * h)  # page edges, dark surrounds
+        & (area <= 0.05 * h * w)
+    )
+    keep = keep[keep > 0]
+    if len(keep) == 0:
         return empty
     kept = stats[keep]
-    heights = kept[:, 3].astype(np.float32)
-    widths = kept[:, 2].astype(np.float32)
-    # Digit scale: the median height of the taller blobs that are not rules or lines.
-    shaped = heights[(widths <= 8 * heights) & (heights <= 15 * widths)]
-    if len(shaped) == 0:
-        shaped = heights
-    tall = shaped[shaped >= 0.5 * np.percentile(shaped, 90)]
-    typical = float(np.median(tall))
+    is_strong = peak[keep] >= strong
+    if not is_strong.any():
+        return empty
+    typical = _typical_height(kept[is_strong])
     groups = _merge_strokes(kept, typical)
 
+    group_of = np.zeros(count, np.int32)  # label -> 1 + group index (0: none)
     boxes, cells = [], []
-    ink = (weak * 255).astype(np.uint8)
-    for group in groups:
-        members = [keep[g] for g in group]
-        x0 = min(stats[m, 0] for m in members)
-        y0 = min(stats[m, 1] for m in members)
-        x1 = max(stats[m, 0] + stats[m, 2] for m in members)
-        y1 = max(stats[m, 1] + stats[m, 3] for m in members)
-        bw, bh = x1 - x0, y1 - y0
-        if bh < 0.35 * typical and bw < 0.6 * typical:
-            continue  # specks, dots, stray marks
-        if bh < 0.25 * typical:
-            continue  # underlines, dashes
-        if bw > 8 * bh or (bh > 2.5 * typical and bh > 12 * bw):
-            continue  # ruled lines
-        if bh < 6 and bw < 6:
+    for g, group in enumerate(groups):
+        if not is_strong[group].any():
+            continue  # whole blobs must reach strong ink: faint print stays out
+        members = keep[group]
+        x0 = int(stats[members, 0].min())
+        y0 = int(stats[members, 1].min())
+        x1 = int((stats[members, 0] + stats[members, 2]).max())
+        y1 = int((stats[members, 1] + stats[members, 3]).max())
+        if not _is_digit_shaped(x1 - x0, y1 - y0, typical):
             continue
-        region = labels[y0:y1, x0:x1]
-        inside = np.isin(region, members)
+        group_of[members] = g + 1
+        inside = group_of[labels[y0:y1, x0:x1]] == g + 1
         patch = np.where(inside, dark[y0:y1, x0:x1], 0).astype(np.float32)
         cells.append(normalise(patch))
-        boxes.append((x0, y0, bw, bh))
+        boxes.append((x0, y0, x1 - x0, y1 - y0))
     if not boxes:
         return empty
     boxes_arr = np.array(boxes, np.float64)
@@ -275,4 +310,4 @@ def segment(image: np.ndarray) -> Segmentation:
     boxes_arr = np.round(boxes_arr).astype(np.int32)
     order = np.lexsort((boxes_arr[:, 0], boxes_arr[:, 1]))
     cells_arr = deskew(np.stack(cells))
-    return Segmentation(boxes_arr[order], cells_arr[order], ink, scale)
+    return Segmentation(boxes_arr[order], cells_arr[order], weak * 255, scale)

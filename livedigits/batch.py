@@ -1,0 +1,64 @@
+"""One image file in, its reading and its overlay/plain images out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from livedigits.errors import LivedigitsError
+from livedigits.recognizer import Recognizer
+
+
+def reading_dict(path: Path | str, image_shape: tuple[int, ...], reading) -> dict:
+    """The ``image --json`` object (DESIGN.md section 3) for one reading."""
+    return {
+        "image": str(path),
+        "width": int(image_shape[1]),
+        "height": int(image_shape[0]),
+        "text": reading.text,
+        "detections": [d.to_dict() for d in reading.detections],
+    }
+
+
+def save_renderings(image, reading, stem: str, out_dir: Path, min_confidence: float) -> dict:
+    """Write ``STEM_overlay.png`` and ``STEM_digits.png`` into ``out_dir`` atomically.
+
+    Existing files are never replaced: a taken name gets ``-1``, ``-2``, ...
+    Returns ``{"overlay": path, "digits": path}`` of what was written.
+    """
+    from livedigits.atomic import write_bytes_atomic
+    from livedigits.imageio import encode_png, to_bgr8
+    from livedigits.render import overlay, plain
+
+    bgr = to_bgr8(image)
+    try:
+        over = write_bytes_atomic(
+            out_dir / f"{stem}_overlay.png",
+            encode_png(overlay(bgr, reading.detections, min_confidence=min_confidence)),
+            overwrite=False)
+        flat = write_bytes_atomic(
+            out_dir / f"{stem}_digits.png",
+            encode_png(plain(bgr.shape, reading.detections, min_confidence=min_confidence)),
+            overwrite=False)
+    except OSError as exc:
+        raise LivedigitsError(f"{out_dir}: cannot write results ({exc.strerror or exc})") from None
+    return {"overlay": str(over), "digits": str(flat)}
+
+
+def process_file(recognizer: Recognizer, path: Path, *, out_dir: Path | None) -> dict:
+    """Read one image file; with ``out_dir`` also write its overlay and plain image.
+
+    Returns the ``image --json`` object, plus ``overlay``/``digits`` paths when written.
+    Raises LivedigitsError naming the file when it cannot be read.
+    """
+    from livedigits.imageio import read_image
+
+    image = read_image(path)
+    try:
+        reading = recognizer.read(image)
+    except MemoryError:
+        raise LivedigitsError(f"{path}: too large to process in memory") from None
+    result = reading_dict(path, image.shape, reading)
+    if out_dir is not None:
+        result.update(save_renderings(image, reading, Path(path).stem, Path(out_dir),
+                                      recognizer.min_confidence))
+    return result

@@ -1,0 +1,1 @@
+"""Typer command functions too large for cli.py; cli.py registers them."""

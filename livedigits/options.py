@@ -1,0 +1,53 @@
+"""Command-line options and helpers shared by several commands, declared once.
+
+Only typer and the standard library are imported here, so command modules that
+use these stay cheap to import.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+OutDir = Annotated[
+    Path, typer.Option("--out", "-O", help="Folder for the overlay and plain images.",
+                       file_okay=False)
+]
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help="Print JSON Lines (one object per image) instead of text.")
+]
+MinConfidence = Annotated[
+    float,
+    typer.Option("--min-confidence", min=0.0, max=1.0,
+                 help="Vote share under which a digit counts as unsure: '?' in the text, "
+                      "an orange box in the overlay."),
+]
+Profile = Annotated[
+    str | None,
+    typer.Option("--profile", help="Handwriting profile (calibration/NAME.npz) to add to "
+                                   "the model."),
+]
+ModelFile = Annotated[
+    Path | None,
+    typer.Option("--model", help="Model file written by `livedigits train` (default: the "
+                                 "built-in model, cached)."),
+]
+
+
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``livedigits: message`` on stderr; return the Exit(1) to raise."""
+    typer.echo(f"livedigits: {message}", err=True)
+    return typer.Exit(1)
+
+
+def load_recognizer(profile: str | None, model: Path | None, min_confidence: float = 0.6):
+    """The Recognizer for a command's --profile/--model/--min-confidence options."""
+    from livedigits.recognizer import Recognizer
+
+    recognizer = Recognizer.load(profile, model_path=model)
+    recognizer.min_confidence = min_confidence
+    return recognizer

@@ -1,0 +1,192 @@
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from livedigits.cli import app
+from livedigits.synth import render_page
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def sheet(tmp_path_factory):
+    """A 720p page of held-out digits, saved as PNG, with its truth."""
+    folder = tmp_path_factory.mktemp("sheet")
+    page = render_page(np.random.default_rng(21), width=1280, height=720, digit_height=40,
+                       n_digits=30, blur=0.0)
+    path = folder / "sheet one.png"
+    cv2.imwrite(str(path), page.image)
+    return path, page
+
+
+@pytest.fixture(autouse=True)
+def _holdout_model(monkeypatch, holdout_recognizer):
+    """CLI commands use the model that never saw the held-out digits."""
+    from livedigits import recognizer
+
+    monkeypatch.setattr(recognizer.Recognizer, "load",
+                        classmethod(lambda cls, *a, **k: cls(holdout_recognizer.model)))
+
+
+def test_version_and_help():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("livedigits ")
+    result = runner.invoke(app, ["-h"])
+    assert result.exit_code == 0, result.output
+    assert "image" in result.output and "bench" in result.output
+
+
+def test_help_in_a_real_process_is_quick_and_lazy():
+    code = ("import sys, runpy; sys.argv=['livedigits', '--help']\n"
+            "try:\n    runpy.run_module('livedigits', run_name='__main__')\n"
+            "except SystemExit: pass\n"
+            "assert 'numba' not in sys.modules and 'cv2' not in sys.modules, 'heavy import'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Usage" in done.stdout
+    done = subprocess.run([sys.executable, "-m", "livedigits", "--version"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "livedigits" in done.stdout
+
+
+def test_image_json_contract(sheet, tmp_path):
+    path, page = sheet
+    result = runner.invoke(app, ["image", str(path), "--json", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == 1
+    obj = json.loads(lines[0])
+    assert obj["image"] == str(path)
+    assert (obj["width"], obj["height"]) == (1280, 720)
+    assert isinstance(obj["text"], str) and obj["text"]
+    for d in obj["detections"]:
+        assert set(d) == {"x", "y", "w", "h", "digit", "confidence"}
+        assert all(isinstance(d[k], int) for k in "xywh") and 0 <= d["digit"] <= 9
+        assert 0.0 <= d["confidence"] <= 1.0
+    from livedigits.recognizer import Detection
+    from livedigits.synth import score
+
+    found = score(page.boxes, page.digits, [Detection(**d) for d in obj["detections"]])
+    assert found["correct"] >= 0.95 * found["n"] and found["fp"] == 0
+    digits_in_text = obj["text"].replace(" ", "").replace("\n", "").replace("?", "0")
+    assert len(digits_in_text) == len(obj["detections"])
+    overlay = cv2.imread(str(tmp_path / "sheet one_overlay.png"))
+    plain = cv2.imread(str(tmp_path / "sheet one_digits.png"))
+    assert overlay.shape == page.image.shape and plain.shape == page.image.shape
+    assert (plain == 255).mean() > 0.9  # white page with the numbers
+    # Green boxes drawn on the overlay.
+    green = (overlay[:, :, 1] > 150) & (overlay[:, :, 0] < 80) & (overlay[:, :, 2] < 80)
+    assert green.sum() > 100
+
+
+def test_outputs_never_overwrite(sheet, tmp_path):
+    path, _ = sheet
+    for _ in range(2):
+        result = runner.invoke(app, ["image", str(path), "--out", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["sheet one_digits-1.png", "sheet one_digits.png",
+                     "sheet one_overlay-1.png", "sheet one_overlay.png"]
+
+
+def test_text_output(sheet, tmp_path):
+    path, page = sheet
+    result = runner.invoke(app, ["image", str(path), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert sum(ch.isdigit() or ch == "?" for ch in result.stdout) >= 0.9 * len(page.digits)
+
+
+def _bad_inputs(folder, sheet_path):
+    png = cv2.imencode(".png", cv2.imread(str(sheet_path)))[1].tobytes()
+    jpg = cv2.imencode(".jpg", cv2.imread(str(sheet_path)))[1].tobytes()
+    files = {
+        "missing": folder / "does-not-exist.png",
+        "directory": folder / "adir",
+        "empty": folder / "empty.png",
+        "truncated png": folder / "trunc.png",
+        "truncated jpeg": folder / "trunc.jpg",
+        "text as png": folder / "notes.png",
+    }
+    files["directory"].mkdir()
+    files["empty"].write_bytes(b"")
+    files["truncated png"].write_bytes(png[:200])
+    files["truncated jpeg"].write_bytes(jpg[:300])
+    files["text as png"].write_text("this is not an image\n")
+    return files
+
+
+def test_bad_inputs_each_get_one_line_and_others_still_run(sheet, tmp_path):
+    path, _ = sheet
+    bad = _bad_inputs(tmp_path, path)
+    args = ["image", "--json", "--out", str(tmp_path / "out")]
+    args += [str(p) for p in bad.values()] + [str(path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    objs = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert len(objs) == len(bad) + 1
+    assert all("error" in o for o in objs[:-1])
+    assert "detections" in objs[-1] and objs[-1]["detections"]
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(errors) == len(bad)
+    for line, p in zip(errors, bad.values(), strict=True):
+        assert str(p) in line and "Traceback" not in line
+
+
+def test_odd_but_valid_images(tmp_path, sheet):
+    path, page = sheet
+    bgr = cv2.imread(str(path))
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    cases = {
+        "gray.png": gray,
+        "rgba.png": cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA),
+        "deep.png": gray.astype(np.uint16) * 257,
+        "tiny.png": np.full((1, 1), 255, np.uint8),
+        "zażółć ünïcödé name.png": bgr,
+    }
+    for name, image in cases.items():
+        ok, data = cv2.imencode(".png", image)
+        (tmp_path / name).write_bytes(data.tobytes())
+    result = runner.invoke(app, ["image", "--json", "--out", str(tmp_path / "o")]
+                           + [str(tmp_path / n) for n in cases])
+    assert result.exit_code == 0, result.output
+    objs = {json.loads(line)["image"]: json.loads(line) for line in result.stdout.splitlines()
+            if line.startswith("{")}
+    assert objs[str(tmp_path / "tiny.png")]["detections"] == []
+    for name in ("gray.png", "rgba.png", "deep.png", "zażółć ünïcödé name.png"):
+        assert len(objs[str(tmp_path / name)]["detections"]) >= 0.9 * len(page.digits), name
+
+
+def test_huge_image_is_scaled_for_segmentation_with_boxes_in_original_pixels(tmp_path):
+    page = render_page(np.random.default_rng(8), width=1500, height=1500, digit_height=60,
+                       n_digits=12, faint_text=False, perspective=0.0, blur=0.0)
+    big = cv2.resize(page.image, (12000, 12000), interpolation=cv2.INTER_NEAREST)
+    path = tmp_path / "huge.png"
+    cv2.imwrite(str(path), big, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    result = runner.invoke(app, ["image", "--json", "--no-images", str(path)])
+    assert result.exit_code == 0, result.output
+    obj = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (obj["width"], obj["height"]) == (12000, 12000)
+    from livedigits.recognizer import Detection
+    from livedigits.synth import score
+
+    found = score(page.boxes * 8, page.digits, [Detection(**d) for d in obj["detections"]])
+    assert found["found"] >= 11 and found["fp"] == 0, found
+
+
+def test_damaged_model_file_is_a_clear_error(tmp_path, sheet, monkeypatch):
+    from livedigits import recognizer
+
+    monkeypatch.undo()  # use the real Recognizer.load
+    model = tmp_path / "bad.npz"
+    model.write_bytes(b"PK\x03\x04 not really a zip")
+    result = runner.invoke(app, ["image", "--model", str(model), str(sheet[0])])
+    assert result.exit_code == 1
+    assert "bad.npz" in result.stderr and "Traceback" not in result.output
+    assert recognizer  # the module stays importable

@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+
+from livedigits.errors import LivedigitsError
+from livedigits.model import FORMAT_VERSION, Model, ModelParams, fit
+
+
+@pytest.fixture(scope="module")
+def small_model(heldout):
+    cells, labels = heldout
+    return fit(cells, labels, ModelParams(augment_copies=0, dims=32))
+
+
+def test_one_nn_on_a_training_cell_returns_its_label(small_model, heldout):
+    from livedigits.recognizer import Recognizer
+
+    cells, labels = heldout
+    one_nn = Model(small_model.projection, small_model.features, small_model.labels,
+                   ModelParams(augment_copies=0, dims=32, k=1))
+    digits, confidences = Recognizer(one_nn).classify(cells)
+    assert (digits == labels).all()
+    assert np.allclose(confidences, 1.0)
+
+
+def test_save_load_round_trip(small_model, tmp_path):
+    path = small_model.save(tmp_path / "m.npz")
+    loaded = Model.load(path)
+    assert np.array_equal(loaded.features, small_model.features)
+    assert np.array_equal(loaded.labels, small_model.labels)
+    assert loaded.params == small_model.params
+
+
+def test_damaged_file_is_a_clear_error(small_model, tmp_path):
+    path = small_model.save(tmp_path / "m.npz")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(LivedigitsError, match="not a livedigits model"):
+        Model.load(path)
+    text = tmp_path / "t.npz"
+    text.write_text("hello")
+    with pytest.raises(LivedigitsError, match="not a livedigits model"):
+        Model.load(text)
+    with pytest.raises(LivedigitsError, match="no such model"):
+        Model.load(tmp_path / "missing.npz")
+
+
+def test_pickled_object_arrays_are_refused_without_running_code(tmp_path):
+    marker = tmp_path / "ran"
+
+    class Boom:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    path = tmp_path / "evil.npz"
+    np.savez(path, format_version=np.int32(FORMAT_VERSION), params=np.array("{}"),
+             source=np.array(""), projection=np.array([Boom()], dtype=object),
+             features=np.zeros((1, 2), np.float32), labels=np.zeros(1, np.int32))
+    with pytest.raises(LivedigitsError):
+        Model.load(path)
+    assert not marker.exists()
+
+
+def test_wrong_version_and_shapes(small_model, tmp_path):
+    path = tmp_path / "v.npz"
+    np.savez(path, format_version=np.int32(99), params=np.array("{}"), source=np.array(""),
+             projection=small_model.projection, features=small_model.features,
+             labels=small_model.labels)
+    with pytest.raises(LivedigitsError, match="format 99"):
+        Model.load(path)
+    np.savez(path, format_version=np.int32(FORMAT_VERSION), params=np.array("{}"),
+             source=np.array(""), projection=small_model.projection,
+             features=small_model.features[:, :5], labels=small_model.labels)
+    with pytest.raises(LivedigitsError, match="inconsistent"):
+        Model.load(path)
+
+
+def test_default_model_is_cached(tmp_path, monkeypatch):
+    from livedigits.model import load_cached
+
+    monkeypatch.setenv("LIVEDIGITS_CACHE", str(tmp_path))
+    params = ModelParams(augment_copies=0, dims=16)
+    first = load_cached(params)
+    files = list((tmp_path / "models").glob("model-*.npz"))
+    assert len(files) == 1
+    second = load_cached(params)
+    assert np.array_equal(first.features, second.features)
+    # A damaged cache file is rebuilt, not fatal.
+    files[0].write_bytes(b"junk")
+    third = load_cached(params)
+    assert np.array_equal(first.features, third.features)

@@ -1,0 +1,72 @@
+import cv2
+import numpy as np
+import pytest
+
+from livedigits.segment import CENTRE, darkness, normalise, segment
+
+
+def test_thin_tall_one_normalises_to_a_centred_stroke():
+    # Regression: a "1" two pixels wide once came out as an empty cell, because
+    # cv2.moments read the (14, 2) array as a contour.
+    patch = np.zeros((65, 8), np.float32)
+    patch[2:63, 3:5] = 180
+    cell = normalise(patch)
+    assert cell.max() > 200
+    mass = cell.astype(np.float64)
+    cy = (mass.sum(axis=1) @ np.arange(20)) / mass.sum()
+    cx = (mass.sum(axis=0) @ np.arange(20)) / mass.sum()
+    assert abs(cy - CENTRE) < 0.6 and abs(cx - CENTRE) < 0.6
+    ys, _ = np.nonzero(cell > 60)
+    assert 12 <= ys.max() - ys.min() + 1 <= 16  # long side ~14 px, like MNIST's
+
+
+@pytest.mark.parametrize("height", [14, 30, 80, 150])
+def test_normalised_cells_have_mnist_size_at_any_scale(height):
+    patch = np.zeros((height + 10, height + 10), np.float32)
+    cv2.circle(patch, (height // 2 + 5, height // 2 + 5), height // 2,
+               200, max(1, height // 15))
+    cell = normalise(patch)
+    ys, xs = np.nonzero(cell > 60)
+    assert 12 <= ys.max() - ys.min() + 1 <= 16
+    assert 12 <= xs.max() - xs.min() + 1 <= 16
+    ink = cell.astype(np.float64).sum() / 255
+    assert 20 < ink < 90  # stroke width normalised: neither hairline nor blob
+
+
+def test_darkness_cancels_uneven_light():
+    yy, xx = np.mgrid[0:400, 0:600]
+    paper = (250 - 120 * xx / 600).astype(np.uint8)  # bright left, dim right
+    gray = paper.copy()
+    gray[100:110, 50:150] = (paper[100:110, 50:150] * 0.3).astype(np.uint8)
+    gray[100:110, 450:550] = (paper[100:110, 450:550] * 0.3).astype(np.uint8)
+    dark = darkness(gray)
+    assert dark[:50].max() < 30  # paper, both bright and dim
+    left, right = dark[102:108, 60:140].mean(), dark[102:108, 460:540].mean()
+    assert abs(left - right) < 20 and left > 150
+
+
+def test_faint_print_is_not_a_candidate_but_ink_is():
+    image = np.full((300, 600), 250, np.uint8)
+    cv2.putText(image, "1.00 3.63 8.99", (20, 80), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 215, 2)
+    cv2.putText(image, "7", (300, 250), cv2.FONT_HERSHEY_SIMPLEX, 2.5, 40, 5)
+    found = segment(image)
+    assert len(found.boxes) == 1
+    x, y, w, h = found.boxes[0]
+    assert 280 < x < 340 and y > 150
+
+
+def test_boxes_map_back_from_downscaled_huge_images():
+    image = np.full((6000, 5000), 250, np.uint8)
+    cv2.rectangle(image, (2000, 3000), (2040, 3300), 30, -1)
+    found = segment(image)
+    assert found.scale < 1.0
+    assert len(found.boxes) == 1
+    x, y, w, h = found.boxes[0]
+    assert abs(x - 2000) <= 3 and abs(y - 3000) <= 3 and abs(h - 301) <= 4
+
+
+def test_degenerate_images():
+    assert len(segment(np.zeros((1, 1), np.uint8)).boxes) == 0
+    assert len(segment(np.zeros((5, 300, 3), np.uint8)).boxes) == 0
+    assert len(segment(np.full((100, 100), 255, np.uint8)).boxes) == 0
+    assert len(segment(np.zeros((100, 100), np.uint8)).boxes) == 0
