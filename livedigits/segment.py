@@ -110,8 +110,15 @@ def _merge_strokes(stats: np.ndarray, typical: float) -> list[list[int]]:
             gap = max(ba[1], bb[1]) - min(ba[3], bb[3])
             height = max(ba[3], bb[3]) - min(ba[1], bb[1])
             taller = max(ba[3] - ba[1], bb[3] - bb[1])
-            if (overlap >= 0.5 * narrower and gap <= 0.3 * taller
-                    and height <= 1.45 * max(typical, taller)):
+            width = max(ba[2], bb[2]) - min(ba[0], bb[0])
+            stacked = (overlap >= 0.5 * narrower and gap <= 0.3 * taller
+                       and height <= 1.45 * max(typical, taller))
+            # Two pieces, each too short to be a digit, that together make one
+            # (a stroke cut by a rule, a broken pen line).
+            pieces = (taller < 0.7 * typical and height <= 1.2 * typical
+                      and width <= 1.3 * typical
+                      and max(gap, -overlap) <= 0.15 * typical)
+            if stacked or pieces:
                 parent[rb] = ra
                 box[ra] = [min(ba[0], bb[0]), min(ba[1], bb[1]),
                            max(ba[2], bb[2]), max(ba[3], bb[3])]
@@ -221,6 +228,38 @@ def _is_digit_shaped(bw: int, bh: int, typical: float) -> bool:
     return not (bw > 8 * bh or (bh > 2.5 * typical and bh > 12 * bw))  # ruled lines
 
 
+def _without_rules(ink: np.ndarray) -> np.ndarray:
+    """``ink`` (H, W) 0/1 uint8 with long straight horizontal and vertical lines removed.
+
+    Ruled lines, table borders and page edges are far longer than any digit
+    stroke: an opening with a line-shaped kernel finds them. Where a digit's
+    stroke crosses a rule, ink on both sides of it bridges the gap again, so a
+    digit written across a line stays whole while the line itself goes.
+    """
+    h, w = ink.shape
+    reach = max(5, round(max(h, w) / 250))
+    out = ink
+    for length, horizontal in ((max(30, w // 10), True), (max(30, h // 4), False)):
+        shape = (length, 1) if horizontal else (1, length)
+        lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN,
+                                 cv2.getStructuringElement(cv2.MORPH_RECT, shape))
+        if not lines.any():
+            continue
+        rest = out & (1 - lines)
+        # Kernels reaching only to one side: ink within `reach` px before, and after.
+        before = np.zeros((2 * reach + 1, 1) if horizontal else (1, 2 * reach + 1), np.uint8)
+        after = before.copy()
+        if horizontal:
+            before[:reach + 1] = 1
+            after[reach:] = 1
+        else:
+            before[:, :reach + 1] = 1
+            after[:, reach:] = 1
+        bridged = lines & cv2.dilate(rest, after) & cv2.dilate(rest, before)
+        out = rest | bridged
+    return out
+
+
 WEAK = 41  # darkness (of 255) that counts as ink at all
 STRONG_MIN = 77  # a digit's darkest pixel reaches at least this
 
@@ -257,14 +296,21 @@ def segment(image: np.ndarray) -> Segmentation:
     dark = darkness(gray)
     # Thresholds see a smoothed copy (noise); cells are cut from the sharp one.
     smooth = cv2.GaussianBlur(dark, (3, 3), 0)
-    _, weak = cv2.threshold(smooth, WEAK, 1, cv2.THRESH_BINARY)
+    # The page's ink level: most of the darkest tenth of what could be ink at all.
+    histogram = cv2.calcHist([smooth], [0], None, [256], [0, 256]).ravel()
+    histogram[:WEAK + 1] = 0
+    cumulative = np.cumsum(histogram)
+    if cumulative[-1] == 0:
+        return empty
+    strong_level = float(np.searchsorted(cumulative, 0.9 * cumulative[-1]))
+    strong = max(STRONG_MIN, 0.55 * strong_level)
+    # Faint print touching a digit would join it at a lower threshold.
+    weak_level = max(WEAK, 0.35 * strong_level)
+    _, weak = cv2.threshold(smooth, weak_level, 1, cv2.THRESH_BINARY)
+    weak = _without_rules(weak)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
     if count <= 1:
         return empty
-    histogram = cv2.calcHist([smooth], [0], weak, [256], [0, 256]).ravel()
-    cumulative = np.cumsum(histogram)
-    strong_level = float(np.searchsorted(cumulative, 0.9 * cumulative[-1]))
-    strong = max(STRONG_MIN, 0.55 * strong_level)
     peak = peaks(labels, smooth, count).astype(np.float32)
 
     min_side = max(4, 0.008 * max(h, w))

@@ -12,7 +12,7 @@ def test_sheet_layout_matches_opencv_sample():
     assert holdout.sum() == 500
     assert np.bincount(labels[holdout]).tolist() == [50] * 10
     # White digit on black: borders dark, some bright ink in every cell.
-    assert cells[:, 0, :].mean() < 5 and (cells.max(axis=(1, 2)) > 200).all()
+    assert cells[:, 0, :].mean() < 5 and (cells.max(axis=(1, 2)) > 120).all()
     sheet = cv2.imread(str(digits_png()), cv2.IMREAD_UNCHANGED)
     assert sheet.shape == (1000, 2000) and sheet.dtype == np.uint8
 

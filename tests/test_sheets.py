@@ -45,8 +45,10 @@ def test_dark_surround_and_ruled_lines_are_not_digits(holdout_recognizer):
     page = render_page(np.random.default_rng(9), width=1000, height=700, digit_height=40,
                        n_digits=30, perspective=0.0, faint_text=False)
     image = page.image.copy()
-    for y in range(30, 700, 90):
+    # Ruled paper: a rule under each row of digits (which touch it) and a margin line.
+    for y in range(20 + 40, 700, 76):
         cv2.line(image, (0, y), (999, y), (150, 150, 150), 2)
+    cv2.line(image, (12, 0), (12, 699), (120, 120, 220), 2)
     framed = np.full((900, 1300, 3), 35, np.uint8)  # a dark desk around the page
     framed[100:800, 150:1150] = image
     boxes = page.boxes + np.array([150, 100, 0, 0])
