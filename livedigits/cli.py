@@ -205,6 +205,19 @@ def bench(
                    f"{r.get('note', '')}")
 
 
+from livedigits.commands import scan as _scan  # noqa: E402
+
+app.command(name="scan")(_scan.scan)
+
+
+from livedigits.commands import live as _live  # noqa: E402
+
+app.command(name="live")(_live.live)
+app.command(name="demo")(_live.demo)
+app.command(name="cameras")(_live.cameras)
+app.command(name="doctor")(_live.doctor)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -39,15 +39,39 @@ def heldout_cells() -> tuple[np.ndarray, np.ndarray]:
     return cells[holdout], labels[holdout]
 
 
-def _digit_sprite(cell: np.ndarray, height: int) -> np.ndarray:
-    """A cell scaled so its ink is ``height`` px tall: (h, w) float32 ink coverage 0..1."""
+def _skeleton(mask: np.ndarray) -> np.ndarray:
+    """Morphological skeleton of a (h, w) 0/1 uint8 mask: the union of erosion residues."""
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    skeleton = np.zeros_like(mask)
+    current = mask.copy()
+    while current.any():
+        eroded = cv2.erode(current, cross)
+        skeleton |= current & (1 - cv2.dilate(eroded, cross))
+        current = eroded
+    return skeleton
+
+
+def _digit_sprite(cell: np.ndarray, height: int, pen: float | None = None) -> np.ndarray:
+    """A cell's digit drawn ``height`` px tall: (h, w) float32 ink coverage 0..1.
+
+    ``pen`` None keeps MNIST's own strokes (soft, often bold); a number redraws
+    the digit's centre line with a round pen that wide, as a fraction of the
+    height (a fine pen ~0.05, a marker ~0.15), anti-aliased.
+    """
     ys, xs = np.nonzero(cell > 30)
     crop = cell[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32) / 255
     factor = height / crop.shape[0]
     size = (max(1, round(crop.shape[1] * factor)), max(1, height))
-    sprite = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
-    # Sharpen MNIST's soft edges into a pen stroke.
-    return np.clip((sprite - 0.25) * 2.0, 0, 1)
+    if pen is None:
+        sprite = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
+        # Sharpen MNIST's soft edges into a stroke.
+        return np.clip((sprite - 0.25) * 2.0, 0, 1)
+    fine = 4  # draw at 4x, then area-resize: anti-aliased edges
+    big = cv2.resize(crop, (size[0] * fine, size[1] * fine), interpolation=cv2.INTER_CUBIC)
+    line = _skeleton((big > 0.5).astype(np.uint8))
+    width = max(2, round(pen * height * fine))
+    stroke = cv2.dilate(line, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width)))
+    return cv2.resize(stroke.astype(np.float32), size, interpolation=cv2.INTER_AREA)
 
 
 def _faint_text(page: np.ndarray, rng: np.random.Generator, line_height: int) -> None:
@@ -79,8 +103,12 @@ def render_page(
     blur: float = 0.6,
     noise: float = 3.0,
     jpeg_quality: int | None = None,
+    pen: tuple[float, float] | None = (0.05, 0.14),
 ) -> Page:
     """Render up to ``n_digits`` held-out digits in rows of numbers on a page.
+
+    Each digit is redrawn with a round pen of random width in the ``pen`` range
+    (a fraction of its height); ``pen=None`` keeps MNIST's own strokes.
 
     Digits within a number stand ``digit_height * 0.25`` apart, numbers
     ``digit_height * 1.2``; rows ``digit_height * 1.9`` apart.
@@ -101,7 +129,8 @@ def render_page(
             for _ in range(length):
                 k = int(rng.integers(0, len(source_cells)))
                 h = int(round(digit_height * rng.uniform(0.85, 1.1)))
-                sprite = _digit_sprite(source_cells[k], h)
+                pen_width = None if pen is None else rng.uniform(*pen)
+                sprite = _digit_sprite(source_cells[k], h, pen_width)
                 sh, sw = sprite.shape
                 if x + sw + margin > width:
                     break

@@ -1,0 +1,296 @@
+"""Live only: digits followed across frames, labels voted over time, no flicker.
+
+Each frame's candidate boxes are matched to the tracks of the frames before (overlap of
+the box with the track's predicted box, then centre distance for fast moves). A matched
+candidate whose normalised cell barely differs from the cell its track was last
+classified on keeps that classification, so a steady sheet costs no k-NN work; new and
+changed cells are classified together in one batch. A track's label is the vote of its
+recent observations weighted by confidence, with a margin before it changes; a track
+missing from a frame or two keeps its box.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from livedigits.recognizer import Detection
+
+NOT_A_DIGIT = 10  # vote class of a blob the model finds unlike any digit
+#: (N, 20, 20) uint8 cells -> digits (N,), confidences (N,), is-a-digit (N,) bool
+Classify = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of every box pair.
+
+    Parameters
+    ----------
+    a : (N, 4) boxes x, y, w, h
+    b : (M, 4) boxes x, y, w, h
+
+    Returns
+    -------
+    (N, M) float64 in [0, 1]
+    """
+    a = np.asarray(a, np.float64).reshape(-1, 4)
+    b = np.asarray(b, np.float64).reshape(-1, 4)
+    ax0, ay0 = a[:, 0:1], a[:, 1:2]
+    ax1, ay1 = ax0 + a[:, 2:3], ay0 + a[:, 3:4]
+    bx0, by0 = b[:, 0], b[:, 1]
+    bx1, by1 = bx0 + b[:, 2], by0 + b[:, 3]
+    iw = np.clip(np.minimum(ax1, bx1) - np.maximum(ax0, bx0), 0, None)
+    ih = np.clip(np.minimum(ay1, by1) - np.maximum(ay0, by0), 0, None)
+    inter = iw * ih
+    union = (a[:, 2:3] * a[:, 3:4]) + (b[:, 2] * b[:, 3]) - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def cell_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How different paired cells are: sum |a - b| over the larger ink total, per pair.
+
+    Parameters
+    ----------
+    a, b : (N, 20, 20) uint8
+
+    Returns
+    -------
+    (N,) float64, 0 for identical cells, up to 2 for cells with no ink in common
+    """
+    a32 = a.reshape(len(a), -1).astype(np.int32)
+    b32 = b.reshape(len(b), -1).astype(np.int32)
+    diff = np.abs(a32 - b32).sum(axis=1)
+    ink = np.maximum(a32.sum(axis=1), b32.sum(axis=1))
+    return diff / np.maximum(ink, 1)
+
+
+@dataclass
+class Track:
+    """One digit followed across frames."""
+
+    id: int
+    box: np.ndarray  # (4,) float64 x, y, w, h, last seen (or predicted)
+    cell: np.ndarray  # (20, 20) uint8, the cell last classified
+    observation: tuple[int, float]  # (class, confidence) of that classification
+    votes: deque = field(default_factory=deque)  # recent (class, confidence)
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    label: int = NOT_A_DIGIT
+    confidence: float = 0.0
+    missed: int = 0
+    seen: int = 0
+    hits: deque = field(default_factory=deque)  # recent frames: matched (True) or not
+
+    def steady(self, window: int) -> bool:
+        """Matched in at least half of its recent frames (flickering blobs are not)."""
+        recent = list(self.hits)[-window:]
+        return 2 * sum(recent) >= len(recent)
+
+
+@dataclass
+class TrackedFrame:
+    """What the tracker shows for one frame, in reading order.
+
+    detections : smoothed detections (coasting tracks included)
+    track_ids : (N,) the track of each detection
+    cells : (N, 20, 20) uint8, the cell each label was read from
+    text : the numbers, as in ``image --json``'s ``"text"``
+    classified : cells sent to the classifier this frame
+    reused : cells whose earlier classification was kept
+    """
+
+    detections: list[Detection]
+    track_ids: list[int]
+    cells: np.ndarray
+    text: str
+    classified: int
+    reused: int
+
+
+class Tracker:
+    """Match candidates to tracks, classify only new or changed cells, vote labels.
+
+    Parameters
+    ----------
+    min_confidence : voted confidence under which a digit shows as ``?``
+    history : observations a label is voted over
+    max_missed : frames a track survives without a match
+    min_iou : overlap with the predicted box that matches at once
+    reuse_below : ``cell_change`` under which a cell is not classified again
+    switch_margin : factor by which another label's vote must beat the shown one
+    """
+
+    def __init__(self, *, min_confidence: float = 0.6, history: int = 8, max_missed: int = 2,
+                 min_iou: float = 0.3, reuse_below: float = 0.25,
+                 switch_margin: float = 1.3) -> None:
+        self.min_confidence = min_confidence
+        self.history = history
+        self.max_missed = max_missed
+        self.min_iou = min_iou
+        self.reuse_below = reuse_below
+        self.switch_margin = switch_margin
+        self.tracks: list[Track] = []
+        self._next_id = 0
+
+    def reset(self) -> None:
+        """Forget every track (after a camera reconnect or a source change)."""
+        self.tracks = []
+
+    def _match(self, boxes: np.ndarray) -> list[int]:
+        """Track index matched to each box, or -1."""
+        n = len(boxes)
+        match = [-1] * n
+        if n == 0 or not self.tracks:
+            return match
+        predicted = np.array([np.concatenate([t.box[:2] + t.velocity, t.box[2:]])
+                              for t in self.tracks])
+        iou = iou_matrix(boxes, predicted)
+        rows, cols = np.nonzero(iou >= self.min_iou)
+        taken: set[int] = set()
+        for k in np.argsort(-iou[rows, cols], kind="stable"):
+            i, j = int(rows[k]), int(cols[k])
+            if match[i] < 0 and j not in taken:
+                match[i] = j
+                taken.add(j)
+        # Fast moves: a free box and a free track whose centres are close and sizes alike.
+        free_boxes = [i for i in range(n) if match[i] < 0]
+        free_tracks = [j for j in range(len(self.tracks)) if j not in taken]
+        if free_boxes and free_tracks:
+            b = boxes[free_boxes].astype(np.float64)
+            p = predicted[free_tracks]
+            bc = b[:, :2] + b[:, 2:] / 2
+            pc = p[:, :2] + p[:, 2:] / 2
+            dist = np.hypot(bc[:, None, 0] - pc[None, :, 0], bc[:, None, 1] - pc[None, :, 1])
+            size = np.maximum(b[:, None, 3], p[None, :, 3])
+            ratio = b[:, None, 3] / np.maximum(p[None, :, 3], 1)
+            ok = (dist < 0.6 * size) & (ratio > 0.6) & (ratio < 1.6)
+            rows, cols = np.nonzero(ok)
+            for k in np.argsort(dist[rows, cols], kind="stable"):
+                i, j = free_boxes[int(rows[k])], free_tracks[int(cols[k])]
+                if match[i] < 0 and j not in taken:
+                    match[i] = j
+                    taken.add(j)
+        return match
+
+    def update(self, boxes: np.ndarray, cells: np.ndarray, classify: Classify) -> TrackedFrame:
+        """Advance one frame.
+
+        Parameters
+        ----------
+        boxes : (N, 4) int x, y, w, h of this frame's candidates
+        cells : (N, 20, 20) uint8 their normalised cells
+        classify : called once with the (K, 20, 20) cells that need classifying
+
+        Returns
+        -------
+        TrackedFrame
+        """
+        boxes = np.asarray(boxes).reshape(-1, 4)
+        cells = np.asarray(cells, np.uint8).reshape(-1, 20, 20)
+        match = self._match(boxes)
+        matched = [i for i in range(len(boxes)) if match[i] >= 0]
+        reuse = np.zeros(len(boxes), bool)
+        if matched:
+            refs = np.stack([self.tracks[match[i]].cell for i in matched])
+            reuse[matched] = cell_change(cells[matched], refs) < self.reuse_below
+        todo = np.flatnonzero(~reuse)
+        if len(todo):
+            digits, confidences, is_digit = classify(np.ascontiguousarray(cells[todo]))
+            fresh = {int(i): (int(d) if ok else NOT_A_DIGIT, float(c))
+                     for i, d, c, ok in zip(todo, digits, confidences, is_digit, strict=True)}
+        else:
+            fresh = {}
+
+        seen: set[int] = set()
+        new_tracks: list[Track] = []
+        for i in range(len(boxes)):
+            box = boxes[i].astype(np.float64)
+            j = match[i]
+            if j >= 0:
+                track = self.tracks[j]
+                seen.add(j)
+                step = (box[:2] + box[2:] / 2) - (track.box[:2] + track.box[2:] / 2)
+                track.velocity = 0.5 * track.velocity + 0.5 * step / (track.missed + 1)
+                track.box = box
+                track.missed = 0
+            else:
+                track = Track(self._next_id, box, cells[i], fresh[i])
+                self._next_id += 1
+                new_tracks.append(track)
+            if i in fresh:
+                track.cell, track.observation = cells[i], fresh[i]
+            self._hit(track, True)
+            self._vote(track, track.observation)
+        survivors = []
+        for j, track in enumerate(self.tracks):
+            if j in seen:
+                survivors.append(track)
+            elif track.missed < self.max_missed:
+                track.missed += 1
+                self._hit(track, False)
+                track.box = np.concatenate([track.box[:2] + track.velocity, track.box[2:]])
+                survivors.append(track)
+        self.tracks = survivors + new_tracks
+        return self._output(len(todo), len(boxes) - len(todo))
+
+    def _hit(self, track: Track, matched: bool) -> None:
+        track.hits.append(matched)
+        while len(track.hits) > self.history:
+            track.hits.popleft()
+
+    def _vote(self, track: Track, observation: tuple[int, float]) -> None:
+        track.votes.append(observation)
+        while len(track.votes) > self.history:
+            track.votes.popleft()
+        track.seen += 1
+        score = np.zeros(NOT_A_DIGIT + 1)
+        for cls, conf in track.votes:
+            score[cls] += max(conf, 0.05)
+        best = int(np.argmax(score))
+        if track.seen > 1 and best != track.label and \
+                score[best] < self.switch_margin * score[track.label]:
+            best = track.label  # not convincingly beaten: keep what is shown
+        track.label = best
+        track.confidence = float(score[best] / len(track.votes))
+
+    def _output(self, classified: int, reused: int) -> TrackedFrame:
+        from livedigits.layout import reading_order, text_of
+
+        # A missed track keeps its box only if it is steady: a blob seen one frame in
+        # three (a page edge, a shadow) must not be promoted to a permanent digit.
+        shown = [t for t in self.tracks if t.label != NOT_A_DIGIT
+                 and (t.missed == 0 or t.steady(self.history))]
+        if not shown:
+            return TrackedFrame([], [], np.zeros((0, 20, 20), np.uint8), "", classified, reused)
+        boxes = np.array([t.box for t in shown])
+        boxes = np.round(boxes).astype(np.int32)
+        lines = reading_order(boxes)
+        order = [i for line in lines for i in line]
+        remap = {old: new for new, old in enumerate(order)}
+        lines = [[remap[i] for i in line] for line in lines]
+        ordered = [shown[i] for i in order]
+        boxes = boxes[order]
+        detections = [Detection(int(b[0]), int(b[1]), int(b[2]), int(b[3]), t.label,
+                                min(1.0, t.confidence))
+                      for b, t in zip(boxes, ordered, strict=True)]
+        symbols = ["?" if d.confidence < self.min_confidence else str(d.digit)
+                   for d in detections]
+        return TrackedFrame(detections, [t.id for t in ordered],
+                            np.stack([t.cell for t in ordered]),
+                            text_of(boxes, symbols, lines), classified, reused)
+
+
+def recognizer_classifier(recognizer) -> Classify:
+    """A ``Classify`` from a Recognizer: k-NN votes plus its not-a-digit test.
+
+    Cells must be segment()'s (already deskewed), as ``Recognizer.read`` uses them.
+    """
+    from livedigits.recognizer import NOT_A_DIGIT_BELOW
+
+    def classify(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        digits, confidences, nearest = recognizer._neighbours(cells)
+        return digits, confidences, nearest >= NOT_A_DIGIT_BELOW
+
+    return classify

@@ -1,0 +1,110 @@
+"""A real OpenCV window under Xvfb: `livedigits live` on a video, keys sent with xdotool."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import pytest
+
+from tests.videos import moving_sheet_video
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = [
+    pytest.mark.gui,
+    pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xdotool")),
+                       reason="needs Xvfb and xdotool"),
+]
+
+
+@pytest.fixture
+def xvfb():
+    """A private Xvfb server on a free display number; yields ``":N"``."""
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x1024x24", "-nolisten",
+         "tcp"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as pipe:
+            number = pipe.readline().strip()
+        assert number, "Xvfb did not report its display"
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _xdotool(display: str, *args: str, timeout: float = 30) -> str:
+    done = subprocess.run(["xdotool", *args], env={**os.environ, "DISPLAY": display},
+                          capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _wait_for(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_window_save_key_then_quit(tmp_path, xvfb, holdout_recognizer):
+    video = moving_sheet_video(tmp_path / "video.mp4", frames=40, width=640, height=480,
+                               n_digits=30, digit_height=30, seed=4)
+    model = holdout_recognizer.model.save(tmp_path / "holdout.npz")
+    saves = tmp_path / "saves"
+    saves.mkdir()
+    (saves / "earlier.png").write_bytes(b"not ours")
+    before = set(saves.iterdir())
+    env = {**os.environ, "DISPLAY": xvfb, "PYTHONPATH": str(ROOT)}
+    env.pop("QT_QPA_PLATFORM", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    started = time.time()
+    app = subprocess.Popen(
+        [sys.executable, "-m", "livedigits", "live", "--source", str(video.path),
+         "--save-dir", str(saves), "--model", str(model)],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        found = _xdotool(xvfb, "search", "--sync", "--onlyvisible", "--name", "^livedigits$",
+                         timeout=60)
+        window = found.split()[0]
+        time.sleep(0.5)  # a few frames in, so the save shows digits
+        for key in ("h", "d", "f", "space", "space", "f", "d", "h"):  # every view, and back
+            _xdotool(xvfb, "key", "--window", window, key)
+            time.sleep(0.1)
+        assert app.poll() is None, app.communicate()[1]
+        _xdotool(xvfb, "key", "--window", window, "s")
+        assert _wait_for(lambda: len(set(saves.iterdir()) - before) >= 4, 15), \
+            sorted(p.name for p in saves.iterdir())
+        _xdotool(xvfb, "key", "--window", window, "q")
+        out, err = app.communicate(timeout=30)
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.communicate()
+    assert app.returncode == 0, err
+    new = sorted(set(saves.iterdir()) - before)
+    stem = next(p.stem for p in new if p.suffix == ".json")
+    assert stem.startswith("livedigits-")
+    assert sorted(p.name for p in new) == sorted(
+        [f"{stem}.json", f"{stem}_digits.png", f"{stem}_frame.png", f"{stem}_overlay.png"])
+    assert (saves / "earlier.png").read_bytes() == b"not ours"
+    for path in new:
+        assert path.stat().st_mtime >= started - 1
+        if path.suffix == ".png":
+            image = cv2.imread(str(path))
+            assert image is not None and image.shape == (480, 640, 3)
+    record = json.loads(next(p for p in new if p.suffix == ".json").read_text())
+    assert record["width"] == 640 and record["detections"], record
+    assert all(set(d) == {"x", "y", "w", "h", "digit", "confidence"}
+               for d in record["detections"])
