@@ -91,13 +91,16 @@ def augment(
     shear: float = 0.15,
     shift_px: float = 0.8,
     thickness: bool = True,
+    pen_share: float = 0.4,
 ) -> np.ndarray:
     """Distorted copies of ``cells`` bridging MNIST to real pens and cameras.
 
     Each copy gets a random rotation (+-``rotation_deg``), scale (1 +- ``scale``),
     horizontal shear (+-``shear``) and shift (+-``shift_px`` pixels); with
     ``thickness`` a third of the copies get thinner and a third thicker strokes
-    (eroded or dilated at 4x resolution).
+    (eroded or dilated at 4x resolution). A ``pen_share`` of the copies is
+    redrawn along the digit's centre line with a round pen of even width, as
+    ballpoints and markers write (MNIST's strokes swell and thin).
 
     Parameters
     ----------
@@ -129,4 +132,23 @@ def augment(
                 big = cv2.dilate(big, kernel) if strokes[i] > 0 else cv2.erode(big, kernel)
                 warped = cv2.resize(big, (CELL, CELL), interpolation=cv2.INTER_AREA)
             out[j * n + i] = warped
+    if pen_share > 0:
+        picked = np.flatnonzero(rng.random(len(out)) < pen_share)
+        widths = rng.integers(5, 11, len(picked))
+        out[picked] = _redraw_with_pen(out[picked], widths)
+    return out
+
+
+def _redraw_with_pen(cells: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """(N, 20, 20) cells redrawn along their centre lines, pens ``widths`` (N,) px at 4x."""
+    from livedigits.kernels.thinning import thin
+
+    big = np.stack([cv2.resize(c, (4 * CELL + 2, 4 * CELL + 2), interpolation=cv2.INTER_CUBIC)
+                    for c in cells]) > 127
+    lines = thin(big)[:, 1:-1, 1:-1]
+    out = np.empty_like(cells)
+    for i, (line, width) in enumerate(zip(lines, widths, strict=True)):
+        pen = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(width), int(width)))
+        stroke = cv2.dilate(line, pen).astype(np.float32) * 255
+        out[i] = cv2.resize(stroke, (CELL, CELL), interpolation=cv2.INTER_AREA)
     return out

@@ -118,7 +118,11 @@ def _merge_strokes(stats: np.ndarray, typical: float) -> list[list[int]]:
             pieces = (taller < 0.7 * typical and height <= 1.2 * typical
                       and width <= 1.3 * typical
                       and max(gap, -overlap) <= 0.15 * typical)
-            if stacked or pieces:
+            # A short stroke nearly touching a digit (a 7's or a 5's detached bar).
+            shorter = min(ba[3] - ba[1], bb[3] - bb[1])
+            attached = (shorter < 0.5 * typical and max(gap, -overlap) <= 0.1 * typical
+                        and height <= 1.3 * typical and width <= 1.0 * typical)
+            if stacked or pieces or attached:
                 parent[rb] = ra
                 box[ra] = [min(ba[0], bb[0]), min(ba[1], bb[1]),
                            max(ba[2], bb[2]), max(ba[3], bb[3])]
@@ -144,33 +148,36 @@ def normalise(patch: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    patch : (h, w) float32 darkness, zero outside the digit's strokes.
+    patch : (h, w) uint8 darkness, zero outside the digit's strokes.
 
     A small digit keeps its gray levels (stretched). A larger one is resized so
     its longer side is WORK_SIDE px, thresholded, and its strokes thickened or
     thinned to MNIST's width at that size. Either is then area-resized to
     DIGIT_BOX px and placed with its centre of mass where digits.png's are.
     """
+    patch = np.ascontiguousarray(patch, np.uint8)
     h, w = patch.shape
-    peak = float(patch.max()) or 1.0
+    peak = int(patch.max())
+    if peak == 0:
+        return np.zeros((CELL, CELL), np.uint8)
     if max(h, w) <= SMALL_DIGIT:
         # Too few pixels to clean up a stroke: keep the gray levels, stretched.
-        return _place(np.clip(patch * (2.0 / peak) - 0.6, 0, 1) * 255)
+        table = np.clip(np.arange(256, dtype=np.float32) * (510.0 / peak) - 153, 0, 255)
+        return _place(cv2.LUT(patch, table.astype(np.uint8)))
     factor = WORK_SIDE / max(h, w)
     nh, nw = max(1, round(h * factor)), max(1, round(w * factor))
     work = cv2.resize(patch, (nw, nh), interpolation=cv2.INTER_AREA)
+    _, mask = cv2.threshold(work, 0.35 * peak, 255, cv2.THRESH_BINARY)
     pad = 8
-    mask = np.zeros((nh + 2 * pad, nw + 2 * pad), np.uint8)
-    mask[pad:pad + nh, pad:pad + nw] = work > 0.35 * peak
-    width = _stroke_width(mask)
-    grow = int(round(STROKE - width))
+    mask = cv2.copyMakeBorder(mask, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    grow = int(round(STROKE - _stroke_width(mask)))
     if grow >= 1:
         mask = cv2.dilate(mask, _ellipse(grow + 1))
     elif grow <= -2:
         thinner = cv2.erode(mask, _ellipse(-grow))
         if cv2.countNonZero(thinner) > 0.25 * cv2.countNonZero(mask):
             mask = thinner
-    return _place(mask.astype(np.float32) * 255)
+    return _place(mask)
 
 
 _ELLIPSES: dict[int, np.ndarray] = {}
@@ -182,8 +189,11 @@ def _ellipse(size: int) -> np.ndarray:
     return _ELLIPSES[size]
 
 
+_ROW_INDEX = np.arange(64, dtype=np.float64)
+
+
 def _place(ink: np.ndarray) -> np.ndarray:
-    """(h, w) float32 ink 0..255 -> (20, 20) uint8 cell: cropped, scaled to DIGIT_BOX, centred."""
+    """(h, w) uint8 ink -> (20, 20) uint8 cell: cropped, scaled to DIGIT_BOX, centred by mass."""
     rows = np.flatnonzero(ink.any(axis=1))
     cols = np.flatnonzero(ink.any(axis=0))
     if len(rows) == 0:
@@ -195,16 +205,15 @@ def _place(ink: np.ndarray) -> np.ndarray:
     interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
     small = cv2.resize(ink, (nw, nh), interpolation=interp)
     # Not cv2.moments: it takes an (n, 2) array for a contour, and a "1" can be 2 px wide.
-    rows = small.sum(axis=1)
-    total = float(rows.sum())
+    row_mass = small.sum(axis=1, dtype=np.float64)
+    total = float(row_mass.sum())
     if total <= 0:
         return np.zeros((CELL, CELL), np.uint8)
-    cy = float(rows @ np.arange(nh, dtype=np.float32)) / total
-    cx = float(small.sum(axis=0) @ np.arange(nw, dtype=np.float32)) / total
+    cy = float(row_mass @ _ROW_INDEX[:nh]) / total
+    cx = float(small.sum(axis=0, dtype=np.float64) @ _ROW_INDEX[:nw]) / total
     shift = np.float32([[1, 0, CENTRE - cx], [0, 1, CENTRE - cy]])
-    cell = cv2.warpAffine(small, shift, (CELL, CELL), flags=cv2.INTER_LINEAR,
+    return cv2.warpAffine(small, shift, (CELL, CELL), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return np.clip(cell, 0, 255).astype(np.uint8)
 
 
 def _typical_height(stats: np.ndarray) -> float:
@@ -228,6 +237,11 @@ def _is_digit_shaped(bw: int, bh: int, typical: float) -> bool:
     return not (bw > 8 * bh or (bh > 2.5 * typical and bh > 12 * bw))  # ruled lines
 
 
+def _rule_lengths(h: int, w: int) -> tuple[int, int]:
+    """Shortest horizontal and vertical lines (px) taken for rules, not strokes."""
+    return max(30, w // 10), max(30, h // 4)
+
+
 def _without_rules(ink: np.ndarray) -> np.ndarray:
     """``ink`` (H, W) 0/1 uint8 with long straight horizontal and vertical lines removed.
 
@@ -239,7 +253,8 @@ def _without_rules(ink: np.ndarray) -> np.ndarray:
     h, w = ink.shape
     reach = max(5, round(max(h, w) / 250))
     out = ink
-    for length, horizontal in ((max(30, w // 10), True), (max(30, h // 4), False)):
+    across, down = _rule_lengths(h, w)
+    for length, horizontal in ((across, True), (down, False)):
         shape = (length, 1) if horizontal else (1, length)
         lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN,
                                  cv2.getStructuringElement(cv2.MORPH_RECT, shape))
@@ -297,7 +312,7 @@ def segment(image: np.ndarray) -> Segmentation:
     # Thresholds see a smoothed copy (noise); cells are cut from the sharp one.
     smooth = cv2.GaussianBlur(dark, (3, 3), 0)
     # The page's ink level: most of the darkest tenth of what could be ink at all.
-    histogram = cv2.calcHist([smooth], [0], None, [256], [0, 256]).ravel()
+    histogram = cv2.calcHist([smooth[::2, ::2]], [0], None, [256], [0, 256]).ravel()
     histogram[:WEAK + 1] = 0
     cumulative = np.cumsum(histogram)
     if cumulative[-1] == 0:
@@ -307,8 +322,11 @@ def segment(image: np.ndarray) -> Segmentation:
     # Faint print touching a digit would join it at a lower threshold.
     weak_level = max(WEAK, 0.35 * strong_level)
     _, weak = cv2.threshold(smooth, weak_level, 1, cv2.THRESH_BINARY)
-    weak = _without_rules(weak)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
+    across, down = _rule_lengths(h, w)
+    if (stats[1:, 2] >= across).any() or (stats[1:, 3] >= down).any():
+        weak = _without_rules(weak)  # only when something is long enough to be a rule
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
     if count <= 1:
         return empty
     peak = peaks(labels, smooth, count).astype(np.float32)
@@ -344,9 +362,8 @@ def segment(image: np.ndarray) -> Segmentation:
         if not _is_digit_shaped(x1 - x0, y1 - y0, typical):
             continue
         group_of[members] = g + 1
-        inside = group_of[labels[y0:y1, x0:x1]] == g + 1
-        patch = np.where(inside, dark[y0:y1, x0:x1], 0).astype(np.float32)
-        cells.append(normalise(patch))
+        inside = (group_of[labels[y0:y1, x0:x1]] == g + 1).view(np.uint8)
+        cells.append(normalise(dark[y0:y1, x0:x1] * inside))
         boxes.append((x0, y0, x1 - x0, y1 - y0))
     if not boxes:
         return empty

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from livedigits.kernels.thinning import thin
+
 INK = (110, 40, 20)  # dark blue ballpoint, BGR
 
 
@@ -39,18 +41,6 @@ def heldout_cells() -> tuple[np.ndarray, np.ndarray]:
     return cells[holdout], labels[holdout]
 
 
-def _skeleton(mask: np.ndarray) -> np.ndarray:
-    """Morphological skeleton of a (h, w) 0/1 uint8 mask: the union of erosion residues."""
-    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
-    skeleton = np.zeros_like(mask)
-    current = mask.copy()
-    while current.any():
-        eroded = cv2.erode(current, cross)
-        skeleton |= current & (1 - cv2.dilate(eroded, cross))
-        current = eroded
-    return skeleton
-
-
 def _digit_sprite(cell: np.ndarray, height: int, pen: float | None = None) -> np.ndarray:
     """A cell's digit drawn ``height`` px tall: (h, w) float32 ink coverage 0..1.
 
@@ -68,7 +58,7 @@ def _digit_sprite(cell: np.ndarray, height: int, pen: float | None = None) -> np
         return np.clip((sprite - 0.25) * 2.0, 0, 1)
     fine = 4  # draw at 4x, then area-resize: anti-aliased edges
     big = cv2.resize(crop, (size[0] * fine, size[1] * fine), interpolation=cv2.INTER_CUBIC)
-    line = _skeleton((big > 0.5).astype(np.uint8))
+    line = thin(np.pad(big > 0.5, 1))[1:-1, 1:-1]
     width = max(2, round(pen * height * fine))
     stroke = cv2.dilate(line, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width)))
     return cv2.resize(stroke.astype(np.float32), size, interpolation=cv2.INTER_AREA)

@@ -11,24 +11,48 @@ import pytest
 from livedigits.synth import render_page, score
 
 SIZES = [
-    (15, 640, 480),
-    (35, 1280, 720),
-    (90, 2480, 1754),
+    # (digit height px, page width, page height, least share read right)
+    # 15 px digits hold little more than digits.png's own 20x20 cells: measured 97.0%
+    # on these pages, so the bar sits half a point lower to absorb float differences.
+    (15, 640, 480, 0.965),
+    (35, 1280, 720, 0.97),
+    (90, 2480, 1754, 0.97),
 ]
 
 
-@pytest.mark.parametrize("digit_height,width,height", SIZES)
-def test_sheet_read_at_each_size(holdout_recognizer, digit_height, width, height):
+def _read_pages(recognizer, digit_height, width, height, *, pen, seeds):
     total = {"n": 0, "found": 0, "correct": 0, "fp": 0}
-    for seed in range(3):
-        page = render_page(np.random.default_rng(100 + seed), width=width, height=height,
-                           digit_height=digit_height, n_digits=100, blur=0.0)
-        result = score(page.boxes, page.digits, holdout_recognizer.recognize(page.image))
+    for seed in seeds:
+        page = render_page(np.random.default_rng(seed), width=width, height=height,
+                           digit_height=digit_height, n_digits=100, blur=0.0, pen=pen)
+        result = score(page.boxes, page.digits, recognizer.recognize(page.image))
         for key in total:
             total[key] += result[key]
-    assert total["n"] >= 250
+    return total
+
+
+@pytest.mark.parametrize("digit_height,width,height,bar", SIZES)
+def test_sheet_read_at_each_size(holdout_recognizer, digit_height, width, height, bar):
+    """MNIST's own strokes, as digits.png holds them."""
+    total = _read_pages(holdout_recognizer, digit_height, width, height, pen=None,
+                        seeds=range(100, 104))
+    assert total["n"] >= 350
     assert total["fp"] == 0, total
-    assert total["correct"] >= 0.97 * total["n"], total
+    assert total["correct"] >= bar * total["n"], total
+
+
+@pytest.mark.parametrize("digit_height,width,height", [(35, 1280, 720), (90, 2480, 1754)])
+def test_pen_written_sheet(holdout_recognizer, digit_height, width, height):
+    """The same digits redrawn with even-width pens (fine liner to marker).
+
+    Redrawing along a thinned centre line turns some of MNIST's bold digits into
+    other shapes (a filled 8 loses a loop), so the bar is lower: measured 95-96%.
+    """
+    total = _read_pages(holdout_recognizer, digit_height, width, height, pen=(0.05, 0.14),
+                        seeds=range(100, 104))
+    assert total["found"] >= 0.99 * total["n"], total
+    assert total["fp"] <= 3, total
+    assert total["correct"] >= 0.93 * total["n"], total
 
 
 def test_blank_and_text_only_pages_give_nothing(holdout_recognizer):
