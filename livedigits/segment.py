@@ -58,25 +58,44 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
-def darkness(gray: np.ndarray) -> np.ndarray:
-    """How much darker than the paper around it each pixel is.
+def _paper(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Estimate of the paper's brightness, and where there is no paper at all.
 
-    Parameters
-    ----------
-    gray : (H, W) uint8
-
-    Returns
-    -------
-    (H, W) uint8, 255 * (1 - pixel / paper): 0 on paper, ~180-230 on black ink.
+    Returns ``(paper, surround)``: paper (H, W) uint8 >= 16, the bright envelope
+    of ``gray`` (H, W) uint8; surround, a small (h, w) bool map (the image
+    scaled to BACKGROUND_SIDE) of large regions far darker than the paper: a
+    desk or a dark background around the sheet.
     """
     h, w = gray.shape
     factor = BACKGROUND_SIDE / max(h, w)
     small = cv2.resize(gray, (max(1, round(w * factor)), max(1, round(h * factor))),
                        interpolation=cv2.INTER_AREA)
     # Paper is the bright envelope: a max filter removes strokes thinner than it.
-    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7)))
-    paper = cv2.blur(paper, (9, 9))
+    envelope = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7)))
+    bright = float(np.percentile(envelope, 90))
+    # Dark over an area wider than ink strokes at this scale, plus the edge beside it.
+    dim = (small < SURROUND * bright).astype(np.uint8)
+    dim = cv2.morphologyEx(dim, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    surround = cv2.dilate(dim, np.ones((3, 3), np.uint8)) > 0
+    paper = cv2.blur(envelope, (9, 9))
     paper = np.maximum(cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR), 16)
+    return paper, surround
+
+
+def darkness(gray: np.ndarray, paper: np.ndarray | None = None) -> np.ndarray:
+    """How much darker than the paper around it each pixel is.
+
+    Parameters
+    ----------
+    gray : (H, W) uint8
+    paper : (H, W) uint8 paper estimate (computed when not given)
+
+    Returns
+    -------
+    (H, W) uint8, 255 * (1 - pixel / paper): 0 on paper, ~180-230 on black ink.
+    """
+    if paper is None:
+        paper, _ = _paper(gray)
     return cv2.bitwise_not(cv2.divide(gray, paper, scale=255))
 
 
@@ -275,6 +294,17 @@ def _without_rules(ink: np.ndarray) -> np.ndarray:
     return out
 
 
+def _touches(region: np.ndarray, box: tuple[int, int, int, int],
+             shape: tuple[int, int]) -> bool:
+    """Whether ``box`` (x0, y0, x1, y1) in an image of ``shape`` meets the small bool map."""
+    sh, sw = region.shape
+    fy, fx = sh / shape[0], sw / shape[1]
+    x0, y0, x1, y1 = box
+    return bool(region[int(y0 * fy):int(np.ceil(y1 * fy)) + 1,
+                       int(x0 * fx):int(np.ceil(x1 * fx)) + 1].any())
+
+
+SURROUND = 0.45  # paper this much darker than the brightest paper is no paper
 WEAK = 41  # darkness (of 255) that counts as ink at all
 STRONG_MIN = 77  # a digit's darkest pixel reaches at least this
 
@@ -308,7 +338,8 @@ def segment(image: np.ndarray) -> Segmentation:
     if h < 8 or w < 8:
         return empty
 
-    dark = darkness(gray)
+    paper, surround = _paper(gray)
+    dark = darkness(gray, paper)
     # Thresholds see a smoothed copy (noise); cells are cut from the sharp one.
     smooth = cv2.GaussianBlur(dark, (3, 3), 0)
     # The page's ink level: most of the darkest tenth of what could be ink at all.
@@ -361,6 +392,8 @@ def segment(image: np.ndarray) -> Segmentation:
         y1 = int((stats[members, 1] + stats[members, 3]).max())
         if not _is_digit_shaped(x1 - x0, y1 - y0, typical):
             continue
+        if _touches(surround, (x0, y0, x1, y1), (h, w)):
+            continue  # a sheet's edge against the desk, not ink
         group_of[members] = g + 1
         inside = (group_of[labels[y0:y1, x0:x1]] == g + 1).view(np.uint8)
         cells.append(normalise(dark[y0:y1, x0:x1] * inside))
