@@ -75,7 +75,7 @@ def _paper(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     bright = float(np.percentile(envelope, 90))
     # Dark over an area wider than ink strokes at this scale, plus the edge beside it.
     dim = (small < SURROUND * bright).astype(np.uint8)
-    dim = cv2.morphologyEx(dim, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    dim = cv2.morphologyEx(dim, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     surround = cv2.dilate(dim, np.ones((3, 3), np.uint8)) > 0
     paper = cv2.blur(envelope, (9, 9))
     paper = np.maximum(cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR), 16)
