@@ -9,10 +9,21 @@ Notes
 Departs from Dalal & Triggs (2005) where measurement on digits.png's held-out
 folds said so: orientations are *signed* (0..2 pi; a digit's stroke direction
 matters, the light/dark polarity is fixed), each pixel's vote is spread over the
-two nearest bins and bilinearly over the four nearest histogram cells; block
-vectors are L1-normalised then square-rooted (Hellinger), which suits the
-cosine nearest-neighbour search; the arctangent is a branch-free polynomial
-(max error 1e-5 rad) so the pixel loop vectorises.
+two nearest bins and bilinearly over the four nearest histogram cells (shares
+that would fall outside the grid are dropped); block vectors are L1-normalised
+then square-rooted (Hellinger), which suits the cosine nearest-neighbour
+search; the arctangent is a branch-free polynomial (max error 2e-7 rad, the
+size of float32 rounding) so the pixel loop vectorises.
+
+The kernels take ``LANES`` (64) cells at a time, one cell per SIMD lane: every
+scratch array has the cell as its last, contiguous axis, so each step is a flat
+loop over pixels x cells with no data-dependent branch or scatter, which LLVM
+vectorises (a pixel's orientation only changes the weights of its votes). Per
+pixel row and bin, the votes are pooled over pixel columns with the fixed
+bilinear weights, then added into the two histogram rows the pixel row feeds.
+Even and odd histogram rows live in separate arrays, so that this loop writes
+two arrays rather than two rows of one: Numba arrays carry no aliasing
+information, and the split measured 7% faster overall.
 
 References
 ----------
@@ -31,9 +42,15 @@ CELLS_PER_SIDE = CELL_SIDE // PIXELS_PER_CELL  # 5
 BLOCKS_PER_SIDE = CELLS_PER_SIDE - 1  # 4
 N_BINS = 8
 N_FEATURES = BLOCKS_PER_SIDE * BLOCKS_PER_SIDE * 4 * N_BINS  # 512
+LANES = 64  # cells processed together, one per SIMD lane; fewer cost as much
 
-_N_PIXELS = CELL_SIDE * CELL_SIDE
 _EPS = np.float32(1e-6)
+_PAD = CELL_SIDE + 2  # the cell with its edge pixels repeated around it
+_ROW = CELL_SIDE * LANES  # one pixel row of every lane
+_TAPS = 2 * PIXELS_PER_CELL  # pixel columns that vote into one histogram column
+_MARGIN = PIXELS_PER_CELL // 2  # zero columns each side of a row of votes
+_CELL_VALUES = CELLS_PER_SIDE * CELLS_PER_SIDE * N_BINS  # 200
+_BLOCK_ROW = 2 * N_BINS  # one histogram row of a block: 16 values
 
 
 def _pooling_tables() -> tuple[np.ndarray, np.ndarray]:
@@ -42,7 +59,9 @@ def _pooling_tables() -> tuple[np.ndarray, np.ndarray]:
     Returns ``(target, weight)``, each (2, 20): pixel ``i`` votes into histogram
     row ``target[0, i]`` with ``weight[0, i]`` and into ``target[1, i]`` with
     ``weight[1, i]``. A vote that would fall outside the grid goes to row 5,
-    a spare row that is never read, as scikit-image drops such votes.
+    a spare row that is never read, with weight 0, as scikit-image drops such
+    votes. The pixels that vote into row ``j`` are the ``_TAPS`` from
+    ``PIXELS_PER_CELL * j - _MARGIN`` on (those outside the cell excepted).
     """
     centre = (np.arange(CELL_SIDE) + 0.5) / PIXELS_PER_CELL - 0.5
     low = np.floor(centre).astype(np.int32)
@@ -56,136 +75,194 @@ def _pooling_tables() -> tuple[np.ndarray, np.ndarray]:
 
 
 POOL_TARGET, POOL_WEIGHT = _pooling_tables()
-_SPARE = CELLS_PER_SIDE + 1  # histogram rows and columns, with the spare one
 
 _OPTS = dict(cache=True, fastmath=True, nogil=True, error_model="numpy")
 
 
 @njit(**_OPTS)
-def _gradients(cell, pad, lower_bin, lower_weight, upper_weight):
-    """Per pixel of a (20, 20) cell: lower orientation bin, and the magnitude
-    split between that bin and the next, each into a (400,) float32 array."""
-    side = CELL_SIDE
-    for r in range(side):
-        for c in range(side):
-            pad[r + 1, c + 1] = np.float32(cell[r, c])
-    for r in range(side):
-        pad[r + 1, 0] = pad[r + 1, 1]
-        pad[r + 1, side + 1] = pad[r + 1, side]
-    for c in range(side + 2):
-        pad[0, c] = pad[1, c]
-        pad[side + 1, c] = pad[side, c]
+def _load(cells, start, count, img):
+    """Cells ``start:start + count`` into ``img`` (22, 22, LANES) uint8, edge-padded.
 
-    half_pi = np.float32(np.pi / 2)
-    pi = np.float32(np.pi)
-    two_pi = np.float32(2 * np.pi)
-    bins_per_radian = np.float32(N_BINS / (2 * np.pi))
-    for r in range(side):
-        for c in range(side):
-            gx = pad[r + 1, c + 2] - pad[r + 1, c]
-            gy = pad[r + 2, c + 1] - pad[r, c + 1]
-            ax = abs(gx)
-            ay = abs(gy)
-            a = min(ax, ay) / (max(ax, ay) + _EPS)
-            s = a * a
-            t = ((((np.float32(0.0208351) * s - np.float32(0.085133)) * s
-                   + np.float32(0.180141)) * s - np.float32(0.3302995)) * s
-                 + np.float32(0.999866)) * a
-            t = half_pi - t if ay > ax else t
-            t = pi - t if gx < 0 else t
-            t = two_pi - t if gy < 0 else t
-            pos = t * bins_per_radian - np.float32(0.5)
-            pos = pos + np.float32(N_BINS) if pos < 0 else pos
-            k = np.floor(pos)
-            k = np.float32(N_BINS - 1) if k > np.float32(N_BINS - 1) else k
-            m = np.sqrt(gx * gx + gy * gy)
-            p = r * side + c
-            lower_bin[p] = k
-            upper_weight[p] = m * (pos - k)
-            lower_weight[p] = m - m * (pos - k)
-
-
-@njit(**_OPTS)
-def _pool(lower_bin, lower_weight, upper_weight, planes, rows, hist, target, weight):
-    """Orientation votes pooled bilinearly into ``hist`` (6, 6, 8) float32.
-
-    Scratch: ``planes`` (8, 400) holds each bin's vote per pixel; ``rows``
-    (8, 6, 20) the votes pooled over pixel rows.
+    Lanes from ``count`` on are blank cells.
     """
     side = CELL_SIDE
-    last = np.float32(N_BINS - 1)
-    for b in range(N_BINS):
-        fb = np.float32(b)
-        below = last if b == 0 else np.float32(b - 1)
-        for p in range(_N_PIXELS):
-            k = lower_bin[p]
-            planes[b, p] = ((lower_weight[p] if k == fb else np.float32(0))
-                            + (upper_weight[p] if k == below else np.float32(0)))
-    rows[:] = 0
-    for b in range(N_BINS):
+    for lane in range(count):
         for r in range(side):
-            j0 = target[0, r]
-            j1 = target[1, r]
-            w0 = weight[0, r]
-            w1 = weight[1, r]
             for c in range(side):
-                rows[b, j0, c] += w0 * planes[b, r * side + c]
+                img[r + 1, c + 1, lane] = cells[start + lane, r, c]
+    for lane in range(count, LANES):
+        for r in range(side):
             for c in range(side):
-                rows[b, j1, c] += w1 * planes[b, r * side + c]
-    hist[:] = 0
-    for j in range(CELLS_PER_SIDE):
-        for c in range(side):
-            i0 = target[0, c]
-            i1 = target[1, c]
-            w0 = weight[0, c]
-            w1 = weight[1, c]
-            for b in range(N_BINS):
-                v = rows[b, j, c]
-                hist[j, i0, b] += w0 * v
-                hist[j, i1, b] += w1 * v
+                img[r + 1, c + 1, lane] = 0
+    for r in range(1, side + 1):
+        for lane in range(LANES):
+            img[r, 0, lane] = img[r, 1, lane]
+        for lane in range(LANES):
+            img[r, side + 1, lane] = img[r, side, lane]
+    for c in range(_PAD):
+        for lane in range(LANES):
+            img[0, c, lane] = img[1, c, lane]
+        for lane in range(LANES):
+            img[side + 1, c, lane] = img[side, c, lane]
 
 
 @njit(**_OPTS)
-def _blocks(hist, cell_sum, out):
-    """2x2-cell blocks of ``hist`` (6, 6, 8), L1-sqrt normalised, into ``out`` (512,)."""
-    for j in range(CELLS_PER_SIDE):
+def _row_gradients(rows, r, mag, pos):
+    """Gradients of pixel row ``r`` of every lane.
+
+    ``rows`` is the padded image as (22, 22 * LANES). Writes, per pixel ``c``
+    and lane at ``c * LANES + lane``: the magnitude into ``mag`` and the
+    orientation into ``pos``, in bins from the centre of bin 0, in [0, 8).
+    """
+    up = rows[r]
+    mid = rows[r + 1]
+    down = rows[r + 2]
+    two = np.float32(2)
+    four = np.float32(4)
+    eight = np.float32(N_BINS)
+    half = np.float32(0.5)
+    for f in range(_ROW):
+        gx = np.float32(mid[f + 2 * LANES]) - np.float32(mid[f])
+        gy = np.float32(down[f + LANES]) - np.float32(up[f + LANES])
+        ax = abs(gx)
+        ay = abs(gy)
+        # Gradients are integers: max(ax, ay) is 0 or >= 1, no epsilon needed.
+        a = min(ax, ay) / max(max(ax, ay), np.float32(1))
+        s = a * a
+        # atan(a) * 4 / pi for a in [0, 1]: the angle within an octant, in bins.
+        q = (((((((np.float32(-0.005162542) * s + np.float32(0.027837154)) * s
+                  + np.float32(-0.0711903)) * s + np.float32(0.12276863)) * s
+                + np.float32(-0.1770903)) * s + np.float32(0.25396758)) * s
+              + np.float32(-0.42436898)) * s + np.float32(1.2732387)) * a
+        q = two - q if ay > ax else q
+        q = four - q if gx < 0 else q
+        q = eight - q if gy < 0 else q
+        p = q - half
+        mag[f] = np.sqrt(gx * gx + gy * gy)
+        pos[f] = p + eight if p < 0 else p
+
+
+@njit(**_OPTS)
+def _row_pool(mag, pos, vote, tap_weight, first, j_first, w_first, second, j_second, w_second):
+    """Add one pixel row's votes into two histogram rows.
+
+    Per bin: the row's votes into ``vote`` ((20 + 2 * _MARGIN) * LANES, zero
+    margins), pooled over pixel columns with ``tap_weight`` (6, 8), then added
+    with weight ``w_first`` into ``first[j_first]`` and ``w_second`` into
+    ``second[j_second]``, each (8, 5, LANES).
+    """
+    eight = np.float32(N_BINS)
+    one = np.float32(1)
+    zero = np.float32(0)
+    off = _MARGIN * LANES
+    for b in range(N_BINS):
+        # A pixel at p votes max(0, 1 - d) of its magnitude into a bin d bins away.
+        if b == 0:
+            for f in range(_ROW):
+                d = min(pos[f], eight - pos[f])
+                vote[off + f] = mag[f] * max(zero, one - d)
+        else:
+            fb = np.float32(b)
+            for f in range(_ROW):
+                d = abs(pos[f] - fb)
+                vote[off + f] = mag[f] * max(zero, one - d)
         for i in range(CELLS_PER_SIDE):
-            total = np.float32(0)
+            o = i * PIXELS_PER_CELL * LANES
+            for lane in range(LANES):
+                v = zero
+                for t in range(_TAPS):
+                    v += tap_weight[i, t] * vote[o + t * LANES + lane]
+                first[j_first, b, i, lane] += w_first * v
+                second[j_second, b, i, lane] += w_second * v
+
+
+@njit(**_OPTS)
+def _blocks(even, odd, cell_sum, scale, cell_hist, out, start, count):
+    """Blocks of the histograms ``even`` and ``odd`` into ``out[start:start + count]``.
+
+    Square roots of the histogram values and each block's 1 / sqrt(L1 norm)
+    are taken across lanes; each lane's 200 values are then gathered into
+    ``cell_hist`` (LANES, 200) and scaled into its 16 blocks.
+    """
+    for j in range(CELLS_PER_SIDE):
+        hist = even[j // 2] if j % 2 == 0 else odd[j // 2]
+        for i in range(CELLS_PER_SIDE):
+            for lane in range(LANES):
+                cell_sum[j, i, lane] = 0
             for b in range(N_BINS):
-                total += hist[j, i, b]
-            cell_sum[j, i] = total
-    o = 0
+                for lane in range(LANES):
+                    cell_sum[j, i, lane] += hist[b, i, lane]
+        for b in range(N_BINS):
+            for i in range(CELLS_PER_SIDE):
+                for lane in range(LANES):
+                    hist[b, i, lane] = np.sqrt(hist[b, i, lane])
     for br in range(BLOCKS_PER_SIDE):
         for bc in range(BLOCKS_PER_SIDE):
-            total = (cell_sum[br, bc] + cell_sum[br, bc + 1]
-                     + cell_sum[br + 1, bc] + cell_sum[br + 1, bc + 1])
-            scale = np.float32(1) / (total + _EPS)
-            for dr in range(2):
-                for i in range(2 * N_BINS):
-                    out[o + i] = np.sqrt(hist[br + dr, bc + i // N_BINS, i % N_BINS] * scale)
-                o += 2 * N_BINS
-
-
-@njit(**_OPTS)
-def _hog_range(cells, out, start, stop, target, weight):
-    pad = np.empty((CELL_SIDE + 2, CELL_SIDE + 2), np.float32)
-    lower_bin = np.empty(_N_PIXELS, np.float32)
-    lower_weight = np.empty(_N_PIXELS, np.float32)
-    upper_weight = np.empty(_N_PIXELS, np.float32)
-    planes = np.empty((N_BINS, _N_PIXELS), np.float32)
-    rows = np.empty((N_BINS, _SPARE, CELL_SIDE), np.float32)
-    hist = np.empty((_SPARE, _SPARE, N_BINS), np.float32)
-    cell_sum = np.empty((CELLS_PER_SIDE, CELLS_PER_SIDE), np.float32)
-    for n in range(start, stop):
-        _gradients(cells[n], pad, lower_bin, lower_weight, upper_weight)
-        _pool(lower_bin, lower_weight, upper_weight, planes, rows, hist, target, weight)
-        _blocks(hist, cell_sum, out[n])
+            for lane in range(LANES):
+                total = (cell_sum[br, bc, lane] + cell_sum[br, bc + 1, lane]
+                         + cell_sum[br + 1, bc, lane] + cell_sum[br + 1, bc + 1, lane])
+                scale[br * BLOCKS_PER_SIDE + bc, lane] = np.float32(1) / np.sqrt(total + _EPS)
+    for lane in range(count):
+        for j in range(CELLS_PER_SIDE):
+            hist = even[j // 2] if j % 2 == 0 else odd[j // 2]
+            for i in range(CELLS_PER_SIDE):
+                for b in range(N_BINS):
+                    cell_hist[lane, (j * CELLS_PER_SIDE + i) * N_BINS + b] = hist[b, i, lane]
+    for lane in range(count):
+        n = start + lane
+        o = 0
+        for br in range(BLOCKS_PER_SIDE):
+            for bc in range(BLOCKS_PER_SIDE):
+                sc = scale[br * BLOCKS_PER_SIDE + bc, lane]
+                for dr in range(2):
+                    base = ((br + dr) * CELLS_PER_SIDE + bc) * N_BINS
+                    for k in range(_BLOCK_ROW):
+                        out[n, o + k] = cell_hist[lane, base + k] * sc
+                    o += _BLOCK_ROW
 
 
 @njit(**_OPTS)
 def hog_serial(cells, out, target, weight):
-    """HOG of (N, 20, 20) uint8 ``cells`` into (N, 512) float32 ``out``, one thread."""
-    _hog_range(cells, out, 0, cells.shape[0], target, weight)
+    """HOG of (N, 20, 20) uint8 ``cells`` into (N, 512) float32 ``out``, one thread.
+
+    ``target`` and ``weight`` are the bilinear pooling tables (``POOL_TARGET``,
+    ``POOL_WEIGHT``), used for pixel rows and columns alike.
+    """
+    side = CELL_SIDE
+    img = np.empty((_PAD, _PAD, LANES), np.uint8)
+    rows = img.reshape((_PAD, _PAD * LANES))
+    mag = np.empty(_ROW, np.float32)
+    pos = np.empty(_ROW, np.float32)
+    vote = np.zeros(_ROW + 2 * _MARGIN * LANES, np.float32)
+    # Histogram rows 0, 2, 4 and 1, 3, (5: the spare row) of every lane.
+    even = np.empty((3, N_BINS, CELLS_PER_SIDE, LANES), np.float32)
+    odd = np.empty((3, N_BINS, CELLS_PER_SIDE, LANES), np.float32)
+    cell_sum = np.empty((CELLS_PER_SIDE, CELLS_PER_SIDE, LANES), np.float32)
+    scale = np.empty((BLOCKS_PER_SIDE * BLOCKS_PER_SIDE, LANES), np.float32)
+    cell_hist = np.empty((LANES, _CELL_VALUES), np.float32)
+    # tap_weight[i, t]: weight of pixel column PIXELS_PER_CELL * i - _MARGIN + t
+    # in histogram column i.
+    tap_weight = np.zeros((CELLS_PER_SIDE + 1, _TAPS), np.float32)
+    for k in range(2):
+        for c in range(side):
+            t = c + _MARGIN - PIXELS_PER_CELL * target[k, c]
+            if 0 <= t < _TAPS:
+                tap_weight[target[k, c], t] += weight[k, c]
+    n = cells.shape[0]
+    for start in range(0, n, LANES):
+        count = min(LANES, n - start)
+        _load(cells, start, count, img)
+        even[:] = 0
+        odd[:] = 0
+        for r in range(side):
+            _row_gradients(rows, r, mag, pos)
+            j0 = target[0, r]
+            j1 = target[1, r]
+            first = even if j0 % 2 == 0 else odd
+            second = odd if j0 % 2 == 0 else even
+            _row_pool(mag, pos, vote, tap_weight,
+                      first, j0 // 2, weight[0, r], second, j1 // 2, weight[1, r])
+        _blocks(even, odd, cell_sum, scale, cell_hist, out, start, count)
 
 
 @njit(parallel=True, **_OPTS)
@@ -196,10 +273,11 @@ def hog_parallel(cells, out, target, weight, chunk):
     for j in prange(n_chunks):
         start = j * chunk
         stop = min(n, start + chunk)
-        _hog_range(cells, out, start, stop, target, weight)
+        hog_serial(cells[start:stop], out[start:stop], target, weight)
 
 
 PARALLEL_MIN = 256
+_CHUNK = 2 * LANES
 
 
 def hog(cells: np.ndarray, *, parallel: bool | None = None) -> np.ndarray:
@@ -230,7 +308,7 @@ def hog(cells: np.ndarray, *, parallel: bool | None = None) -> np.ndarray:
     if parallel is None:
         parallel = cells.shape[0] >= PARALLEL_MIN
     if parallel:
-        hog_parallel(cells, out, POOL_TARGET, POOL_WEIGHT, 64)
+        hog_parallel(cells, out, POOL_TARGET, POOL_WEIGHT, _CHUNK)
     else:
         hog_serial(cells, out, POOL_TARGET, POOL_WEIGHT)
     return out
