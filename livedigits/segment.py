@@ -208,29 +208,22 @@ def _ellipse(size: int) -> np.ndarray:
     return _ELLIPSES[size]
 
 
-_ROW_INDEX = np.arange(64, dtype=np.float64)
-
-
 def _place(ink: np.ndarray) -> np.ndarray:
     """(h, w) uint8 ink -> (20, 20) uint8 cell: cropped, scaled to DIGIT_BOX, centred by mass."""
-    rows = np.flatnonzero(ink.any(axis=1))
-    cols = np.flatnonzero(ink.any(axis=0))
-    if len(rows) == 0:
+    # uint8 input keeps boundingRect and moments in raster mode (a float (n, 2) array
+    # would be read as a point list, and a "1" can be 2 px wide).
+    x, y, w, h = cv2.boundingRect(ink)
+    if w == 0 or h == 0:
         return np.zeros((CELL, CELL), np.uint8)
-    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    h, w = ink.shape
     factor = DIGIT_BOX / max(h, w)
     nh, nw = max(1, round(h * factor)), max(1, round(w * factor))
     interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
-    small = cv2.resize(ink, (nw, nh), interpolation=interp)
-    # Not cv2.moments: it takes an (n, 2) array for a contour, and a "1" can be 2 px wide.
-    row_mass = small.sum(axis=1, dtype=np.float64)
-    total = float(row_mass.sum())
-    if total <= 0:
+    small = cv2.resize(ink[y:y + h, x:x + w], (nw, nh), interpolation=interp)
+    m = cv2.moments(small)
+    if m["m00"] <= 0:
         return np.zeros((CELL, CELL), np.uint8)
-    cy = float(row_mass @ _ROW_INDEX[:nh]) / total
-    cx = float(small.sum(axis=0, dtype=np.float64) @ _ROW_INDEX[:nw]) / total
-    shift = np.float32([[1, 0, CENTRE - cx], [0, 1, CENTRE - cy]])
+    shift = np.float32([[1, 0, CENTRE - m["m10"] / m["m00"]],
+                        [0, 1, CENTRE - m["m01"] / m["m00"]]])
     return cv2.warpAffine(small, shift, (CELL, CELL), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
