@@ -4,11 +4,12 @@ Usage::
 
     python benchmarks/knn_speed.py [--quick] [--threads 1 2]
 
-Each thread count runs in a fresh process with ``NUMBA_NUM_THREADS`` and the
-BLAS thread variables set before numpy and numba load, so both libraries get
-the same number of threads. Train and query rows are random unit vectors,
-k = 5. Figures are the best of repeated calls after a warm-up call, with the
-median in brackets; batch time is the latency of one call.
+Train and query rows are random unit vectors, k = 5. Each library and thread
+count is timed in a fresh process whose ``NUMBA_NUM_THREADS`` or BLAS thread
+variables are set before numpy and numba load: a process that alternates Numba's
+and OpenBLAS's thread pools makes both spin against each other. Figures are the
+best of repeated calls after a warm-up call, with the median in brackets; the
+time per call is the latency of a batch (of one query, for Q = 1).
 """
 
 from __future__ import annotations
@@ -36,7 +37,19 @@ CASES = [
 ]
 
 
-def _numpy_knn(queries, train, k):
+def _data(n_train: int, dim: int, n_q: int):
+    import numpy as np
+
+    rng = np.random.default_rng(n_train + dim + n_q)
+    train = rng.standard_normal((n_train, dim)).astype(np.float32)
+    queries = rng.standard_normal((n_q, dim)).astype(np.float32)
+    train /= np.linalg.norm(train, axis=1, keepdims=True)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    return queries, train
+
+
+def numpy_knn(queries, train, k):
+    """The plain numpy search: (Q, k) indices and similarities, most similar first."""
     import numpy as np
 
     sims = queries @ train.T
@@ -57,28 +70,32 @@ def _times(fn, budget_s: float, min_runs: int) -> list[float]:
     return times
 
 
-def _measure(threads: int, quick: bool) -> list[dict]:
-    """One thread count, in this process: rows for the table."""
-    sys.path.insert(0, str(REPO))
-    import numba
+def _measure(library: str, threads: int, quick: bool) -> list[dict]:
+    """Time one library in this process; for ``ours``, also compare with numpy."""
     import numpy as np
 
-    from livedigits.kernels.knn import knn_search
-
-    rng = np.random.default_rng(0)
     budget, min_runs = (0.2, 3) if quick else (1.0, 10)
     rows = []
-    for n_train, dim, n_q in CASES:
-        train = rng.standard_normal((n_train, dim)).astype(np.float32)
-        train /= np.linalg.norm(train, axis=1, keepdims=True)
-        queries = rng.standard_normal((n_q, dim)).astype(np.float32)
-        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-        ours = _times(partial(knn_search, queries, train, K, parallel=threads > 1),
-                      budget, min_runs)
-        blas = _times(partial(_numpy_knn, queries, train, K), budget, min_runs)
-        same = (knn_search(queries, train, K)[0] == _numpy_knn(queries, train, K)[0]).all(axis=1)
-        rows.append({"threads": numba.get_num_threads(), "M": n_train, "D": dim, "Q": n_q,
-                     "ours": ours, "numpy": blas, "same": float(same.mean())})
+    if library == "numpy":
+        for case in CASES:
+            queries, train = _data(*case)
+            rows.append({
+                "numpy": _times(partial(numpy_knn, queries, train, K), budget, min_runs),
+                "matmul": _times(partial(np.matmul, queries, train.T), budget, min_runs)})
+        return rows
+
+    sys.path.insert(0, str(REPO))
+    from livedigits.kernels.knn import knn_search
+
+    found = []
+    for case in CASES:
+        queries, train = _data(*case)
+        search = partial(knn_search, queries, train, K, parallel=threads > 1)
+        rows.append({"ours": _times(search, budget, min_runs)})
+        found.append(search()[0])
+    for row, case, indices in zip(rows, CASES, found, strict=True):
+        same = indices == numpy_knn(*_data(*case), K)[0]  # after the timing: BLAS spins
+        row["same"] = float(same.all(axis=1).mean())
     return rows
 
 
@@ -102,26 +119,29 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def _run_child(library: str, threads: int, quick: bool) -> list[dict]:
+    numba_threads, blas_threads = (threads, 1) if library == "ours" else (1, threads)
+    env = dict(os.environ, NUMBA_NUM_THREADS=str(numba_threads),
+               OPENBLAS_NUM_THREADS=str(blas_threads), OMP_NUM_THREADS=str(blas_threads),
+               MKL_NUM_THREADS=str(blas_threads))
+    cmd = [sys.executable, __file__, "--child", library, "--threads", str(threads)]
+    done = subprocess.run(cmd + ["--quick"] * quick, env=env, capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        sys.exit(f"timing {library} with {threads} thread(s) failed:\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter timing runs")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
                         help="thread counts to measure (default: 1 2)")
-    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["ours", "numpy"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child is not None:
-        json.dump(_measure(args.child, args.quick), sys.stdout)
+    if args.child:
+        json.dump(_measure(args.child, args.threads[0], args.quick), sys.stdout)
         return
-
-    rows = []
-    for threads in args.threads:
-        env = dict(os.environ, NUMBA_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-                   OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-        cmd = [sys.executable, __file__, "--child", str(threads)] + ["--quick"] * args.quick
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            sys.exit(f"measuring with {threads} thread(s) failed:\n{done.stderr}")
-        rows += json.loads(done.stdout)
 
     import numba
     import numpy as np
@@ -130,15 +150,21 @@ def main() -> None:
           f"numpy {np.__version__}, numba {numba.__version__}")
     if os.environ.get("OPENBLAS_CORETYPE"):
         print(f"OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} (pins OpenBLAS's kernels)")
-    print("queries/s and ms per call: best (median); numpy = matmul + argpartition + sort of k\n")
+    print("queries/s and ms per call: best (median). numpy: matmul + argpartition + sort of the"
+          " k; matmul: the BLAS product alone, for scale; same: rows equal to numpy's top-k\n")
     header = (f"{'threads':>7}  {'M x D':>12}  {'Q':>5}  {'knn_search q/s':>21}  "
-              f"{'numpy q/s':>21}  {'knn_search ms/call':>19}  {'numpy ms/call':>19}  same top-k")
+              f"{'numpy q/s':>21}  {'matmul q/s':>21}  {'knn_search ms/call':>19}  "
+              f"{'numpy ms/call':>19}  same")
     print(header)
     print("-" * len(header))
-    for r in rows:
-        print(f"{r['threads']:>7}  {r['M']:>6} x {r['D']:<3}  {r['Q']:>5}  "
-              f"{_rate(r['Q'], r['ours'])}  {_rate(r['Q'], r['numpy'])}  "
-              f"{_latency(r['ours'])}  {_latency(r['numpy'])}  {r['same']:5.1%}")
+    for threads in args.threads:
+        ours = _run_child("ours", threads, args.quick)
+        blas = _run_child("numpy", threads, args.quick)
+        for (n_train, dim, n_q), a, b in zip(CASES, ours, blas, strict=True):
+            print(f"{threads:>7}  {n_train:>6} x {dim:<3}  {n_q:>5}  "
+                  f"{_rate(n_q, a['ours'])}  {_rate(n_q, b['numpy'])}  "
+                  f"{_rate(n_q, b['matmul'])}  {_latency(a['ours'])}  "
+                  f"{_latency(b['numpy'])}  {a['same']:.0%}", flush=True)
 
 
 if __name__ == "__main__":

@@ -139,7 +139,10 @@ def test_inputs_are_converted():
     rng = np.random.default_rng(12)
     queries, train = unit_rows(rng, 9, 10), unit_rows(rng, 40, 10)
     want = knn_search(queries, train, 3)
+    read_only = train.copy()
+    read_only.flags.writeable = False
     for q, t in [
+        (queries, read_only),
         (queries.astype(np.float64), train.astype(np.float64)),
         (np.asfortranarray(queries), train[::-1][::-1]),
         (queries.tolist(), np.repeat(train, 2, axis=1)[:, ::2]),
@@ -217,6 +220,7 @@ def test_vote_with_all_weights_zero():
 def test_vote_matches_reference():
     rng = np.random.default_rng(13)
     train_labels = rng.integers(0, 10, 300).astype(np.int32)
+    train_labels.flags.writeable = False
     indices = np.stack([rng.choice(300, 7, replace=False) for _ in range(200)])
     sims = -np.sort(-rng.uniform(-0.3, 1, (200, 7)), axis=1).astype(np.float32)
     labels, conf = knn_vote(indices, sims, train_labels, 10)

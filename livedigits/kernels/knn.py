@@ -1,41 +1,46 @@
 """k nearest neighbours by cosine similarity, and a distance-weighted vote.
 
-Shapes and dtypes
------------------
+``knn_search`` finds each query's k most similar train rows by dot product;
+``knn_vote`` turns them into a class and a confidence. Shapes and dtypes:
+
 queries : (Q, D) float32, rows of unit length
 train : (M, D) float32, rows of unit length
-indices : (Q, k) int32, rows of ``train``, best first
+indices : (Q, k) int32, rows of ``train``, most similar first
 similarities : (Q, k) float32, dot products (cosines) in [-1, 1], best first
 train_labels : (M,) int32, classes in [0, n_classes)
 labels : (Q,) int32; confidences : (Q,) float32 in [0, 1]
 
+Importing the module compiles the kernels (eager signatures) or loads them from
+Numba's cache: about 0.5 s warm, 8 s cold on a 2-vCPU machine.
+
 Notes
 -----
-The search computes every dot product exactly (no index structure) and keeps
-each query's k best in an insertion list; its current k-th best similarity is a
-threshold, so almost every candidate is rejected by a single compare.
+Every dot product is computed (no index structure); each query keeps its k best
+in an insertion list whose k-th similarity is a threshold, so almost every
+candidate is rejected by a single compare.
 
 Two dot-product kernels, because Numba runs LLVM's loop vectorizer but not its
-SLP vectorizer, so only an innermost loop is turned into SIMD:
+SLP vectorizer, so only an innermost loop becomes SIMD:
 
 - ``_scan_lanes`` (batches of ``FEW_QUERIES`` or more) puts queries in the SIMD
   lanes. The batch is transposed once per call into blocks of (D, lanes)
-  floats, each at most ``LANE_BLOCK_BYTES`` so it stays in L2; for a block of
-  4 train rows x 4 dimensions the 16 train values sit in registers and each
-  load of 16 queries' values feeds 16 multiply-adds. A train value read from
-  memory serves a whole block of queries, so train traffic is negligible and
-  the train set needs no tiling; a vectorised max over the block's lanes
-  decides whether any query needs an insertion at all.
-- ``_scan_rows`` (smaller batches, single queries) is the textbook micro-kernel:
-  4 queries x 4 train rows, dimensions in the SIMD lanes. It needs a horizontal
-  sum per dot product, which costs about as much as the dot product itself at
-  D = 64; that is why large batches use the other kernel (1.5x faster there).
+  floats of at most ``LANE_BLOCK_BYTES``, which stay in L2; for a register
+  block of 4 train rows x 4 dimensions, each load of 16 queries' values feeds
+  16 multiply-adds. Each train value loaded serves a whole block of queries, so
+  the train set needs no L2 tiling (at D = 64, tiles of 1k-4k rows gained nothing).
+  A vectorised max over the lanes decides whether any list needs an insertion.
+- ``_scan_rows`` (smaller batches, single queries) is the textbook micro-kernel,
+  4 queries x 4 train rows with dimensions in the SIMD lanes. Its horizontal
+  sum per dot product costs about as much as the products at D = 64, which is
+  why large batches use the other kernel (1.5x faster there).
 
-In parallel the train set is split into chunks (one or more per thread, when
-there are fewer query blocks than threads) and each chunk's top-k lists are
-merged in train order. Every candidate reaches a list in increasing train
-order and only a strictly better one displaces an entry, so ties go to the
-lower train index, serially and in parallel alike.
+In parallel the train set is split into chunks when there are fewer query
+blocks than threads, and each chunk's lists are merged in train order. Rows
+reach a list in increasing index order and only a strictly better similarity
+displaces an entry, so ties go to the lower train index, serially and in
+parallel alike. Equal rows get bit-identical similarities: every row passes
+through the same register-block code (a last, partial block of 4 rows repeats
+its final row instead of running a separate tail loop).
 
 ``fastmath`` reassociates the sums: similarities can differ from numpy's in the
 last bits (about 1e-7). Non-finite inputs give unspecified results.
@@ -44,27 +49,33 @@ last bits (about 1e-7). Non-finite inputs give unspecified results.
 from __future__ import annotations
 
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import get_num_threads, njit, prange, types
 
 FEW_QUERIES = 32  # smaller batches use _scan_rows; twice as many when D > 128
-PARALLEL_MIN_WORK = 1 << 20  # multiply-adds (Q * M * D) from which threads pay
+PARALLEL_MIN_WORK = 1 << 21  # multiply-adds (Q * M * D), about 50 us on one thread
 LANE_BLOCK_BYTES = 256 * 1024
 _LANE_WIDTH = 16  # float32 lanes of an AVX-512 register
 _MAX_LANES = 256
 _OPTS = dict(cache=True, fastmath=True, nogil=True, error_model="numpy")
 
+# Eager signatures: one compiled version per kernel, read-only inputs accepted.
+_F4, _I8, _VOID = types.float32, types.int64, types.void
+_IN = types.Array(types.float32, 2, "C", readonly=True)
+_F1, _F2, _F3 = types.float32[::1], types.float32[:, ::1], types.float32[:, :, ::1]
+_I1, _I2, _I3 = types.int32[::1], types.int32[:, ::1], types.int32[:, :, ::1]
+
 _WORST = np.float32(-3.0e38)  # below any similarity: an empty slot of a top-k list
 _NEVER = np.float32(3.0e38)  # threshold of a padding lane: nothing gets in
 
 
-@njit(**_OPTS)
+@njit(_VOID(_F2, _I2), **_OPTS)
 def _reset(top_s, top_i):
-    """Empty the (..., k) top-k lists."""
-    top_s[...] = _WORST
-    top_i[...] = -1
+    """Empty the (Q, k) top-k lists."""
+    top_s[:] = _WORST
+    top_i[:] = -1
 
 
-@njit(**_OPTS)
+@njit(_F4(_F2, _I2, _I8, _I8, _F4, _I8), **_OPTS)
 def _push(top_s, top_i, q, k, s, j):
     """Insert similarity ``s`` of train row ``j`` into row ``q`` of the top-k
     lists; the caller has checked that ``s`` beats the k-th entry. Returns the
@@ -79,7 +90,7 @@ def _push(top_s, top_i, q, k, s, j):
     return top_s[q, k - 1]
 
 
-@njit(**_OPTS)
+@njit(_VOID(_IN, _IN, _I8, _F2, _I2, _I8, _I8), **_OPTS)
 def _scan_rows(queries, train, k, top_s, top_i, t_lo, t_hi):
     """Offer train rows [t_lo, t_hi) to every query's top-k list.
 
@@ -183,13 +194,13 @@ def _scan_rows(queries, train, k, top_s, top_i, t_lo, t_hi):
                 th = _push(top_s, top_i, q, k, s3, j3)
 
 
-@njit(**_OPTS)
+@njit(_VOID(_IN, _IN, _I8, _F2, _I2, _F1, _F2, _I8, _I8, _I8, _I8), **_OPTS)
 def _scan_lanes(block, train, k, top_s, top_i, thr, acc, q0, n_real, t_lo, t_hi):
     """Offer train rows [t_lo, t_hi) to the top-k lists of one block of queries.
 
     block (D, L): queries ``q0 .. q0 + n_real - 1`` transposed, one per SIMD
     lane, zero-padded to L lanes; thr (L,): each lane's threshold (``_NEVER``
-    on padding); acc (4, L) scratch; top_s, top_i (Q, k). Register blocks of
+    on padding); acc (4, >= L) scratch; top_s, top_i (Q, k). Register blocks of
     4 train rows x 4 dimensions, queries in the SIMD lanes; the last block of
     train rows repeats row ``t_hi - 1`` and offers each row once.
     """
@@ -251,7 +262,7 @@ def _scan_lanes(block, train, k, top_s, top_i, thr, acc, q0, n_real, t_lo, t_hi)
                         thr[q] = _push(top_s, top_i, q0 + q, k, acc[r, q], j + r)
 
 
-@njit(**_OPTS)
+@njit(types.Tuple((_F3, _F3))(_IN, _I8, _I8), **_OPTS)
 def _transpose_blocks(queries, n_lanes, n_chunks):
     """Queries (Q, D) as (n_blocks, D, n_lanes) zero-padded blocks, and the
     thresholds (n_chunks, n_blocks, n_lanes) of empty lists."""
@@ -269,7 +280,7 @@ def _transpose_blocks(queries, n_lanes, n_chunks):
     return blocks, thr
 
 
-@njit(**_OPTS)
+@njit(_VOID(_IN, _IN, _I8, _I8, _F2, _I2), **_OPTS)
 def search_serial(queries, train, k, n_lanes, top_s, top_i):
     """Top-k of (Q, D) ``queries`` over (M, D) ``train`` into (Q, k) ``top_s``,
     ``top_i``, on the calling thread; ``n_lanes`` 0 selects ``_scan_rows``."""
@@ -287,47 +298,65 @@ def search_serial(queries, train, k, n_lanes, top_s, top_i):
         _scan_lanes(blocks[b], train, k, top_s, top_i, thr[0, b], acc, q0, n_real, 0, n_train)
 
 
-@njit(**_OPTS)
-def _merge(part_s, part_i, q, k, top_s, top_i):
-    """Merge query ``q``'s sorted lists from (n_chunks, Q, k) ``part_s``,
-    ``part_i`` in chunk order into (Q, k) ``top_s``, ``top_i``."""
-    th = _WORST
-    for c in range(part_s.shape[0]):
-        for p in range(k):
-            s = part_s[c, q, p]
-            if s <= th:
-                break
-            th = _push(top_s, top_i, q, k, s, part_i[c, q, p])
+@njit(types.Tuple((_F3, _F3, _F3, _F3, _I3))(_IN, _I8, _I8, _I8), **_OPTS)
+def _parallel_scratch(queries, k, n_lanes, n_chunks):
+    """For ``search_parallel``: query blocks and thresholds as ``_transpose_blocks``
+    makes them (one unused block when ``n_lanes`` is 0), ``acc`` (n_tasks, 4,
+    lanes + 16) and empty top-k lists ``part_s``, ``part_i`` (n_chunks, Q, k)."""
+    n_q = queries.shape[0]
+    lanes = n_lanes if n_lanes > 0 else n_q
+    blocks, thr = _transpose_blocks(queries, lanes, n_chunks)
+    # 16 spare floats (64 bytes) per row: no two tasks write to one cache line.
+    acc = np.empty((blocks.shape[0] * n_chunks, 4, lanes + _LANE_WIDTH), np.float32)
+    part_s = np.full((n_chunks, n_q, k), _WORST, np.float32)
+    part_i = np.full((n_chunks, n_q, k), -1, np.int32)
+    return blocks, thr, acc, part_s, part_i
 
 
-@njit(parallel=True, **_OPTS)
-def search_parallel(queries, train, k, n_lanes, n_chunks, top_s, top_i):
-    """As ``search_serial`` on Numba's threads: the train set in ``n_chunks``
-    chunks, one task per (query block, chunk), the chunks' lists merged after."""
+@njit(_VOID(_IN, _IN, _I8, _I8, _I8, _F3, _F3, _F3, _F3, _I3, _I8), **_OPTS)
+def _parallel_task(queries, train, k, n_lanes, n_chunks, blocks, thr, acc, part_s, part_i,
+                   task):
+    """Task ``task`` of ``search_parallel``: one query block over one train chunk."""
     n_q = queries.shape[0]
     n_train = train.shape[0]
     chunk = ((n_train + n_chunks - 1) // n_chunks + 3) // 4 * 4
-    part_s = np.empty((n_chunks, n_q, k), np.float32)
-    part_i = np.empty((n_chunks, n_q, k), np.int32)
-    _reset(part_s, part_i)
-    lanes = n_lanes if n_lanes > 0 else n_q  # one block, unused by _scan_rows
-    blocks, thr = _transpose_blocks(queries, lanes, n_chunks)
-    n_blocks = blocks.shape[0]
-    acc = np.empty((n_blocks * n_chunks, 4, lanes), np.float32)
-    for task in prange(n_blocks * n_chunks):
-        b = task // n_chunks
-        c = task - b * n_chunks
-        t_lo = min(n_train, c * chunk)
-        t_hi = min(n_train, t_lo + chunk)
-        if n_lanes == 0:
-            _scan_rows(queries, train, k, part_s[c], part_i[c], t_lo, t_hi)
-        else:
-            q0 = b * n_lanes
-            _scan_lanes(blocks[b], train, k, part_s[c], part_i[c], thr[c, b], acc[task],
-                        q0, min(n_lanes, n_q - q0), t_lo, t_hi)
+    b = task // n_chunks
+    c = task - b * n_chunks
+    t_lo = min(n_train, c * chunk)
+    t_hi = min(n_train, t_lo + chunk)
+    if n_lanes == 0:
+        _scan_rows(queries, train, k, part_s[c], part_i[c], t_lo, t_hi)
+    else:
+        q0 = b * n_lanes
+        _scan_lanes(blocks[b], train, k, part_s[c], part_i[c], thr[c, b], acc[task],
+                    q0, min(n_lanes, n_q - q0), t_lo, t_hi)
+
+
+@njit(_VOID(_F3, _I3, _F2, _I2), **_OPTS)
+def _merge(part_s, part_i, top_s, top_i):
+    """Merge the sorted (n_chunks, Q, k) lists ``part_s``, ``part_i``, chunk by
+    chunk, into (Q, k) ``top_s``, ``top_i``."""
+    n_chunks, n_q, k = part_s.shape
     _reset(top_s, top_i)
     for q in range(n_q):
-        _merge(part_s, part_i, q, k, top_s, top_i)
+        th = _WORST
+        for c in range(n_chunks):
+            for p in range(k):
+                s = part_s[c, q, p]
+                if s <= th:
+                    break
+                th = _push(top_s, top_i, q, k, s, part_i[c, q, p])
+
+
+@njit(_VOID(_IN, _IN, _I8, _I8, _I8, _F2, _I2), parallel=True, **_OPTS)
+def search_parallel(queries, train, k, n_lanes, n_chunks, top_s, top_i):
+    """As ``search_serial`` on Numba's threads: the train set in ``n_chunks``
+    chunks, one task per (query block, chunk), the chunks' lists merged after."""
+    blocks, thr, acc, part_s, part_i = _parallel_scratch(queries, k, n_lanes, n_chunks)
+    for task in prange(blocks.shape[0] * n_chunks):
+        _parallel_task(queries, train, k, n_lanes, n_chunks, blocks, thr, acc, part_s, part_i,
+                       task)
+    _merge(part_s, part_i, top_s, top_i)
 
 
 def _lanes_for(n_queries: int, dim: int) -> int:
@@ -367,8 +396,10 @@ def knn_search(
         Neighbours per query, ``1 <= k <= M``.
     parallel : bool, optional
         Use Numba's threads; by default only when the search takes
-        ``PARALLEL_MIN_WORK`` multiply-adds (Q * M * D) or more, where a second
-        thread saves more than it costs to wake (about 5 us).
+        ``PARALLEL_MIN_WORK`` multiply-adds (Q * M * D) or more. Waking the
+        threads costs about 5 us; a busy machine can make a thread wait for a
+        whole scheduler slice (milliseconds), so pass False from a loop that
+        shares the cores with other busy threads.
 
     Returns
     -------
@@ -416,7 +447,8 @@ def knn_search(
     return indices, similarities
 
 
-@njit(**_OPTS)
+@njit(_VOID(types.Array(types.int32, 2, "C", readonly=True), _IN,
+            types.Array(types.int32, 1, "C", readonly=True), _F4, _F1, _I1, _F1), **_OPTS)
 def vote(indices, similarities, train_labels, power, votes, labels, confidences):
     """Weighted vote of (Q, k) neighbours into (Q,) ``labels`` and
     ``confidences``; ``votes`` (n_classes,) float32 scratch."""
@@ -472,7 +504,8 @@ def knn_vote(
     ------
     ValueError
         On mismatched shapes, ``k = 0``, an index outside the train set, a
-        label outside ``0 .. n_classes - 1`` or a ``power`` that is not > 0.
+        neighbour's label outside ``0 .. n_classes - 1`` or a ``power`` that is
+        not > 0.
     """
     indices = np.asarray(indices)
     similarities = np.asarray(similarities)
@@ -500,10 +533,11 @@ def knn_vote(
         raise ValueError(
             f"indices must be rows of the train set, 0 .. {n_train - 1}, got values "
             f"{indices.min()} .. {indices.max()}")
-    if n_train and (train_labels.min() < 0 or train_labels.max() >= n_classes):
+    voters = train_labels[indices]  # only the neighbours' labels are read: check those
+    if voters.size and (voters.min() < 0 or voters.max() >= n_classes):
         raise ValueError(
             f"train_labels must be in 0 .. {n_classes - 1}, got values "
-            f"{train_labels.min()} .. {train_labels.max()}")
+            f"{voters.min()} .. {voters.max()} among the neighbours")
     n_q = indices.shape[0]
     labels = np.empty(n_q, np.int32)
     confidences = np.empty(n_q, np.float32)
@@ -516,7 +550,8 @@ def knn_vote(
 
 
 def warmup() -> None:
-    """Compile (or load from Numba's cache) every kernel on tiny inputs."""
+    """Run every kernel once on tiny inputs (the module's import compiled them or
+    loaded them from Numba's cache), which also starts Numba's thread pool."""
     rng = np.random.default_rng(0)
     train = rng.standard_normal((70, 8)).astype(np.float32)
     train /= np.linalg.norm(train, axis=1, keepdims=True)
