@@ -284,7 +284,7 @@ def debug_view(result: Result) -> np.ndarray:
     ink = result.ink
     if ink.shape[:2] != (h, w):
         ink = cv2.resize(ink, (w, h), interpolation=cv2.INTER_NEAREST)
-    view = cv2.cvtColor(ink, cv2.COLOR_GRAY2BGR) // 2
+    view = cv2.cvtColor(ink * 127, cv2.COLOR_GRAY2BGR)  # ink is a 0/1 mask
     for d, cell in zip(result.detections, result.tracked.cells, strict=True):
         cv2.rectangle(view, (d.x, d.y), (d.x + d.w - 1, d.y + d.h - 1), (0, 200, 0), 1)
         side = max(20, d.h)

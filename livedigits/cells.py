@@ -53,31 +53,12 @@ def deskew(cells: np.ndarray) -> np.ndarray:
     (N, 20, 20) uint8, each cell sheared horizontally about its centre row so
     that its mass has no covariance between rows and columns.
     """
-    cells = np.asarray(cells, np.uint8)
+    from livedigits.kernels.deskew import deskew_cells
+
+    cells = np.ascontiguousarray(cells, np.uint8)
     out = np.empty_like(cells)
-    if len(cells) == 0:
-        return out
-    weights = cells.astype(np.float32)
-    mass = weights.sum(axis=(1, 2))
-    rows = np.arange(CELL, dtype=np.float32)
-    row_mass = weights.sum(axis=2)
-    col_mass = weights.sum(axis=1)
-    safe = np.maximum(mass, 1e-6)
-    mean_row = row_mass @ rows / safe
-    mean_col = col_mass @ rows / safe
-    dr = rows[None, :] - mean_row[:, None]
-    dc = rows[None, :] - mean_col[:, None]
-    mu02 = (row_mass * dr * dr).sum(axis=1)
-    mu11 = np.einsum("nrc,nr,nc->n", weights, dr, dc)
-    for i in range(len(cells)):
-        if abs(mu02[i]) < 1e-2:
-            out[i] = cells[i]
-            continue
-        skew = mu11[i] / mu02[i]
-        shear = np.float32([[1, skew, -0.5 * CELL * skew], [0, 1, 0]])
-        out[i] = cv2.warpAffine(
-            cells[i], shear, (CELL, CELL), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR
-        )
+    if len(cells):
+        deskew_cells(cells, out)
     return out
 
 

@@ -21,6 +21,9 @@ from livedigits.errors import LivedigitsError
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+# Bumped whenever the training recipe (augmentation, features) changes, so that
+# cached models built by an older recipe are rebuilt rather than reused.
+RECIPE = 3
 
 
 @dataclass(frozen=True)
@@ -235,7 +238,7 @@ def build_default(params: ModelParams | None = None, *, profile: Path | None = N
 def cache_key(params: ModelParams, profile: Path | None = None) -> str:
     from livedigits.paths import digits_png
 
-    parts = [str(FORMAT_VERSION), sheet_hash(digits_png()), params.to_json()]
+    parts = [str(FORMAT_VERSION), str(RECIPE), sheet_hash(digits_png()), params.to_json()]
     if profile is not None:
         parts.append(sheet_hash(profile))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]

@@ -37,7 +37,7 @@ class Segmentation:
     ----------
     boxes : (N, 4) int32, x, y, w, h in the input image's pixels
     cells : (N, 20, 20) uint8, digits.png's form, deskewed
-    ink : (H', W') uint8 mask of ink at working scale (for the debug view)
+    ink : (H', W') uint8 0/1 mask of ink at working scale (for the debug view)
     scale : float, working pixels per input pixel
     """
 
@@ -99,8 +99,11 @@ def darkness(gray: np.ndarray, paper: np.ndarray | None = None) -> np.ndarray:
     return cv2.bitwise_not(cv2.divide(gray, paper, scale=255))
 
 
-def _merge_strokes(stats: np.ndarray, typical: float) -> list[list[int]]:
+def _merge_strokes(stats: np.ndarray, typical: float) -> list[tuple[list[int], tuple]]:
     """Group component indices that are strokes of one digit.
+
+    Returns ``(members, (x0, y0, x1, y1))`` per group: indices into ``stats``
+    and the group's joint box.
 
     Two components join when their boxes overlap along x by most of the narrower
     one and are vertically close, and the joined box stays digit-sized.
@@ -148,7 +151,7 @@ def _merge_strokes(stats: np.ndarray, typical: float) -> list[list[int]]:
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(find(i), []).append(i)
-    return list(groups.values())
+    return [(members, tuple(box[root])) for root, members in groups.items()]
 
 
 def _stroke_width(mask: np.ndarray) -> float:
@@ -184,8 +187,8 @@ def normalise(patch: np.ndarray) -> np.ndarray:
         table = np.clip(np.arange(256, dtype=np.float32) * (510.0 / peak) - 153, 0, 255)
         return _place(cv2.LUT(patch, table.astype(np.uint8)))
     factor = WORK_SIDE / max(h, w)
-    nh, nw = max(1, round(h * factor)), max(1, round(w * factor))
-    work = cv2.resize(patch, (nw, nh), interpolation=cv2.INTER_AREA)
+    work = cv2.resize(patch, (max(1, round(w * factor)), max(1, round(h * factor))),
+                      interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
     _, mask = cv2.threshold(work, 0.35 * peak, 255, cv2.THRESH_BINARY)
     pad = 8
     mask = cv2.copyMakeBorder(mask, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
@@ -287,6 +290,19 @@ def _without_rules(ink: np.ndarray) -> np.ndarray:
     return out
 
 
+def _components(mask: np.ndarray, values: np.ndarray):
+    """8-connected components of a 0/1 uint8 mask.
+
+    Returns ``(count, labels, stats, peak)``: labels (H, W) int32, stats (count, 5)
+    int32 as OpenCV's, peak (count,) uint8 the largest of ``values`` under each.
+    """
+    from livedigits.kernels.components import stats_and_peaks
+
+    count, labels = cv2.connectedComponents(mask, connectivity=8, ltype=cv2.CV_32S)
+    stats, peak = stats_and_peaks(labels, values, count)
+    return count, labels, stats, peak
+
+
 def _touches(region: np.ndarray, box: tuple[int, int, int, int],
              shape: tuple[int, int]) -> bool:
     """Whether ``box`` (x0, y0, x1, y1) in an image of ``shape`` meets the small bool map."""
@@ -314,7 +330,6 @@ def segment(image: np.ndarray) -> Segmentation:
     Segmentation with boxes in the input's pixels, listed top to bottom.
     """
     from livedigits.cells import deskew
-    from livedigits.kernels.components import peaks
 
     if image.dtype != np.uint8:
         image = (image.astype(np.float32) * (255.0 / max(float(image.max()), 1.0))).astype(
@@ -346,14 +361,14 @@ def segment(image: np.ndarray) -> Segmentation:
     # Faint print touching a digit would join it at a lower threshold.
     weak_level = max(WEAK, 0.35 * strong_level)
     _, weak = cv2.threshold(smooth, weak_level, 1, cv2.THRESH_BINARY)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
+    count, labels, stats, peak = _components(weak, smooth)
     across, down = _rule_lengths(h, w)
     if (stats[1:, 2] >= across).any() or (stats[1:, 3] >= down).any():
         weak = _without_rules(weak)  # only when something is long enough to be a rule
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
+        count, labels, stats, peak = _components(weak, smooth)
     if count <= 1:
         return empty
-    peak = peaks(labels, smooth, count).astype(np.float32)
+    peak = peak.astype(np.float32)
 
     min_side = max(4, 0.008 * max(h, w))
     area = stats[:, 4]
@@ -374,21 +389,22 @@ def segment(image: np.ndarray) -> Segmentation:
     groups = _merge_strokes(kept, typical)
 
     group_of = np.zeros(count, np.int32)  # label -> 1 + group index (0: none)
+    strong_flags = is_strong.tolist()
+    keep_list = keep.tolist()
     boxes, cells = [], []
-    for g, group in enumerate(groups):
-        if not is_strong[group].any():
+    for g, (group, (x0, y0, x1, y1)) in enumerate(groups):
+        if not any(strong_flags[i] for i in group):
             continue  # whole blobs must reach strong ink: faint print stays out
-        members = keep[group]
-        x0 = int(stats[members, 0].min())
-        y0 = int(stats[members, 1].min())
-        x1 = int((stats[members, 0] + stats[members, 2]).max())
-        y1 = int((stats[members, 1] + stats[members, 3]).max())
         if not _is_digit_shaped(x1 - x0, y1 - y0, typical):
             continue
         if _touches(surround, (x0, y0, x1, y1), (h, w)):
             continue  # a sheet's edge against the desk, not ink
-        group_of[members] = g + 1
-        inside = (group_of[labels[y0:y1, x0:x1]] == g + 1).view(np.uint8)
+        region = labels[y0:y1, x0:x1]
+        if len(group) == 1:
+            inside = (region == keep_list[group[0]]).view(np.uint8)
+        else:
+            group_of[[keep_list[i] for i in group]] = g + 1
+            inside = (group_of[region] == g + 1).view(np.uint8)
         cells.append(normalise(dark[y0:y1, x0:x1] * inside))
         boxes.append((x0, y0, x1 - x0, y1 - y0))
     if not boxes:
@@ -399,4 +415,4 @@ def segment(image: np.ndarray) -> Segmentation:
     boxes_arr = np.round(boxes_arr).astype(np.int32)
     order = np.lexsort((boxes_arr[:, 0], boxes_arr[:, 1]))
     cells_arr = deskew(np.stack(cells))
-    return Segmentation(boxes_arr[order], cells_arr[order], weak * 255, scale)
+    return Segmentation(boxes_arr[order], cells_arr[order], weak, scale)
