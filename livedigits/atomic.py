@@ -19,6 +19,8 @@ def write_bytes_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> Pa
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        # mkstemp makes the file private (0600); saved results are ordinary files.
+        os.chmod(tmp, 0o666 & ~_umask())
         if overwrite:
             os.replace(tmp, path)
             return path
@@ -37,6 +39,12 @@ def write_bytes_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> Pa
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def unique_path(path: Path) -> Path:
