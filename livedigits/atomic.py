@@ -42,9 +42,15 @@ def write_bytes_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> Pa
 
 
 def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """The process umask (read by setting and restoring it: keep this off hot paths)."""
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0)
+        os.umask(_UMASK)
+    return _UMASK
+
+
+_UMASK: int | None = None
 
 
 def unique_path(path: Path) -> Path:

@@ -20,9 +20,13 @@ def test_overwrite_replaces_in_place(tmp_path):
 
 def test_saved_files_follow_the_umask_not_private(tmp_path):
     # Regression: files came out 0600 (the temporary file's mode).
+    from livedigits import atomic
+
     old = os.umask(0o022)
+    atomic._UMASK = None
     try:
         path = write_bytes_atomic(tmp_path / "shared.png", b"x", overwrite=False)
     finally:
         os.umask(old)
+        atomic._UMASK = None
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
