@@ -62,3 +62,6 @@ def unique_path(path: Path) -> Path:
         n += 1
         target = path.with_name(f"{path.stem}-{n}{path.suffix}")
     return target
+
+
+_umask()  # read while importing, before any saver thread starts
