@@ -218,6 +218,11 @@ app.command(name="cameras")(_live.cameras)
 app.command(name="doctor")(_live.doctor)
 
 
+from livedigits.commands import calibrate as _calibrate  # noqa: E402
+
+app.add_typer(_calibrate.app, name="calibrate")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -9,11 +9,15 @@ coloured paper cancel out); hysteresis threshold (faint printed text and
 show-through stay below the strong-ink test); connected components; rejection of
 specks, rules, page edges and dark surrounds; merging of one digit's strokes;
 normalisation of each digit into a cell as MNIST's are made.
+
+``find_candidates`` does everything up to the boxes (plus a cheap signature of each
+candidate's patch); ``cut_cells`` normalises the cells of the candidates asked for, so
+the live loop cuts only digits that are new or changed; ``segment`` does both.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -27,6 +31,7 @@ CENTRE = 9.86  # mean centre of mass of digits.png's cells, rows and columns
 WORK_SIDE = 56  # digits are cleaned up at this size before the final resize
 STROKE = 1.8 * WORK_SIDE / DIGIT_BOX  # MNIST's stroke width at that size, px
 SMALL_DIGIT = 24  # digits at most this many px long keep their gray levels
+SIGNATURE_SIDE = 5  # a candidate's signature is its darkness at this many px square
 
 
 @dataclass
@@ -318,8 +323,74 @@ WEAK = 41  # darkness (of 255) that counts as ink at all
 STRONG_MIN = 77  # a digit's darkest pixel reaches at least this
 
 
-def segment(image: np.ndarray) -> Segmentation:
-    """Find candidate digits in a gray, BGR or BGRA image.
+@dataclass
+class Candidates:
+    """Candidate digits found in one image, before their cells are cut.
+
+    Attributes
+    ----------
+    boxes : (N, 4) int32, x, y, w, h in the input image's pixels, top to bottom
+    signatures : (N, SIGNATURE_SIDE**2) float32, each candidate's darkness area-resized
+        to SIGNATURE_SIDE x SIGNATURE_SIDE and scaled to sum 1 (compared by
+        ``track.signature_change``)
+    ink : (H', W') uint8 0/1 mask of ink at working scale (for the debug view)
+    scale : float, working pixels per input pixel
+    """
+
+    boxes: np.ndarray
+    signatures: np.ndarray
+    ink: np.ndarray
+    scale: float
+    # What cut_cells needs, at working scale, one entry per candidate (in boxes' order).
+    dark: np.ndarray | None = None  # (H', W') uint8 darkness
+    labels: np.ndarray | None = None  # (H', W') int32 component labels
+    extents: list[tuple[int, int, int, int]] = field(default_factory=list)  # x0, y0, x1, y1
+    members: list[list[int]] = field(default_factory=list)  # component labels of each
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+
+def _signatures(dark: np.ndarray, extents: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """Each box's darkness summed over a SIGNATURE_SIDE-square grid, scaled to sum 1.
+
+    Parameters
+    ----------
+    dark : (H, W) uint8 darkness
+    extents : N boxes (x0, y0, x1, y1) in ``dark``'s pixels
+
+    Returns
+    -------
+    (N, SIGNATURE_SIDE**2) float32, rows summing to 1 (0 for a box without ink)
+    """
+    # One integral image and a few lookups for all boxes at once: a resize per box cost
+    # more than everything else the live loop does for an unchanged digit. The whole box
+    # counts, neighbours' ink included, so that any change inside it shows. Grid lines
+    # fall between pixels; the integral is bilinear inside a pixel, so interpolating it
+    # weighs split pixels by area, as INTER_AREA does. int32 sums are exact and half the
+    # memory of float64, which is kept for images where they could overflow.
+    wide = dark.size * 255 >= 2**31
+    table = cv2.integral(dark, sdepth=cv2.CV_64F if wide else cv2.CV_32S)
+    box = np.asarray(extents, np.float64).reshape(-1, 4)
+    steps = np.arange(SIGNATURE_SIDE + 1) / SIGNATURE_SIDE
+    cols = box[:, 0:1] + steps * (box[:, 2:3] - box[:, 0:1])  # (N, SIDE + 1)
+    rows = box[:, 1:2] + steps * (box[:, 3:4] - box[:, 1:2])
+    col0 = np.minimum(cols.astype(np.intp), table.shape[1] - 2)
+    row0 = np.minimum(rows.astype(np.intp), table.shape[0] - 2)
+    fx = (cols - col0)[:, None, :]
+    fy = (rows - row0)[:, :, None]
+    r0, c0 = row0[:, :, None], col0[:, None, :]
+    corners = [table[r0 + dy, c0 + dx].astype(np.float64) for dy in (0, 1) for dx in (0, 1)]
+    top = corners[0] * (1 - fx) + corners[1] * fx
+    bottom = corners[2] * (1 - fx) + corners[3] * fx
+    corner = top * (1 - fy) + bottom * fy
+    sums = corner[:, 1:, 1:] - corner[:, :-1, 1:] - corner[:, 1:, :-1] + corner[:, :-1, :-1]
+    sums = sums.reshape(len(box), -1)
+    return (sums / np.maximum(sums.sum(axis=1, keepdims=True), 1.0)).astype(np.float32)
+
+
+def find_candidates(image: np.ndarray) -> Candidates:
+    """Find candidate digits in a gray, BGR or BGRA image, without cutting their cells.
 
     Parameters
     ----------
@@ -327,10 +398,9 @@ def segment(image: np.ndarray) -> Segmentation:
 
     Returns
     -------
-    Segmentation with boxes in the input's pixels, listed top to bottom.
+    Candidates with boxes in the input's pixels, listed top to bottom; ``cut_cells``
+    turns any of them into cells.
     """
-    from livedigits.cells import deskew
-
     if image.dtype != np.uint8:
         image = (image.astype(np.float32) * (255.0 / max(float(image.max()), 1.0))).astype(
             np.uint8)
@@ -341,8 +411,9 @@ def segment(image: np.ndarray) -> Segmentation:
         gray = cv2.resize(gray, (max(1, round(full_w * scale)), max(1, round(full_h * scale))),
                           interpolation=cv2.INTER_AREA)
     h, w = gray.shape
-    empty = Segmentation(np.zeros((0, 4), np.int32), np.zeros((0, CELL, CELL), np.uint8),
-                         np.zeros((h, w), np.uint8), scale)
+    empty = Candidates(np.zeros((0, 4), np.int32),
+                       np.zeros((0, SIGNATURE_SIDE * SIGNATURE_SIDE), np.float32),
+                       np.zeros((h, w), np.uint8), scale)
     if h < 8 or w < 8:
         return empty
 
@@ -388,31 +459,71 @@ def segment(image: np.ndarray) -> Segmentation:
     typical = _typical_height(kept[is_strong])
     groups = _merge_strokes(kept, typical)
 
-    group_of = np.zeros(count, np.int32)  # label -> 1 + group index (0: none)
     strong_flags = is_strong.tolist()
     keep_list = keep.tolist()
-    boxes, cells = [], []
-    for g, (group, (x0, y0, x1, y1)) in enumerate(groups):
+    any_surround = bool(surround.any())  # a sheet filling the frame has none
+    extents, members = [], []
+    for group, (x0, y0, x1, y1) in groups:
         if not any(strong_flags[i] for i in group):
             continue  # whole blobs must reach strong ink: faint print stays out
         if not _is_digit_shaped(x1 - x0, y1 - y0, typical):
             continue
-        if _touches(surround, (x0, y0, x1, y1), (h, w)):
+        if any_surround and _touches(surround, (x0, y0, x1, y1), (h, w)):
             continue  # a sheet's edge against the desk, not ink
-        region = labels[y0:y1, x0:x1]
-        if len(group) == 1:
-            inside = (region == keep_list[group[0]]).view(np.uint8)
-        else:
-            group_of[[keep_list[i] for i in group]] = g + 1
-            inside = (group_of[region] == g + 1).view(np.uint8)
-        cells.append(normalise(dark[y0:y1, x0:x1] * inside))
-        boxes.append((x0, y0, x1 - x0, y1 - y0))
-    if not boxes:
+        extents.append((x0, y0, x1, y1))
+        members.append([keep_list[i] for i in group])
+    if not extents:
         return empty
-    boxes_arr = np.array(boxes, np.float64)
+    boxes_arr = np.array([(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in extents],
+                         np.float64)
     if scale < 1.0:
         boxes_arr = boxes_arr / scale
     boxes_arr = np.round(boxes_arr).astype(np.int32)
     order = np.lexsort((boxes_arr[:, 0], boxes_arr[:, 1]))
-    cells_arr = deskew(np.stack(cells))
-    return Segmentation(boxes_arr[order], cells_arr[order], weak, scale)
+    extents = [extents[k] for k in order]
+    return Candidates(boxes_arr[order], _signatures(dark, extents), weak, scale, dark, labels,
+                      extents, [members[k] for k in order])
+
+
+def cut_cells(found: Candidates, which: np.ndarray | None = None) -> np.ndarray:
+    """Cut, normalise and deskew the cells of some candidates.
+
+    Parameters
+    ----------
+    found : Candidates from ``find_candidates``
+    which : (K,) int indices into ``found.boxes`` (all of them when None)
+
+    Returns
+    -------
+    (K, 20, 20) uint8 cells in digits.png's form, deskewed, in ``which``'s order.
+    """
+    from livedigits.cells import deskew
+
+    indices = range(len(found)) if which is None else np.asarray(which, np.intp).tolist()
+    cells = []
+    for k in indices:
+        x0, y0, x1, y1 = found.extents[k]
+        group = found.members[k]
+        region = found.labels[y0:y1, x0:x1]
+        inside = region == group[0]
+        for label in group[1:]:
+            inside |= region == label
+        cells.append(normalise(found.dark[y0:y1, x0:x1] * inside.view(np.uint8)))
+    if not cells:
+        return np.zeros((0, CELL, CELL), np.uint8)
+    return deskew(np.stack(cells))
+
+
+def segment(image: np.ndarray) -> Segmentation:
+    """Find candidate digits in a gray, BGR or BGRA image and cut their cells.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 3|4) uint8 (16-bit images are scaled to 8 bits)
+
+    Returns
+    -------
+    Segmentation with boxes in the input's pixels, listed top to bottom.
+    """
+    found = find_candidates(image)
+    return Segmentation(found.boxes, cut_cells(found), found.ink, found.scale)

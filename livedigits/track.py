@@ -2,11 +2,13 @@
 
 Each frame's candidate boxes are matched to the tracks of the frames before (overlap of
 the box with the track's predicted box, then centre distance for fast moves). A matched
-candidate whose normalised cell barely differs from the cell its track was last
-classified on keeps that classification, so a steady sheet costs no k-NN work; new and
-changed cells are classified together in one batch. A track's label is the vote of its
-recent observations weighted by confidence, with a margin before it changes; a track
-missing from a frame or two keeps its box.
+candidate whose box size and raw-patch signature (a 5x5 area-resize of its darkness) are
+nearly those its track's cell was cut from keeps that cell and classification without
+being cut at all, so a steady sheet costs neither normalisation nor k-NN work. The rest
+are cut; of those, a cell that barely differs from its track's still keeps the
+classification; new and changed cells are classified together in one batch. A track's
+label is the vote of its recent observations weighted by confidence, with a margin
+before it changes; a track missing from a frame or two keeps its box.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from livedigits.recognizer import Detection
 NOT_A_DIGIT = 10  # vote class of a blob the model finds unlike any digit
 #: (N, 20, 20) uint8 cells -> digits (N,), confidences (N,), is-a-digit (N,) bool
 Classify = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+#: (K,) int candidate indices -> (K, 20, 20) uint8 their cells
+Cutter = Callable[[np.ndarray], np.ndarray]
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -67,6 +71,21 @@ def cell_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return diff / np.maximum(ink, 1)
 
 
+def signature_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How different paired signatures are: half the sum of |a - b|, per pair.
+
+    Parameters
+    ----------
+    a, b : (N, D) float32 signatures (each sums to 1)
+
+    Returns
+    -------
+    (N,) float32 in [0, 1]: 0 for the same distribution of ink over the box, 1 for
+    ink in disjoint places.
+    """
+    return 0.5 * np.abs(np.asarray(a, np.float32) - np.asarray(b, np.float32)).sum(axis=1)
+
+
 @dataclass
 class Track:
     """One digit followed across frames."""
@@ -82,6 +101,8 @@ class Track:
     missed: int = 0
     seen: int = 0
     hits: deque = field(default_factory=deque)  # recent frames: matched (True) or not
+    signature: np.ndarray | None = None  # (D,) float32 of the raw patch the cell was cut from
+    cut_size: np.ndarray | None = None  # (2,) w, h of the box the cell was cut from
 
     def steady(self, window: int) -> bool:
         """Matched in at least half of its recent frames (flickering blobs are not)."""
@@ -98,7 +119,8 @@ class TrackedFrame:
     cells : (N, 20, 20) uint8, the cell each label was read from
     text : the numbers, as in ``image --json``'s ``"text"``
     classified : cells sent to the classifier this frame
-    reused : cells whose earlier classification was kept
+    reused : candidates whose earlier classification was kept
+    cut : candidates whose cells were cut (all of them when cells come ready-made)
     """
 
     detections: list[Detection]
@@ -107,6 +129,7 @@ class TrackedFrame:
     text: str
     classified: int
     reused: int
+    cut: int
 
 
 class Tracker:
@@ -119,18 +142,23 @@ class Tracker:
     max_missed : frames a track survives without a match
     min_iou : overlap with the predicted box that matches at once
     reuse_below : ``cell_change`` under which a cell is not classified again
+    same_below : ``signature_change`` under which a candidate is not even cut again
+    same_size : relative change of box width or height (2 px at least) allowed for that
     switch_margin : factor by which another label's vote must beat the shown one
     """
 
     def __init__(self, *, min_confidence: float = 0.6, history: int = 8, max_missed: int = 2,
                  min_iou: float = 0.3, reuse_below: float = 0.25,
-                 switch_margin: float = 1.3) -> None:
+                 switch_margin: float = 1.3, same_below: float = 0.12,
+                 same_size: float = 0.06) -> None:
         self.min_confidence = min_confidence
         self.history = history
         self.max_missed = max_missed
         self.min_iou = min_iou
         self.reuse_below = reuse_below
         self.switch_margin = switch_margin
+        self.same_below = same_below
+        self.same_size = same_size
         self.tracks: list[Track] = []
         self._next_id = 0
 
@@ -144,8 +172,8 @@ class Tracker:
         match = [-1] * n
         if n == 0 or not self.tracks:
             return match
-        predicted = np.array([np.concatenate([t.box[:2] + t.velocity, t.box[2:]])
-                              for t in self.tracks])
+        predicted = np.array([t.box for t in self.tracks])
+        predicted[:, :2] += np.array([t.velocity for t in self.tracks])
         iou = iou_matrix(boxes, predicted)
         rows, cols = np.nonzero(iou >= self.min_iou)
         taken: set[int] = set()
@@ -174,30 +202,59 @@ class Tracker:
                     taken.add(j)
         return match
 
-    def update(self, boxes: np.ndarray, cells: np.ndarray, classify: Classify) -> TrackedFrame:
+    def update(self, boxes: np.ndarray, cells: np.ndarray | Cutter, classify: Classify, *,
+               signatures: np.ndarray | None = None) -> TrackedFrame:
         """Advance one frame.
 
         Parameters
         ----------
         boxes : (N, 4) int x, y, w, h of this frame's candidates
-        cells : (N, 20, 20) uint8 their normalised cells
+        cells : (N, 20, 20) uint8 their normalised cells, or a ``Cutter`` that makes the
+            cells of the candidates it is given; it is called once, with the candidates
+            that cannot keep their track's cell
         classify : called once with the (K, 20, 20) cells that need classifying
+        signatures : (N, D) float32 cheap fingerprints of the raw candidates, each
+            summing to 1 (``segment.Candidates.signatures``). A matched candidate whose
+            box size and signature are nearly its track's keeps the track's cell and
+            classification without being cut at all.
 
         Returns
         -------
         TrackedFrame
         """
         boxes = np.asarray(boxes).reshape(-1, 4)
-        cells = np.asarray(cells, np.uint8).reshape(-1, 20, 20)
+        n = len(boxes)
         match = self._match(boxes)
-        matched = [i for i in range(len(boxes)) if match[i] >= 0]
-        reuse = np.zeros(len(boxes), bool)
-        if matched:
-            refs = np.stack([self.tracks[match[i]].cell for i in matched])
-            reuse[matched] = cell_change(cells[matched], refs) < self.reuse_below
+        matched = np.flatnonzero(np.asarray(match, np.intp) >= 0) if n else np.zeros(0, np.intp)
+        same = np.zeros(n, bool)  # unchanged since its track's cell was cut: nothing to do
+        if signatures is not None and len(matched):
+            signatures = np.asarray(signatures, np.float32).reshape(n, -1)
+            tracks = [self.tracks[match[i]] for i in matched]
+            known = np.array([t.signature is not None for t in tracks])
+            if known.any():
+                rows = matched[known]
+                refs = np.stack([t.signature for t, k in zip(tracks, known, strict=True) if k])
+                sizes = np.stack([t.cut_size for t, k in zip(tracks, known, strict=True) if k])
+                size_ok = (np.abs(boxes[rows, 2:] - sizes)
+                           <= np.maximum(2, self.same_size * sizes)).all(axis=1)
+                same[rows] = size_ok & (signature_change(signatures[rows], refs)
+                                        < self.same_below)
+        cut = np.flatnonzero(~same)
+        if callable(cells):
+            cut_cells = np.asarray(cells(cut), np.uint8).reshape(-1, 20, 20)
+        else:
+            cut_cells = np.asarray(cells, np.uint8).reshape(-1, 20, 20)[cut]
+        position = {int(i): k for k, i in enumerate(cut)}  # candidate -> row of cut_cells
+        reuse = same.copy()
+        cut_matched = [int(i) for i in cut if match[i] >= 0]
+        if cut_matched:
+            refs = np.stack([self.tracks[match[i]].cell for i in cut_matched])
+            rows = [position[i] for i in cut_matched]
+            reuse[cut_matched] = cell_change(cut_cells[rows], refs) < self.reuse_below
         todo = np.flatnonzero(~reuse)
         if len(todo):
-            digits, confidences, is_digit = classify(np.ascontiguousarray(cells[todo]))
+            digits, confidences, is_digit = classify(
+                np.ascontiguousarray(cut_cells[[position[int(i)] for i in todo]]))
             fresh = {int(i): (int(d) if ok else NOT_A_DIGIT, float(c))
                      for i, d, c, ok in zip(todo, digits, confidences, is_digit, strict=True)}
         else:
@@ -205,22 +262,32 @@ class Tracker:
 
         seen: set[int] = set()
         new_tracks: list[Track] = []
-        for i in range(len(boxes)):
-            box = boxes[i].astype(np.float64)
+        box64 = boxes.astype(np.float64)
+        if len(matched):  # velocities of all matched tracks at once
+            was = [self.tracks[match[i]] for i in matched]
+            before = np.array([t.box for t in was])
+            step = ((box64[matched, :2] + box64[matched, 2:] / 2)
+                    - (before[:, :2] + before[:, 2:] / 2))
+            missed = np.array([t.missed for t in was], np.float64)[:, None]
+            velocity = 0.5 * np.array([t.velocity for t in was]) + 0.5 * step / (missed + 1)
+            for track, v in zip(was, velocity, strict=True):
+                track.velocity = v
+        for i in range(n):
+            box = box64[i]
             j = match[i]
             if j >= 0:
                 track = self.tracks[j]
                 seen.add(j)
-                step = (box[:2] + box[2:] / 2) - (track.box[:2] + track.box[2:] / 2)
-                track.velocity = 0.5 * track.velocity + 0.5 * step / (track.missed + 1)
                 track.box = box
                 track.missed = 0
             else:
-                track = Track(self._next_id, box, cells[i], fresh[i])
+                track = Track(self._next_id, box, cut_cells[position[i]], fresh[i])
                 self._next_id += 1
                 new_tracks.append(track)
             if i in fresh:
-                track.cell, track.observation = cells[i], fresh[i]
+                track.cell, track.observation = cut_cells[position[i]], fresh[i]
+            if signatures is not None and not same[i]:
+                track.signature, track.cut_size = signatures[i], boxes[i, 2:].astype(np.float64)
             self._hit(track, True)
             self._vote(track, track.observation)
         survivors = []
@@ -233,7 +300,7 @@ class Tracker:
                 track.box = np.concatenate([track.box[:2] + track.velocity, track.box[2:]])
                 survivors.append(track)
         self.tracks = survivors + new_tracks
-        return self._output(len(todo), len(boxes) - len(todo))
+        return self._output(len(todo), n - len(todo), len(cut))
 
     def _hit(self, track: Track, matched: bool) -> None:
         track.hits.append(matched)
@@ -242,9 +309,12 @@ class Tracker:
 
     def _vote(self, track: Track, observation: tuple[int, float]) -> None:
         track.votes.append(observation)
-        while len(track.votes) > self.history:
-            track.votes.popleft()
         track.seen += 1
+        dropped = None
+        while len(track.votes) > self.history:
+            dropped = track.votes.popleft()
+        if dropped == observation and track.seen > 2:
+            return  # the same vote in as out: the tally, so the label, stands (most frames)
         score = np.zeros(NOT_A_DIGIT + 1)
         for cls, conf in track.votes:
             score[cls] += max(conf, 0.05)
@@ -255,7 +325,7 @@ class Tracker:
         track.label = best
         track.confidence = float(score[best] / len(track.votes))
 
-    def _output(self, classified: int, reused: int) -> TrackedFrame:
+    def _output(self, classified: int, reused: int, cut: int) -> TrackedFrame:
         from livedigits.layout import reading_order, text_of
 
         # A missed track keeps its box only if it is steady: a blob seen one frame in
@@ -263,7 +333,8 @@ class Tracker:
         shown = [t for t in self.tracks if t.label != NOT_A_DIGIT
                  and (t.missed == 0 or t.steady(self.history))]
         if not shown:
-            return TrackedFrame([], [], np.zeros((0, 20, 20), np.uint8), "", classified, reused)
+            return TrackedFrame([], [], np.zeros((0, 20, 20), np.uint8), "", classified, reused,
+                                cut)
         boxes = np.array([t.box for t in shown])
         boxes = np.round(boxes).astype(np.int32)
         lines = reading_order(boxes)
@@ -272,14 +343,13 @@ class Tracker:
         lines = [[remap[i] for i in line] for line in lines]
         ordered = [shown[i] for i in order]
         boxes = boxes[order]
-        detections = [Detection(int(b[0]), int(b[1]), int(b[2]), int(b[3]), t.label,
-                                min(1.0, t.confidence))
-                      for b, t in zip(boxes, ordered, strict=True)]
+        detections = [Detection(x, y, w, h, t.label, min(1.0, t.confidence))
+                      for (x, y, w, h), t in zip(boxes.tolist(), ordered, strict=True)]
         symbols = ["?" if d.confidence < self.min_confidence else str(d.digit)
                    for d in detections]
         return TrackedFrame(detections, [t.id for t in ordered],
                             np.stack([t.cell for t in ordered]),
-                            text_of(boxes, symbols, lines), classified, reused)
+                            text_of(boxes, symbols, lines), classified, reused, cut)
 
 
 def recognizer_classifier(recognizer) -> Classify:

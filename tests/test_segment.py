@@ -70,3 +70,47 @@ def test_degenerate_images():
     assert len(segment(np.zeros((5, 300, 3), np.uint8)).boxes) == 0
     assert len(segment(np.full((100, 100), 255, np.uint8)).boxes) == 0
     assert len(segment(np.zeros((100, 100), np.uint8)).boxes) == 0
+
+
+def _sheet():
+    from livedigits.synth import render_page
+
+    return render_page(np.random.default_rng(9), width=640, height=400, digit_height=30,
+                       n_digits=30).image
+
+
+def test_segment_is_find_candidates_then_cut_cells():
+    from livedigits.segment import cut_cells, find_candidates
+
+    image = _sheet()
+    found = find_candidates(image)
+    whole = segment(image)
+    assert len(found) >= 25
+    np.testing.assert_array_equal(found.boxes, whole.boxes)
+    np.testing.assert_array_equal(found.ink, whole.ink)
+    np.testing.assert_array_equal(cut_cells(found), whole.cells)
+    some = np.array([len(found) - 1, 3, 0])
+    np.testing.assert_array_equal(cut_cells(found, some), whole.cells[some])
+    assert cut_cells(found, np.zeros(0, np.intp)).shape == (0, 20, 20)
+
+
+def test_signatures_match_an_area_resize_of_each_box():
+    from livedigits.segment import SIGNATURE_SIDE, darkness, find_candidates, to_gray
+
+    image = _sheet()
+    found = find_candidates(image)
+    dark = darkness(to_gray(image))
+    side = SIGNATURE_SIDE
+    assert found.signatures.shape == (len(found), side * side)
+    assert found.signatures.dtype == np.float32
+    for k, (x0, y0, x1, y1) in enumerate(found.extents):
+        patch = dark[y0:y1, x0:x1].astype(np.float64)
+        # Area resize by hand: each grid cell's sum, split pixels weighed by their share.
+        rows = np.clip(np.arange(y1 - y0)[None, :] + 1 - np.linspace(0, y1 - y0, side + 1)[:, None],
+                       0, 1)
+        cols = np.clip(np.arange(x1 - x0)[None, :] + 1 - np.linspace(0, x1 - x0, side + 1)[:, None],
+                       0, 1)
+        row_w, col_w = rows[:-1] - rows[1:], cols[:-1] - cols[1:]
+        expected = (row_w @ patch @ col_w.T).ravel()
+        expected /= expected.sum()
+        np.testing.assert_allclose(found.signatures[k], expected, atol=1e-5)

@@ -191,3 +191,72 @@ def test_a_blob_seen_one_frame_in_three_is_not_kept_alive():
     # Its first miss cannot be told from a dropped frame; after that it shows only when seen.
     assert shown_edge[3:] == [frame % 3 == 0 for frame in range(3, 12)]
     assert len(out.detections) >= 3
+
+
+def _signatures(labels, rng=None, noise=0.0):
+    """Signatures (N, 25) summing to 1 whose peak bin encodes the label."""
+    sig = np.full((len(labels), 25), 0.2 / 24)
+    for k, label in enumerate(labels):
+        sig[k, label] = 0.8
+    if rng is not None and noise:
+        sig = np.clip(sig + rng.normal(0, noise, sig.shape), 0, None)
+        sig /= sig.sum(axis=1, keepdims=True)
+    return sig.astype(np.float32)
+
+
+class Cutter:
+    """Cuts cells from the frame's labels on demand and records which it was asked for."""
+
+    def __init__(self, labels) -> None:
+        self.labels = labels
+        self.asked: list[list[int]] = []
+
+    def __call__(self, which):
+        self.asked.append([int(i) for i in which])
+        return _cells([self.labels[i] for i in which])
+
+
+def test_unchanged_signatures_skip_cutting_and_classifying():
+    labels = [k % 10 for k in range(30)]
+    classify = Recording()
+    tracker = Tracker()
+    rng = np.random.default_rng(3)
+    cutters = []
+    for frame in range(8):
+        cutters.append(Cutter(labels))
+        out = tracker.update(_grid(30, (0.4 * frame, 0.2 * frame)), cutters[-1], classify,
+                             signatures=_signatures(labels, rng, noise=0.005))
+    assert cutters[0].asked == [list(range(30))]
+    assert all(c.asked == [[]] for c in cutters[1:])  # nothing cut after the first frame
+    assert classify.calls == [30]
+    assert out.cut == 0 and out.classified == 0 and out.reused == 30
+    assert [d.digit for d in out.detections] == labels
+
+
+def test_changed_signature_or_size_is_cut_and_relabelled():
+    labels = [1, 2, 3, 4]
+    classify = Recording()
+    tracker = Tracker()
+    for _ in range(4):
+        tracker.update(_grid(4), Cutter(labels), classify, signatures=_signatures(labels))
+    rewritten = [1, 2, 8, 4]
+    boxes = _grid(4)
+    boxes[3, 3] += 6  # a taller box: cut again, though its signature did not change
+    shown, cutters = [], []
+    for _ in range(6):
+        cutters.append(Cutter(rewritten))
+        out = tracker.update(boxes, cutters[-1], classify, signatures=_signatures(rewritten))
+        shown.append(out.detections[2].digit)
+    assert cutters[0].asked == [[2, 3]] and all(c.asked == [[]] for c in cutters[1:])
+    assert classify.calls[1] == 1  # the taller 4 kept its classification (same cell)
+    assert shown[-1] == 8 and shown.index(8) <= 4
+
+
+def test_signature_change_is_half_the_l1_distance():
+    from livedigits.track import signature_change
+
+    a = _signatures([0, 1, 2])
+    b = _signatures([0, 5, 2])
+    np.testing.assert_allclose(signature_change(a, b), [0.0, 0.8 - 0.2 / 24, 0.0], atol=1e-6)
+    disjoint = np.eye(25, dtype=np.float32)
+    assert signature_change(disjoint[:1], disjoint[1:2])[0] == pytest.approx(1.0)

@@ -1,0 +1,131 @@
+"""``livedigits calibrate sheet|read|report``: handwriting profiles.
+
+Only typer, the standard library and livedigits.options are imported here; cv2,
+numba and numpy load inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from livedigits.options import JsonFlag, fail
+
+app = typer.Typer(
+    help="Calibration sheets and personal handwriting profiles (calibration/NAME.npz).\n\n"
+         "Print the sheet (`livedigits calibrate sheet`), fill it in, photograph or scan it, "
+         "then `livedigits calibrate read PHOTO --profile NAME`, and use the profile with "
+         "`--profile NAME` on image, live and scan.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.command()
+def sheet(
+    out: Annotated[Path, typer.Option("--out", "-O", file_okay=False,
+                                      help="Folder for calibration_sheet.png and .pdf.")
+                   ] = Path("."),
+) -> None:
+    """Write the printable calibration sheet: A4, PNG at 300 dpi and PDF.
+
+    Ten rows of ten boxes, one row per digit 0-9, a name line and four corner markers
+    that let `calibrate read` find the page in a photo at any angle. Print at 100%.
+    """
+    from livedigits.calibrate import write_sheet
+
+    try:
+        png, pdf = write_sheet(out)
+    except OSError as exc:
+        raise fail(f"{out}: cannot write ({exc.strerror})") from None
+    typer.echo(f"wrote {png} and {pdf}")
+
+
+@app.command()
+def read(
+    file: Annotated[Path, typer.Argument(help="Photo or scan of the filled sheet.",
+                                         show_default=False)],
+    profile: Annotated[str, typer.Option("--profile", help="Name of the profile to write "
+                                                           "(calibration/NAME.npz).",
+                                         show_default=False)],
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")
+                           ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing profile.")
+                     ] = False,
+    layout: Annotated[str, typer.Option(
+        "--layout", help="sheet: the printed sheet with markers; rows: a plain page of "
+                         "handwritten rows, one digit per row.")] = "sheet",
+    order: Annotated[str, typer.Option(
+        "--order", help="With --layout rows: the rows' digits, top row first.")
+    ] = "1234567890",
+) -> None:
+    """Read a filled calibration sheet into a handwriting profile.
+
+    Writes calibration/NAME.npz (the cells and their labels) and NAME_contact.png
+    (every cell read, with its label, for you to check). Empty and scribbled boxes
+    are skipped. An existing profile is kept unless --force.
+
+    Example: livedigits calibrate read photo.jpg --profile alice
+    """
+    from livedigits.calibrate import read_file, save_profile
+    from livedigits.errors import LivedigitsError
+    from livedigits.profiles import check_name
+
+    if layout not in ("sheet", "rows"):
+        raise typer.BadParameter("use sheet or rows", param_hint="--layout")
+    try:
+        check_name(profile)
+        reading = read_file(file, layout=layout, order=order)
+        path, contact = save_profile(profile, reading, force=force)
+    except LivedigitsError as exc:
+        raise fail(str(exc)) from None
+    per_digit = reading.per_digit()
+    if json_output:
+        typer.echo(json.dumps({"profile": profile, "samples": len(reading.labels),
+                               "per_digit": per_digit}))
+        return
+    for note in reading.notes:
+        typer.echo(f"livedigits: {note}", err=True)
+    skipped = ""
+    if layout == "sheet":
+        skipped = f" ({reading.empty} empty and {reading.scribbled} scribbled boxes skipped)"
+    typer.echo(f"read {len(reading.labels)} digits{skipped}: "
+               + " ".join(f"{d}:{k}" for d, k in per_digit.items()))
+    typer.echo(f"wrote {path}; check the cells in {contact}")
+
+
+@app.command()
+def report(
+    name: Annotated[str, typer.Argument(help="Profile name or .npz path.", show_default=False)],
+    folds: Annotated[int, typer.Option(min=2, max=20, help="Cross-validation folds.")] = 5,
+    json_output: JsonFlag = False,
+) -> None:
+    """A writer's accuracy before and after calibration.
+
+    Before: a model from digits.png alone reads every cell of the profile. After: the
+    profile's cells are split into folds, and each fold is read by a model from
+    digits.png plus the other folds. Both models are fitted with one augmented copy
+    per digit to keep this quick, so figures may differ slightly from the default model.
+    """
+    from livedigits.calibrate import profile_report
+    from livedigits.errors import LivedigitsError
+
+    try:
+        result = profile_report(name, folds=folds)
+    except LivedigitsError as exc:
+        raise fail(str(exc)) from None
+    if json_output:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo(f"profile {name}: {result['samples']} samples, {result['folds']}-fold "
+               "cross-validation (models with 1 augmented copy per digit)")
+    typer.echo(f"accuracy before: {result['before'] * 100:.1f}%   "
+               f"after: {result['after'] * 100:.1f}%")
+    typer.echo("digit      n   before    after")
+    for digit, row in result["per_digit"].items():
+        if row["n"]:
+            typer.echo(f"{digit:>5}  {row['n']:>5}  {row['before'] * 100:6.1f}%  "
+                       f"{row['after'] * 100:6.1f}%")

@@ -1,0 +1,289 @@
+"""Calibration: the printed sheet, reading filled sheets (photographed and rows), profiles."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from livedigits import calibrate
+from livedigits.cli import app
+from livedigits.errors import LivedigitsError
+from livedigits.synth import _digit_sprite
+
+runner = CliRunner()
+INK_BGR = np.array([120, 45, 25], np.float32)  # blue ballpoint
+
+
+@pytest.fixture(autouse=True)
+def _calibration_dir(tmp_path, monkeypatch):
+    """Profiles go to a private folder, never into the repository's calibration/."""
+    monkeypatch.setenv("LIVEDIGITS_CALIBRATION", str(tmp_path / "calibration"))
+
+
+def _ink_on(page: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """Gray (H, W) uint8 paper with ink coverage (H, W) float 0..1 drawn in blue: BGR."""
+    alpha = ink[:, :, None] * 0.92
+    return page[:, :, None].astype(np.float32) * (1 - alpha) + INK_BGR * alpha
+
+
+def filled_sheet(heldout, rng, *, fill: float = 0.7, scribbles: int = 2):
+    """The printed sheet with held-out digits in some boxes, and scribbles in others.
+
+    Returns ``(page (3508, 2480, 3) float32 BGR, counts (10,) digits per row,
+    cells_used (N,) indices into heldout, in reading order)``.
+    """
+    cells, labels = heldout
+    page = calibrate.render_sheet()
+    ink = np.zeros(page.shape, np.float32)
+    counts = np.zeros(10, int)
+    used = []
+    rects = calibrate.box_rects()
+    scribble_at = {(int(r), int(c)) for r, c in zip(rng.integers(0, 10, scribbles),
+                                                    rng.integers(0, 10, scribbles), strict=True)}
+    for row in range(10):
+        pool = np.flatnonzero(labels == row)
+        for col in range(10):
+            x, y, w, h = (int(v) for v in rects[row, col])
+            if (row, col) in scribble_at:
+                for _ in range(14):  # dense zig-zag hatching
+                    p0 = (x + int(rng.integers(30, 60)), y + int(rng.integers(30, h - 30)))
+                    p1 = (x + w - int(rng.integers(30, 60)), y + int(rng.integers(30, h - 30)))
+                    cv2.line(ink, p0, p1, 1.0, 14)
+                continue
+            if rng.random() > fill:
+                continue
+            k = int(rng.choice(pool))
+            height = int(rng.integers(95, 135))
+            sprite = _digit_sprite(cells[k], height, float(rng.uniform(0.06, 0.12)))
+            sh, sw = sprite.shape
+            top = y + int(rng.integers(35, max(36, h - sh - 34)))
+            left = x + int(rng.integers(35, max(36, w - sw - 34)))
+            region = ink[top:top + sh, left:left + sw]
+            np.maximum(region, sprite, out=region)
+            counts[row] += 1
+            used.append(k)
+    return _ink_on(page, ink), counts, np.array(used)
+
+
+def photograph(page: np.ndarray, rng, *, size=(1280, 720), hide_corner: int | None = None,
+               jitter: float = 0.06) -> np.ndarray:
+    """A 720p photo of a page on a desk: perspective, uneven light, blur, noise, JPEG.
+
+    page : (H, W, 3) float32 BGR; returns (720, 1280, 3) uint8 BGR.
+    """
+    width, height = size
+    ph, pw = page.shape[:2]
+    page_h = 0.9 * height
+    page_w = page_h * pw / ph
+    cx, cy = width / 2 + rng.uniform(-80, 80), height / 2
+    target = np.float32([[cx - page_w / 2, cy - page_h / 2], [cx + page_w / 2, cy - page_h / 2],
+                         [cx + page_w / 2, cy + page_h / 2], [cx - page_w / 2, cy + page_h / 2]])
+    target += rng.uniform(-jitter, jitter, (4, 2)).astype(np.float32) * page_h
+    # Shrink with area averaging first so the warp does not alias thin strokes.
+    factor = 2 * page_h / ph
+    small = cv2.resize(page, (round(pw * factor), round(ph * factor)),
+                       interpolation=cv2.INTER_AREA)
+    sh, sw = small.shape[:2]
+    source = np.float32([[0, 0], [sw, 0], [sw, sh], [0, sh]])
+    matrix = cv2.getPerspectiveTransform(source, target)
+    desk = np.full((height, width, 3), (70, 90, 110), np.float32)
+    photo = cv2.warpPerspective(small, matrix, (width, height), dst=desk,
+                                borderMode=cv2.BORDER_TRANSPARENT)
+    if hide_corner is not None:
+        x, y = target[hide_corner]
+        cv2.circle(photo, (int(x), int(y)), int(0.12 * page_h), (60, 80, 100), -1)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    light = 1.0 - 0.35 * np.clip(np.hypot(xx - rng.uniform(0, width), yy) / width, 0, 1)
+    photo = cv2.GaussianBlur(photo * light[:, :, None], (0, 0), 0.8)
+    photo = np.clip(photo + rng.normal(0, 3, photo.shape), 0, 255).astype(np.uint8)
+    _, data = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+
+
+def rows_sheet(heldout, rng, *, order="1234567890", width=1700, height=2200):
+    """A marker-less page: one slanted handwritten row per digit of ``order``.
+
+    Returns ``(image (H, W, 3) uint8, counts {digit: n})``.
+    """
+    cells, labels = heldout
+    paper = np.full((height, width), 245, np.uint8)
+    ink = np.zeros((height, width), np.float32)
+    counts: dict[int, int] = {}
+    pitch = (height - 200) // len(order)
+    for r, ch in enumerate(order):
+        digit = int(ch)
+        pool = np.flatnonzero(labels == digit)
+        slope = rng.uniform(-0.06, 0.06)
+        n = int(rng.integers(6, 13))
+        x = 100 + int(rng.integers(0, 60))
+        base = 130 + r * pitch
+        for _ in range(n):
+            sprite = _digit_sprite(cells[int(rng.choice(pool))], int(rng.integers(60, 80)),
+                                   float(rng.uniform(0.06, 0.12)))
+            sh, sw = sprite.shape
+            top = int(base + slope * (x - 100) + rng.uniform(-6, 6))
+            if x + sw > width - 60:
+                break
+            region = ink[top:top + sh, x:x + sw]
+            np.maximum(region, sprite, out=region)
+            counts[digit] = counts.get(digit, 0) + 1
+            x += sw + int(rng.integers(25, 70))
+    page = _ink_on(paper, ink)
+    corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    matrix = cv2.getPerspectiveTransform(
+        corners, corners + rng.uniform(-25, 25, (4, 2)).astype(np.float32))
+    page = cv2.warpPerspective(page, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    page = cv2.GaussianBlur(page, (0, 0), 0.8)
+    return np.clip(page + rng.normal(0, 2, page.shape), 0, 255).astype(np.uint8), counts
+
+
+@pytest.fixture(scope="module")
+def photo_case(heldout):
+    rng = np.random.default_rng(5)
+    page, counts, used = filled_sheet(heldout, rng)
+    return photograph(page, rng), counts, used
+
+
+def test_sheet_command_writes_png_and_pdf(tmp_path):
+    result = runner.invoke(app, ["calibrate", "sheet", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    png = cv2.imread(str(tmp_path / "calibration_sheet.png"), cv2.IMREAD_GRAYSCALE)
+    assert png.shape == (3508, 2480)
+    assert sorted(calibrate.find_markers(png)) == [0, 1, 2, 3]
+    pdf = (tmp_path / "calibration_sheet.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
+    assert b"/MediaBox [0 0 595.200 841.920]" in pdf  # A4 in points
+    # Every xref entry points at its object.
+    start = int(re.search(rb"startxref\n(\d+)", pdf).group(1))
+    entries = re.findall(rb"(\d{10}) 00000 n", pdf[start:])
+    for number, offset in enumerate(entries, start=1):
+        assert pdf[int(offset):].startswith(f"{number} 0 obj".encode())
+
+
+def test_committed_sheet_is_current():
+    """calibration/calibration_sheet.png is what `calibrate sheet` draws today."""
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parent.parent / "calibration" / "calibration_sheet.png"
+    image = cv2.imread(str(committed), cv2.IMREAD_GRAYSCALE)
+    assert image is not None
+    assert np.array_equal(image, calibrate.render_sheet())
+
+
+def test_photographed_sheet_reads_every_filled_box(photo_case, holdout_recognizer):
+    photo, counts, used = photo_case
+    reading = calibrate.read_sheet(photo)
+    assert reading.per_digit() == {str(d): int(counts[d]) for d in range(10)}
+    assert reading.scribbled == 2
+    assert reading.empty == 100 - counts.sum() - 2
+    # The cells are digits.png-form digits: the default model reads them as their labels.
+    digits, _ = holdout_recognizer.classify(reading.cells)
+    assert np.mean(digits == reading.labels) >= 0.9
+
+
+def test_read_command_writes_profile_and_contact(photo_case, tmp_path, monkeypatch):
+    photo, counts, _ = photo_case
+    path = tmp_path / "photo.jpg"
+    cv2.imwrite(str(path), photo)
+    result = runner.invoke(app, ["calibrate", "read", str(path), "--profile", "alice", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out == {"profile": "alice", "samples": int(counts.sum()),
+                   "per_digit": {str(d): int(counts[d]) for d in range(10)}}
+    from livedigits.profiles import load_profile, resolve_profile
+
+    cells, labels = load_profile(resolve_profile("alice"))
+    assert cells.shape == (counts.sum(), 20, 20) and np.array_equal(np.bincount(labels), counts)
+    assert (tmp_path / "calibration" / "alice_contact.png").is_file()
+
+    # An existing profile is kept without --force, replaced with it.
+    before = (tmp_path / "calibration" / "alice.npz").read_bytes()
+    again = runner.invoke(app, ["calibrate", "read", str(path), "--profile", "alice"])
+    assert again.exit_code == 1 and "--force" in again.output
+    assert (tmp_path / "calibration" / "alice.npz").read_bytes() == before
+    forced = runner.invoke(app, ["calibrate", "read", str(path), "--profile", "alice",
+                                 "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert not list((tmp_path / "calibration").glob(".*tmp"))
+
+
+def test_three_markers_are_enough_two_are_not(heldout):
+    rng = np.random.default_rng(11)
+    page, counts, _ = filled_sheet(heldout, rng, fill=0.5, scribbles=0)
+    one_hidden = photograph(page, np.random.default_rng(1), hide_corner=1)
+    reading = calibrate.read_sheet(one_hidden)
+    assert reading.per_digit() == {str(d): int(counts[d]) for d in range(10)}
+    assert "top-right" in reading.notes[0]
+    two_hidden = one_hidden.copy()
+    h, w = two_hidden.shape[:2]
+    two_hidden[h // 2:, : w // 2] = (60, 80, 100)  # the bottom-left corner too
+    with pytest.raises(LivedigitsError, match="missing: top-right, bottom-left"):
+        calibrate.read_sheet(two_hidden)
+
+
+def test_rows_sheet_reads_all_digits_with_labels(heldout, holdout_recognizer):
+    image, counts = rows_sheet(heldout, np.random.default_rng(3))
+    reading = calibrate.read_rows(image)
+    assert reading.per_digit() == {str(d): counts[d] for d in range(10)}
+    digits, _ = holdout_recognizer.classify(reading.cells)
+    assert np.mean(digits == reading.labels) >= 0.9
+
+
+def test_rows_sheet_with_its_own_order_and_too_few_rows(heldout):
+    image, counts = rows_sheet(heldout, np.random.default_rng(4), order="9876543210")
+    reading = calibrate.read_rows(image, "9876543210")
+    assert reading.per_digit() == {str(d): counts[d] for d in range(10)}
+    short, _ = rows_sheet(heldout, np.random.default_rng(4), order="12345")
+    with pytest.raises(LivedigitsError, match="found 5 rows"):
+        calibrate.read_rows(short)
+    with pytest.raises(LivedigitsError, match="--order"):
+        calibrate.parse_order("1123")
+
+
+def test_bad_inputs(tmp_path, heldout):
+    rows_image, _ = rows_sheet(heldout, np.random.default_rng(2))
+    no_markers = tmp_path / "rows.png"
+    cv2.imwrite(str(no_markers), rows_image)
+    result = runner.invoke(app, ["calibrate", "read", str(no_markers), "--profile", "bob"])
+    assert result.exit_code == 1
+    assert "no calibration markers" in result.output and "--layout rows" in result.output
+
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), photograph(calibrate.render_sheet().astype(np.float32)[:, :, None]
+                                       .repeat(3, axis=2), np.random.default_rng(0)))
+    result = runner.invoke(app, ["calibrate", "read", str(blank), "--profile", "bob"])
+    assert result.exit_code == 1 and "blank sheet" in result.output
+
+    white = tmp_path / "white.png"
+    cv2.imwrite(str(white), np.full((600, 800), 250, np.uint8))
+    result = runner.invoke(app, ["calibrate", "read", str(white), "--profile", "bob",
+                                 "--layout", "rows"])
+    assert result.exit_code == 1 and "blank sheet" in result.output
+
+    for name in ("../evil", "a/b", ".hidden", ""):
+        result = runner.invoke(app, ["calibrate", "read", str(no_markers), "--profile", name])
+        assert result.exit_code == 1 and "not allowed" in result.output, name
+    assert not (tmp_path / "calibration").exists()
+
+    missing = runner.invoke(app, ["calibrate", "read", str(tmp_path / "nope.png"),
+                                  "--profile", "bob"])
+    assert missing.exit_code == 1 and "no such file" in missing.output
+
+
+def test_report_before_and_after(heldout, tmp_path):
+    """Before/after accuracies by cross-validation over a rows sheet's profile."""
+    image, _ = rows_sheet(heldout, np.random.default_rng(8))
+    reading = calibrate.read_rows(image)
+    calibrate.save_profile("carol", reading)
+    result = runner.invoke(app, ["calibrate", "report", "carol", "--json", "--folds", "3"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["samples"] == len(reading.labels) and out["folds"] == 3
+    assert 0.8 <= out["before"] <= 1 and 0.8 <= out["after"] <= 1
+    text = runner.invoke(app, ["calibrate", "report", "carol", "--folds", "3"])
+    assert text.exit_code == 0 and "accuracy before" in text.output
