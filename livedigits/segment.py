@@ -124,9 +124,10 @@ def _merge_strokes(stats: np.ndarray, typical: float) -> list[tuple[list[int], t
 
     box = [[int(s[0]), int(s[1]), int(s[0] + s[2]), int(s[1] + s[3])] for s in stats]
     order = sorted(range(n), key=lambda i: box[i][0])
+    reach = max(2.0, 0.2 * typical)  # farthest gap any rule below bridges
     for a_pos, a in enumerate(order):
         for b in order[a_pos + 1:]:
-            if box[b][0] >= box[a][2]:
+            if box[b][0] >= box[a][2] + reach:
                 break
             ra, rb = find(a), find(b)
             if ra == rb:
@@ -144,11 +145,11 @@ def _merge_strokes(stats: np.ndarray, typical: float) -> list[tuple[list[int], t
             # (a stroke cut by a rule, a broken pen line).
             pieces = (taller < 0.7 * typical and height <= 1.2 * typical
                       and width <= 1.3 * typical
-                      and max(gap, -overlap) <= 0.15 * typical)
+                      and max(gap, -overlap) <= max(2.0, 0.15 * typical))
             # A short stroke nearly touching a digit (a 7's or a 5's detached bar).
             shorter = min(ba[3] - ba[1], bb[3] - bb[1])
-            attached = (shorter < 0.5 * typical and max(gap, -overlap) <= 0.1 * typical
-                        and height <= 1.3 * typical and width <= 1.0 * typical)
+            attached = (shorter < 0.5 * typical and max(gap, -overlap) <= reach
+                        and height <= 1.3 * typical and width <= 1.2 * typical)
             if stacked or pieces or attached:
                 parent[rb] = ra
                 box[ra] = [min(ba[0], bb[0]), min(ba[1], bb[1]),
@@ -432,11 +433,11 @@ def find_candidates(image: np.ndarray) -> Candidates:
     # Faint print touching a digit would join it at a lower threshold.
     weak_level = max(WEAK, 0.35 * strong_level)
     _, weak = cv2.threshold(smooth, weak_level, 1, cv2.THRESH_BINARY)
-    count, labels, stats, peak = _components(weak, smooth)
+    count, labels, stats, peak = _components(weak, dark)
     across, down = _rule_lengths(h, w)
     if (stats[1:, 2] >= across).any() or (stats[1:, 3] >= down).any():
         weak = _without_rules(weak)  # only when something is long enough to be a rule
-        count, labels, stats, peak = _components(weak, smooth)
+        count, labels, stats, peak = _components(weak, dark)
     if count <= 1:
         return empty
     peak = peak.astype(np.float32)
@@ -470,6 +471,8 @@ def find_candidates(image: np.ndarray) -> Candidates:
             continue
         if any_surround and _touches(surround, (x0, y0, x1, y1), (h, w)):
             continue  # a sheet's edge against the desk, not ink
+        if min(x1 - x0, y1 - y0) <= 3 and (x0 == 0 or y0 == 0 or x1 == w or y1 == h):
+            continue  # a hairline along the picture's edge: a scanner's or a page's border
         extents.append((x0, y0, x1, y1))
         members.append([keep_list[i] for i in group])
     if not extents:

@@ -114,3 +114,23 @@ def test_signatures_match_an_area_resize_of_each_box():
         expected = (row_w @ patch @ col_w.T).ravel()
         expected /= expected.sum()
         np.testing.assert_allclose(found.signatures[k], expected, atol=1e-5)
+
+
+def test_hairline_pen_digits_are_found_at_webcam_size(holdout_recognizer):
+    """Regression: strokes under a pixel wide lost their peak to the 3x3 smoothing
+    and fell below the strong-ink test, so small fine-pen digits went missing."""
+    from livedigits.synth import render_page, score
+
+    page = render_page(np.random.default_rng(31), width=640, height=480, digit_height=16,
+                       n_digits=60, pen=(0.045, 0.05), blur=0.0, faint_text=False)
+    result = score(page.boxes, page.digits, holdout_recognizer.recognize(page.image))
+    assert result["found"] >= 0.97 * result["n"], result
+    assert result["fp"] == 0, result
+
+
+def test_hairline_along_the_picture_edge_is_not_a_one():
+    image = np.full((300, 500), 250, np.uint8)
+    image[40:80, 0] = 20  # a scanner's border, broken into a short piece
+    cv2.putText(image, "4", (200, 200), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 40, 4)
+    found = segment(image)
+    assert len(found.boxes) == 1 and found.boxes[0][0] > 150
