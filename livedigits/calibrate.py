@@ -438,7 +438,7 @@ def read_rows(image: np.ndarray, order: str = DEFAULT_ORDER) -> SheetReading:
     Raises LivedigitsError when no digits are found or the rows found are not
     as many as ``order`` has digits.
     """
-    from livedigits.segment import find_candidates, normalise
+    from livedigits.segment import find_candidates, normalise, patch_of
 
     digits = parse_order(order)
     found = find_candidates(_to8(image))
@@ -462,9 +462,8 @@ def read_rows(image: np.ndarray, order: str = DEFAULT_ORDER) -> SheetReading:
             y0 = min(found.extents[k][1] for k in group)
             x1 = max(found.extents[k][2] for k in group)
             y1 = max(found.extents[k][3] for k in group)
-            region = found.labels[y0:y1, x0:x1]
-            inside = np.isin(region, [m for k in group for m in found.members[k]])
-            cells.append(normalise(found.dark[y0:y1, x0:x1] * inside.view(np.uint8)))
+            members = [m for k in group for m in found.members[k]]
+            cells.append(normalise(patch_of(found, (x0, y0, x1, y1), members)))
             labels.append(digit)
     return SheetReading(np.stack(cells), np.array(labels, np.int32))
 

@@ -488,6 +488,18 @@ def find_candidates(image: np.ndarray) -> Candidates:
                       extents, [members[k] for k in order])
 
 
+def patch_of(found: Candidates, extent: tuple[int, int, int, int],
+             labels: list[int]) -> np.ndarray:
+    """Darkness (h, w) uint8 of the components ``labels`` inside ``extent`` (x0, y0, x1, y1),
+    zero elsewhere: one digit's patch, without its neighbours' strokes."""
+    x0, y0, x1, y1 = extent
+    region = found.labels[y0:y1, x0:x1]
+    inside = region == labels[0]
+    for label in labels[1:]:
+        inside |= region == label
+    return found.dark[y0:y1, x0:x1] * inside.view(np.uint8)
+
+
 def cut_cells(found: Candidates, which: np.ndarray | None = None) -> np.ndarray:
     """Cut, normalise and deskew the cells of some candidates.
 
@@ -503,15 +515,7 @@ def cut_cells(found: Candidates, which: np.ndarray | None = None) -> np.ndarray:
     from livedigits.cells import deskew
 
     indices = range(len(found)) if which is None else np.asarray(which, np.intp).tolist()
-    cells = []
-    for k in indices:
-        x0, y0, x1, y1 = found.extents[k]
-        group = found.members[k]
-        region = found.labels[y0:y1, x0:x1]
-        inside = region == group[0]
-        for label in group[1:]:
-            inside |= region == label
-        cells.append(normalise(found.dark[y0:y1, x0:x1] * inside.view(np.uint8)))
+    cells = [normalise(patch_of(found, found.extents[k], found.members[k])) for k in indices]
     if not cells:
         return np.zeros((0, CELL, CELL), np.uint8)
     return deskew(np.stack(cells))
