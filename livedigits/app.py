@@ -24,6 +24,7 @@ from typing import TextIO
 import numpy as np
 
 from livedigits.errors import LivedigitsError
+from livedigits.memory import reuse_freed_memory
 from livedigits.recognizer import Detection, Recognizer
 from livedigits.sources import FrameSource
 from livedigits.track import TrackedFrame, Tracker, recognizer_classifier
@@ -443,29 +444,6 @@ def gui_problem() -> str | None:
     return None
 
 
-def _reuse_freed_memory() -> None:
-    """Make glibc's malloc keep freed frame-sized arrays for reuse (Linux only).
-
-    Each frame allocates and frees several arrays of megabytes (darkness, labels,
-    integral, ...). By default glibc may serve them with fresh ``mmap``s and give them
-    back on ``free``, so every frame page-faults them in again: ~4 ms of a 720p frame,
-    and run to run the same video took 7 or 10 ms depending on the heap's history.
-    Kept on the heap they are reused; memory stays flat at its high-water mark.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return  # not glibc (musl): nothing to tune
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    mallopt(m_mmap_threshold, 32 << 20)  # glibc's ceiling for this setting
-    mallopt(m_trim_threshold, 256 << 20)
-
-
 def run(source: FrameSource, recognizer: Recognizer, config: LiveConfig, *,
         out: TextIO | None = None) -> dict:
     """Run the live loop on ``source`` until it ends, ``max_frames``, or the user quits.
@@ -477,7 +455,7 @@ def run(source: FrameSource, recognizer: Recognizer, config: LiveConfig, *,
         problem = gui_problem()
         if problem:
             raise LivedigitsError(problem)
-    _reuse_freed_memory()
+    reuse_freed_memory()
     recognizer.warmup()
     pipeline = Pipeline(recognizer)
     saver = Saver(config.save_dir, min_confidence=recognizer.min_confidence)

@@ -190,6 +190,9 @@ def bench(
     (NUMBA_NUM_THREADS=1 is set for this command unless already set).
     """
     from livedigits.bench import run_bench
+    from livedigits.memory import reuse_freed_memory
+
+    reuse_freed_memory()
 
     try:
         rows = run_bench(quick=quick)

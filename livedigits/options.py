@@ -46,8 +46,10 @@ def fail(message: str) -> typer.Exit:
 
 def load_recognizer(profile: str | None, model: Path | None, min_confidence: float = 0.6):
     """The Recognizer for a command's --profile/--model/--min-confidence options."""
+    from livedigits.memory import reuse_freed_memory
     from livedigits.recognizer import Recognizer
 
+    reuse_freed_memory()  # commands that load a recognizer go on to process many images
     recognizer = Recognizer.load(profile, model_path=model)
     recognizer.min_confidence = min_confidence
     return recognizer
