@@ -319,6 +319,16 @@ class LiveConfig:
     title: str = "livedigits"
     pace_files: bool = True  # in a window, play a video at its own frame rate
     truth: Callable[[int], tuple[np.ndarray, np.ndarray]] | None = None  # demo: score frames
+    calibrate: str | None = None  # watch for a calibration sheet, read it into this profile
+    calibrate_force: bool = False
+
+    def sheet_watcher(self):
+        """A SheetWatcher for ``calibrate``, or None."""
+        if self.calibrate is None:
+            return None
+        from livedigits.live_calibrate import SheetWatcher
+
+        return SheetWatcher(self.calibrate, force=self.calibrate_force)
 
 
 @dataclass
@@ -504,6 +514,13 @@ def _add_score(total: dict | None, config: LiveConfig, result: Result) -> dict |
     return {k: total[k] + got[k] for k in total}
 
 
+def _frame_time(source: FrameSource, frame) -> float:
+    """When a frame was taken, s: the clock for cameras, the video's own time for files."""
+    if source.live or source.fps <= 0:
+        return time.monotonic()
+    return frame.index / source.fps
+
+
 def _run_headless(source: FrameSource, pipeline: Pipeline, saver: Saver, config: LiveConfig,
                   out: TextIO) -> dict:
     times = _Timing()
@@ -511,6 +528,7 @@ def _run_headless(source: FrameSource, pipeline: Pipeline, saver: Saver, config:
     status = "ok"
     score = None
     last_text = None
+    watcher = config.sheet_watcher()
     for frame in source:
         if source.status != status:
             status = source.status
@@ -520,6 +538,10 @@ def _run_headless(source: FrameSource, pipeline: Pipeline, saver: Saver, config:
         result = pipeline.process(frame.image, frame.index)
         times.add(result.ms)
         last = result
+        if watcher is not None:
+            message = watcher.feed(frame.image, _frame_time(source, frame))
+            if message:
+                print(f"livedigits: {message}", file=sys.stderr)
         score = _add_score(score, config, result)
         if config.json:
             out.write(result.json_line() + "\n")
@@ -566,6 +588,7 @@ def _run_window(source: FrameSource, pipeline: Pipeline, saver: Saver,
     times = _Timing()
     min_conf = pipeline.recognizer.min_confidence
     score = None
+    watcher = config.sheet_watcher()
 
     frame = None
     while frame is None and not source.finished:
@@ -605,6 +628,10 @@ def _run_window(source: FrameSource, pipeline: Pipeline, saver: Saver,
                     times.add(result.ms)
                     score = _add_score(score, config, result)
                     hud.tick(result.ms)
+                    if watcher is not None:
+                        message = watcher.feed(frame.image, _frame_time(source, frame))
+                        if message:
+                            hud.say(message)
                     if result.detections:
                         hud.last_digits_time = time.monotonic()
                     if config.save_every and times.count % config.save_every == 0:

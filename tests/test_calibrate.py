@@ -287,3 +287,29 @@ def test_report_before_and_after(heldout, tmp_path):
     assert 0.8 <= out["before"] <= 1 and 0.8 <= out["after"] <= 1
     text = runner.invoke(app, ["calibrate", "report", "carol", "--folds", "3"])
     assert text.exit_code == 0 and "accuracy before" in text.output
+
+
+def test_live_reads_a_sheet_held_still_before_the_camera(photo_case, tmp_path):
+    """`live --calibrate NAME`: a filled sheet shown steadily is read into a profile."""
+    import subprocess
+    import sys
+
+    photo, counts = photo_case[0], photo_case[1]
+    video = tmp_path / "sheet.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0,
+                             (photo.shape[1], photo.shape[0]))
+    rng = np.random.default_rng(4)
+    blank = np.full_like(photo, 235)
+    for i in range(45):  # 1 s of an empty desk, then 3.5 s of the sheet held still
+        frame = blank if i < 10 else photo
+        noisy = np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
+        writer.write(noisy)
+    writer.release()
+    env = dict(__import__("os").environ, LIVEDIGITS_CALIBRATION=str(tmp_path / "cal"))
+    done = subprocess.run(
+        [sys.executable, "-m", "livedigits", "live", "--source", str(video), "--no-window",
+         "--calibrate", "alice"], capture_output=True, text=True, timeout=240, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "profile alice saved" in done.stderr
+    with np.load(tmp_path / "cal" / "alice.npz", allow_pickle=False) as data:
+        assert len(data["labels"]) == int(np.sum(counts))

@@ -64,6 +64,13 @@ def live(
     min_confidence: MinConfidence = 0.6,
     profile: Profile = None,
     model: ModelFile = None,
+    calibrate: Annotated[str | None, typer.Option(
+        "--calibrate", metavar="NAME",
+        help="Also watch for a filled calibration sheet (livedigits calibrate sheet): "
+             "held still before the camera for a second, it is read into the handwriting "
+             "profile NAME.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="With --calibrate: replace an existing profile NAME.")] = False,
 ) -> None:
     """Recognise handwritten digits live from a camera, a video, a stream or images.
 
@@ -85,8 +92,13 @@ def live(
         no_window = True  # JSON on stdout is for pipelines: no window
     config = LiveConfig(window=not no_window, json=json_output, max_frames=max_frames,
                         save_dir=save_dir, save_every=save_every, fullscreen=fullscreen,
-                        kiosk=kiosk, mirror=mirror)
+                        kiosk=kiosk, mirror=mirror, calibrate=calibrate,
+                        calibrate_force=force)
     try:
+        if calibrate is not None:
+            from livedigits.profiles import check_name
+
+            check_name(calibrate)
         if config.window:
             from livedigits.app import gui_problem
 
