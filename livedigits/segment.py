@@ -82,9 +82,9 @@ def _paper(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     dim = (small < SURROUND * bright).astype(np.uint8)
     dim = cv2.morphologyEx(dim, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     surround = cv2.dilate(dim, np.ones((3, 3), np.uint8)) > 0
-    paper = cv2.blur(envelope, (9, 9))
-    paper = np.maximum(cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR), 16)
-    return paper, surround
+    # Floor at 16 before upscaling: interpolating values >= 16 stays >= 16.
+    paper = np.maximum(cv2.blur(envelope, (9, 9)), 16)
+    return cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR), surround
 
 
 def darkness(gray: np.ndarray, paper: np.ndarray | None = None) -> np.ndarray:
