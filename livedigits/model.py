@@ -255,7 +255,9 @@ def load_cached(params: ModelParams | None = None, *, profile: Path | None = Non
             return Model.load(path)
         except LivedigitsError as exc:
             log.warning("rebuilding damaged cached model: %s", exc)
-    log.info("building the model from digits.png (first use; cached in %s)", path.parent)
+    # Shown at the default level: a first run otherwise sits silent for several seconds.
+    log.warning("building the model from digits.png (first use, about 10 s); cached in %s",
+                path.parent)
     model = build_default(params, profile=profile)
     try:
         model.save(path)
