@@ -226,6 +226,11 @@ from livedigits.commands import calibrate as _calibrate  # noqa: E402
 app.add_typer(_calibrate.app, name="calibrate")
 
 
+from livedigits.commands import batch as _batch  # noqa: E402
+
+app.command(name="batch")(_batch.batch)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

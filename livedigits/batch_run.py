@@ -1,0 +1,690 @@
+"""Batch recognition: many image files to a resumable JSON Lines results file.
+
+The parent process finds the inputs, skips those already in the results file,
+hands the rest to worker processes (or to a Dask cluster) a bounded number at a
+time and appends each result line as it comes back, flushed, so a crash loses at
+most the images in flight. Workers only read images and return JSON lines; the
+parent alone writes the results file.
+
+Heavy modules (cv2, numba, dask) are imported where they are used.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import io
+import json
+import logging
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from livedigits.errors import LivedigitsError
+
+if TYPE_CHECKING:
+    from livedigits.model import Model
+    from livedigits.recognizer import Recognizer
+
+log = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS = frozenset({
+    ".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp", ".dib",
+    ".pnm", ".pbm", ".pgm", ".ppm", ".webp", ".jp2",
+})
+DASK_HINT = "--scheduler needs Dask distributed: pip install 'livedigits[dask]'"
+_GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One image to read: ``image`` is its key in the results, ``path`` where to read it."""
+
+    image: str
+    path: str
+    stem: str
+
+
+@dataclass
+class Summary:
+    """What one batch run did; ``seconds`` is the wall time of the recognition part."""
+
+    total: int
+    skipped: int = 0
+    done: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.seconds if self.seconds > 0 else 0.0
+
+
+# ---------------------------------------------------------------------------- inputs
+
+
+def collect_inputs(inputs: Iterable[str]) -> list[str]:
+    """Image paths named by ``inputs``, in order, without duplicates.
+
+    An input is a folder (searched recursively for image extensions, sorted), a glob
+    pattern (``**`` recursive), a list file (``@list.txt``, or any ``.txt`` file: one
+    path, folder or glob a line, relative to the list's folder; blank lines and ``#``
+    comments skipped) or a file path. A file that does not exist is kept, so that it
+    gets an ``"error"`` result line as ``image`` gives it.
+    """
+    found: list[str] = []
+    seen: set[str] = set()
+
+    def add(path: str) -> None:
+        path = os.path.normpath(path)
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            found.append(path)
+
+    for item in inputs:
+        item = str(item)
+        if item.startswith("@") or (item.lower().endswith(".txt") and os.path.isfile(item)):
+            list_file = Path(item[1:] if item.startswith("@") else item)
+            for entry in _read_list(list_file):
+                for path in _expand(os.path.join(list_file.parent, entry)):
+                    add(path)
+        else:
+            for path in _expand(item):
+                add(path)
+    return found
+
+
+def _read_list(list_file: Path) -> list[str]:
+    try:
+        text = list_file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LivedigitsError(f"{list_file}: cannot read the list ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise LivedigitsError(f"{list_file}: not a text list of paths (UTF-8)") from None
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _expand(item: str) -> list[str]:
+    """One input (folder, glob or file) as image paths."""
+    if os.path.isdir(item):
+        paths = sorted(
+            os.path.join(root, name)
+            for root, _dirs, names in os.walk(item)
+            for name in names
+            if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+        )
+        if not paths:
+            log.warning("%s: no image files in this folder", item)
+        return paths
+    if _GLOB_CHARS & set(item) and not os.path.exists(item):
+        paths = sorted(p for p in glob.glob(item, recursive=True) if os.path.isfile(p))
+        if not paths:
+            log.warning("%s: matched no files", item)
+        return paths
+    return [item]
+
+
+def plan_tasks(images: Sequence[str]) -> list[Task]:
+    """Tasks for ``images``, each with an overlay stem unique among them.
+
+    A stem shared by several images (``a/1.png``, ``b/1.png``) gets a short hash of the
+    path, so overlay names are the same on every run and a retried image rewrites its own.
+    """
+    stems: dict[str, int] = {}
+    for image in images:
+        stem = Path(image).stem
+        stems[stem] = stems.get(stem, 0) + 1
+    tasks = []
+    for image in images:
+        stem = Path(image).stem
+        if stems[stem] > 1:
+            stem = f"{stem}-{hashlib.sha1(image.encode()).hexdigest()[:8]}"
+        tasks.append(Task(image=image, path=os.path.abspath(image), stem=stem))
+    return tasks
+
+
+# ---------------------------------------------------------------------------- results file
+
+
+class ResultsFile:
+    """The JSON Lines results file, locked for one writer, appended line by line.
+
+    Opening it reads the images already done and cuts off a trailing partial line
+    left by a crash.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        if self.path.parent != Path(""):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._handle = open(self.path, "ab")  # noqa: SIM115 (closed by close())
+        except OSError as exc:
+            raise LivedigitsError(f"{self.path}: cannot write ({exc.strerror})") from None
+        try:
+            _lock(self._handle, self.path)
+            self.done = self._scan_and_repair()
+        except BaseException:
+            self._handle.close()
+            raise
+
+    def _scan_and_repair(self) -> set[str]:
+        done: set[str] = set()
+        good_end = 0
+        with open(self.path, "rb") as reader:
+            for number, raw in enumerate(reader, 1):
+                if not raw.endswith(b"\n"):
+                    log.warning("%s: cutting off a partial last line (%d bytes) left by an "
+                                "interrupted run", self.path, len(raw))
+                    break
+                good_end += len(raw)
+                image = _image_of(raw)
+                if image is None:
+                    if raw.strip():
+                        log.warning("%s:%d: not a result line; ignored", self.path, number)
+                    continue
+                done.add(image)
+        if good_end < os.fstat(self._handle.fileno()).st_size:
+            os.ftruncate(self._handle.fileno(), good_end)
+        return done
+
+    def append(self, line: str) -> None:
+        """Write one result line and flush it to the operating system."""
+        self._handle.write(line.encode("utf-8") + b"\n")
+        self._handle.flush()
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> ResultsFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _lock(handle: io.BufferedWriter, path: Path) -> None:
+    """Refuse a second batch writing the same results file at the same time."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory lock
+        return
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        raise LivedigitsError(f"{path}: another batch is writing to this results file") from None
+
+
+def _image_of(raw: bytes) -> str | None:
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return None
+    image = obj.get("image") if isinstance(obj, dict) else None
+    return image if isinstance(image, str) else None
+
+
+def read_results(path: Path) -> dict[str, dict]:
+    """Every complete result line of a results file, keyed by image (the last one wins)."""
+    results: dict[str, dict] = {}
+    with open(path, "rb") as reader:
+        for raw in reader:
+            if not raw.endswith(b"\n"):
+                break
+            try:
+                obj = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(obj, dict) and isinstance(obj.get("image"), str):
+                results[obj["image"]] = obj
+    return results
+
+
+def write_csv(results: Path, csv_path: Path) -> Path:
+    """Write a flat table of a results file: file, text, count, mean_confidence, error.
+
+    Written atomically; ``text`` keeps its line breaks (quoted, as CSV allows).
+    """
+    from livedigits.atomic import write_bytes_atomic
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["file", "text", "count", "mean_confidence", "error"])
+    for image, obj in read_results(results).items():
+        if "error" in obj:
+            writer.writerow([image, "", "", "", obj["error"]])
+            continue
+        confidences = [d["confidence"] for d in obj.get("detections", [])]
+        mean = f"{sum(confidences) / len(confidences):.4f}" if confidences else ""
+        writer.writerow([image, obj.get("text", ""), len(confidences), mean, ""])
+    try:
+        return write_bytes_atomic(Path(csv_path), buffer.getvalue().encode("utf-8"))
+    except OSError as exc:
+        raise LivedigitsError(f"{csv_path}: cannot write ({exc.strerror})") from None
+
+
+# ---------------------------------------------------------------------------- one image
+
+
+def read_one(recognizer: Recognizer, task: Task, out_dir: str | None) -> str:
+    """The result line (``image --json`` form) for one task; never raises.
+
+    A file that cannot be read, or any failure inside, gives ``{"image", "error"}``.
+    With ``out_dir`` the overlay and plain image are written there under the task's
+    stem, replacing earlier ones atomically, so a retried task leaves the same files.
+    """
+    from livedigits.batch import reading_dict
+    from livedigits.imageio import read_image
+
+    try:
+        image = read_image(task.path)
+        try:
+            reading = recognizer.read(image)
+        except MemoryError:
+            raise LivedigitsError(f"{task.path}: too large to process in memory") from None
+        result = reading_dict(task.image, image.shape, reading)
+        if out_dir is not None:
+            result.update(_save(image, reading, task.stem, Path(out_dir),
+                                recognizer.min_confidence))
+    except LivedigitsError as exc:
+        result = {"image": task.image, "error": str(exc)}
+    except Exception as exc:  # one bad image must not stop the batch
+        log.exception("%s: failed", task.image)
+        result = {"image": task.image, "error": f"{task.path}: {type(exc).__name__}: {exc}"}
+    return json.dumps(result, ensure_ascii=False)
+
+
+def _save(image, reading, stem: str, out_dir: Path, min_confidence: float) -> dict:
+    """Write ``STEM_overlay.png`` and ``STEM_digits.png``, replacing earlier ones."""
+    from livedigits.atomic import write_bytes_atomic
+    from livedigits.imageio import encode_png, to_bgr8
+    from livedigits.render import overlay, plain
+
+    bgr = to_bgr8(image)
+    try:
+        over = write_bytes_atomic(
+            out_dir / f"{stem}_overlay.png",
+            encode_png(overlay(bgr, reading.detections, min_confidence=min_confidence)))
+        flat = write_bytes_atomic(
+            out_dir / f"{stem}_digits.png",
+            encode_png(plain(bgr.shape, reading.detections, min_confidence=min_confidence)))
+    except OSError as exc:
+        raise LivedigitsError(f"{out_dir}: cannot write results ({exc.strerror or exc})") from None
+    return {"overlay": str(over), "digits": str(flat)}
+
+
+def _one_thread() -> None:
+    """Kernels on one thread: the batch's parallelism is one image per worker."""
+    if "numba" in sys.modules:
+        import numba
+
+        numba.set_num_threads(1)  # thread-local in Numba: call on the working thread
+    else:
+        os.environ["NUMBA_NUM_THREADS"] = "1"
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+# ---------------------------------------------------------------------------- local pool
+
+_WORKER: dict = {}
+
+
+def _init_worker(model: Model, min_confidence: float, out_dir: str | None) -> None:
+    """Worker process start: one-thread kernels, the parent's model, compiled kernels."""
+    import signal
+
+    _one_thread()  # before numba is imported in this process
+    _exit_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    from livedigits.recognizer import Recognizer
+
+    recognizer = Recognizer(model, min_confidence=min_confidence)
+    recognizer.warmup()
+    _WORKER.update(recognizer=recognizer, out_dir=out_dir)
+
+
+def _exit_with_parent() -> None:
+    """End this worker when the parent dies: a killed batch must not leave workers behind.
+
+    (Idle pool workers wait on a queue whose write end they hold too, so they would
+    never see the parent go.)
+    """
+    import multiprocessing
+    import threading
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="livedigits-parent-watch", daemon=True).start()
+
+
+def _work(task: Task) -> str:
+    return read_one(_WORKER["recognizer"], task, _WORKER["out_dir"])
+
+
+def run_local(
+    tasks: Sequence[Task],
+    emit: Callable[[str], None],
+    *,
+    recognizer: Recognizer,
+    out_dir: str | None,
+    workers: int,
+    window: int | None = None,
+) -> None:
+    """Read ``tasks`` on ``workers`` processes (0: in this process), ``emit`` each line.
+
+    At most ``window`` tasks are in flight (default 4 per worker), so memory stays flat
+    however many images there are. A worker that dies (a crash inside a native library)
+    does not stop the batch: the images it may have held are retried one at a time, and
+    one that kills a worker on its own gets an error line.
+    """
+    if workers <= 0:
+        for task in tasks:
+            emit(read_one(recognizer, task, out_dir))
+        return
+    with _single_threaded_children():
+        _run_pool(tasks, emit, recognizer=recognizer, out_dir=out_dir, workers=workers,
+                  window=window or 4 * workers)
+
+
+@contextmanager
+def _single_threaded_children() -> Iterator[None]:
+    """Spawned workers start with one BLAS/OpenMP thread each.
+
+    These libraries read their thread count once, when numpy loads, which in a spawned
+    worker happens before any code of ours runs; so it goes through the environment the
+    workers inherit. (Numba's count is set by the worker itself: changing it here could
+    clash with threads this process has already started.)
+    """
+    saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
+    os.environ.update(dict.fromkeys(_THREAD_VARIABLES, "1"))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                     "VECLIB_MAXIMUM_THREADS")
+
+
+def _run_pool(tasks: Sequence[Task], emit: Callable[[str], None], *, recognizer: Recognizer,
+              out_dir: str | None, workers: int, window: int) -> None:
+    """run_local's pool: a bounded window of tasks, a new pool after a worker died."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    pending = deque(tasks)
+    suspects: deque[Task] = deque()
+    broken_pools = succeeded = 0
+    context = multiprocessing.get_context("spawn")  # fork is unsafe once kernel threads run
+    while pending or suspects:
+        pool = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_init_worker,
+            initargs=(recognizer.model, recognizer.min_confidence, out_dir))
+        in_flight: dict = {}
+        alone = broken = False
+        try:
+            while (pending or suspects or in_flight) and not broken:
+                if suspects:  # after a worker died: each suspect alone in the pool
+                    if not in_flight:
+                        task = suspects.popleft()
+                        in_flight[pool.submit(_work, task)] = task
+                        alone = True
+                else:
+                    alone = False
+                    while pending and len(in_flight) < window:
+                        task = pending.popleft()
+                        in_flight[pool.submit(_work, task)] = task
+                finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    error = future.exception()
+                    if isinstance(error, BrokenProcessPool):
+                        broken = True
+                        continue
+                    task = in_flight.pop(future)
+                    if error is not None:  # e.g. a result that would not pickle
+                        emit(json.dumps({"image": task.image, "error": f"{task.path}: "
+                                         f"{type(error).__name__}: {error}"}))
+                        continue
+                    emit(future.result())
+                    succeeded += 1
+        except BrokenProcessPool:  # submit() on a pool that just broke
+            broken = True
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if not broken:
+            continue
+        lost = list(in_flight.values())
+        if alone and len(lost) == 1:
+            task = lost[0]
+            log.warning("%s: a worker process died reading this image", task.image)
+            emit(json.dumps({"image": task.image,
+                             "error": f"{task.path}: the worker process died reading it"}))
+        else:
+            suspects.extend(lost)
+        broken_pools += 1
+        if broken_pools >= 3 and not succeeded:
+            raise LivedigitsError("worker processes keep dying before reading any image; "
+                                  "try --workers 0 to see the error")
+
+
+# ---------------------------------------------------------------------------- Dask
+
+_DASK_RECOGNIZERS: dict[str, Recognizer] = {}
+
+
+def _dask_work(task: Task, model: Model, token: str, min_confidence: float,
+               out_dir: str | None) -> str:
+    """A Dask task: pure (same inputs, same line and files), so a retry is harmless."""
+    _one_thread()
+    recognizer = _DASK_RECOGNIZERS.get(token)
+    if recognizer is None:
+        from livedigits.recognizer import Recognizer
+
+        recognizer = Recognizer(model, min_confidence=min_confidence)
+        recognizer.warmup()
+        _DASK_RECOGNIZERS[token] = recognizer
+    return read_one(recognizer, task, out_dir)
+
+
+def model_token(model: Model, min_confidence: float) -> str:
+    """A short fingerprint of a model and threshold (names its recognizer on workers)."""
+    digest = hashlib.sha256()
+    for array in (model.projection, model.features, model.labels):
+        digest.update(array.tobytes())
+    digest.update(f"{model.params.to_json()}|{min_confidence}".encode())
+    return digest.hexdigest()[:16]
+
+
+def run_dask(
+    tasks: Sequence[Task],
+    emit: Callable[[str], None],
+    *,
+    recognizer: Recognizer,
+    out_dir: str | None,
+    scheduler: str,
+    window: int | None = None,
+) -> None:
+    """Read ``tasks`` on the Dask cluster at ``scheduler``; ``emit`` lines as they complete.
+
+    Workers read the images (and write overlays) at the tasks' absolute paths, so these
+    must be on storage every worker sees. The model is sent once to every worker. Tasks
+    have fixed keys and no side effects but idempotent files, so the scheduler may rerun
+    those of a lost worker; an image whose task cannot finish (e.g. it kills every
+    worker that tries) gets an error line.
+    """
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise LivedigitsError(DASK_HINT) from None
+    try:
+        client = Client(scheduler, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise LivedigitsError(f"{scheduler}: cannot reach the Dask scheduler ({exc})") from None
+    try:
+        token = model_token(recognizer.model, recognizer.min_confidence)
+        model = client.scatter(recognizer.model, broadcast=True, hash=False)
+        threads = max(1, sum(client.nthreads().values()))
+        window = window or 4 * threads + 8
+        todo = iter(tasks)
+        owner: dict = {}
+
+        def submit(task: Task):
+            key = "livedigits-" + hashlib.sha1(
+                f"{token}|{task.image}|{task.path}|{task.stem}|{out_dir}".encode()).hexdigest()
+            future = client.submit(_dask_work, task, model, token, recognizer.min_confidence,
+                                   out_dir, key=key, pure=False)
+            owner[future] = task
+            return future
+
+        stream = as_completed([submit(t) for t in islice(todo, window)])
+        for future in stream:
+            task = owner.pop(future)
+            try:
+                line = future.result()
+            except Exception as exc:  # e.g. KilledWorker: the task ended workers repeatedly
+                log.warning("%s: the cluster could not read it: %s", task.image, exc)
+                line = json.dumps({"image": task.image, "error": f"{task.path}: "
+                                   f"the cluster could not read it ({type(exc).__name__})"})
+            future.release()
+            emit(line)
+            following = next(todo, None)
+            if following is not None:
+                stream.add(submit(following))
+    finally:
+        client.close()
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """A one-line progress bar on a terminal (count, rate, ETA); silent elsewhere."""
+
+    def __init__(self, total: int, stream: TextIO, enabled: bool) -> None:
+        self.total, self.stream, self.enabled = total, stream, enabled
+        self.done = self.errors = 0
+        self.start = time.perf_counter()
+        self._shown = 0.0
+
+    def update(self, error: bool) -> None:
+        self.done += 1
+        self.errors += error
+        now = time.perf_counter()
+        if self.enabled and (now - self._shown >= 0.1 or self.done == self.total):
+            self._shown = now
+            self.stream.write("\r" + self.line(now) + "\x1b[K")
+            self.stream.flush()
+
+    def line(self, now: float) -> str:
+        elapsed = now - self.start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - self.done) / rate if rate > 0 else 0.0
+        width = 24
+        filled = width * self.done // max(1, self.total)
+        errors = f"  {self.errors} errors" if self.errors else ""
+        return (f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+                f"{rate:.1f} img/s ETA {_clock(left)}{errors}")
+
+    def close(self) -> None:
+        if self.enabled and self.done:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+# ---------------------------------------------------------------------------- the batch
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def run_batch(
+    inputs: Sequence[str],
+    *,
+    out: Path,
+    recognizer: Recognizer,
+    workers: int | None = None,
+    overlays: Path | None = None,
+    csv_path: Path | None = None,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+    stream: TextIO | None = None,
+) -> Summary:
+    """Read every image named by ``inputs`` not yet in ``out``; append a line for each.
+
+    ``workers`` local processes (default: every core; 0: this process), or the Dask
+    cluster at ``scheduler``. ``progress`` (default: when ``stream`` is a terminal) draws
+    a progress bar on ``stream`` (default stderr). With ``csv_path`` the whole results
+    file is also written as a flat table at the end.
+    """
+    stream = stream or sys.stderr
+    images = collect_inputs(inputs)
+    if not images:
+        raise LivedigitsError("no image files found in " + " ".join(map(str, inputs)))
+    with ResultsFile(out) as results:
+        tasks = [t for t in plan_tasks(images) if t.image not in results.done]
+        summary = Summary(total=len(images), skipped=len(images) - len(tasks))
+        out_dir = str(Path(overlays).resolve()) if overlays is not None else None
+        if progress is None:
+            progress = stream.isatty()
+        bar = Progress(len(tasks), stream, progress)
+
+        def emit(line: str) -> None:
+            results.append(line)
+            error = '"error"' in line and "error" in json.loads(line)
+            summary.done += 1
+            summary.errors += error
+            bar.update(error)
+
+        start = time.perf_counter()
+        try:
+            if not tasks:
+                pass
+            elif scheduler:
+                run_dask(tasks, emit, recognizer=recognizer, out_dir=out_dir,
+                         scheduler=scheduler)
+            else:
+                count = default_workers() if workers is None else workers
+                run_local(tasks, emit, recognizer=recognizer, out_dir=out_dir,
+                          workers=min(count, len(tasks)))
+        finally:
+            summary.seconds = time.perf_counter() - start
+            bar.close()
+    if csv_path is not None:
+        write_csv(out, csv_path)
+    return summary

@@ -1,0 +1,280 @@
+"""``livedigits batch``: inputs, pool vs one process, resume after SIGKILL, errors, CSV, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from livedigits.batch_run import (
+    DASK_HINT,
+    ResultsFile,
+    collect_inputs,
+    plan_tasks,
+    run_batch,
+    run_dask,
+    run_local,
+)
+from livedigits.cli import app
+from livedigits.errors import LivedigitsError
+
+N_PAGES = 300
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory) -> Path:
+    """N_PAGES small seeded pages in two folders (same names in both) plus a broken file."""
+    from livedigits.synth import heldout_cells, render_page
+
+    root = tmp_path_factory.mktemp("pages")
+    rng = np.random.default_rng(6)
+    cells = heldout_cells()
+    for folder in ("a", "b/deep"):
+        (root / folder).mkdir(parents=True)
+    for i in range(N_PAGES):
+        page = render_page(rng, width=320, height=240, digit_height=24, n_digits=10,
+                           cells=cells, pen=None)  # MNIST strokes: fast to draw
+        folder = "a" if i % 2 else "b/deep"
+        cv2.imwrite(str(root / folder / f"{i // 2:04d}.png"), page.image)
+    (root / "a" / "broken.png").write_bytes(b"not an image")
+    (root / "a" / "notes.md").write_text("not an image either")
+    return root
+
+
+@pytest.fixture(scope="module")
+def model_file(holdout_recognizer, tmp_path_factory) -> Path:
+    return holdout_recognizer.model.save(tmp_path_factory.mktemp("model") / "model.npz")
+
+
+def lines_of(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def keyed(path: Path) -> dict[str, dict]:
+    objects = lines_of(path)
+    by_image = {o["image"]: o for o in objects}
+    assert len(by_image) == len(objects), "an image has more than one line"
+    return by_image
+
+
+@pytest.fixture(scope="module")
+def reference(pages, holdout_recognizer, tmp_path_factory) -> dict[str, dict]:
+    """Results read in this process, one image after the other."""
+    out = tmp_path_factory.mktemp("ref") / "results.jsonl"
+    summary = run_batch([str(pages)], out=out, recognizer=holdout_recognizer, workers=0,
+                        progress=False)
+    assert summary.done == N_PAGES + 1 and summary.errors == 1
+    return keyed(out)
+
+
+def test_inputs_folders_globs_and_lists(pages, tmp_path):
+    folder = collect_inputs([str(pages)])
+    assert len(folder) == N_PAGES + 1 and not any(p.endswith(".md") for p in folder)
+    assert folder == sorted(folder)
+    globbed = collect_inputs([str(pages / "**" / "000*.png")])
+    assert len(globbed) == 2 * 10
+    listed = tmp_path / "list.txt"
+    rel = os.path.relpath(pages / "a" / "0001.png", tmp_path)
+    listed.write_text(f"# a comment\n\n{rel}\n{pages / 'b'}\n")
+    from_list = collect_inputs([f"@{listed}"])
+    assert from_list[0] == str(pages / "a" / "0001.png")
+    assert len(from_list) == 1 + N_PAGES // 2
+    assert collect_inputs([str(listed)]) == from_list  # a .txt is a list without the @
+    # duplicates (the same file twice) collapse; a missing file stays, for its error line
+    both = collect_inputs([str(pages / "a"), str(pages / "a" / "0001.png"), "nope.png"])
+    assert len(both) == N_PAGES // 2 + 2 and both[-1] == "nope.png"
+    stems = {t.stem for t in plan_tasks(folder)}
+    assert len(stems) == len(folder)  # a/0001.png and b/deep/0001.png get distinct overlays
+
+
+def test_pool_matches_one_process(pages, holdout_recognizer, reference, tmp_path):
+    out = tmp_path / "results.jsonl"
+    summary = run_batch([str(pages)], out=out, recognizer=holdout_recognizer, workers=2,
+                        progress=False)
+    assert summary.done == N_PAGES + 1 and summary.errors == 1
+    assert keyed(out) == reference
+    error = reference[str(pages / "a" / "broken.png")]
+    assert set(error) == {"image", "error"} and "not a readable image" in error["error"]
+    again = run_batch([str(pages)], out=out, recognizer=holdout_recognizer, workers=2,
+                      progress=False)
+    assert again.done == 0 and again.skipped == N_PAGES + 1
+    assert len(lines_of(out)) == N_PAGES + 1
+
+
+def test_resume_after_sigkill(pages, model_file, reference, tmp_path):
+    """SIGKILL mid-batch, a torn last line, a rerun: every image exactly once."""
+    out = tmp_path / "results.jsonl"
+    command = [sys.executable, "-m", "livedigits", "batch", str(pages), "--out", str(out),
+               "--workers", "2", "--model", str(model_file)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            if out.exists() and out.read_bytes().count(b"\n") >= 25:
+                break
+            time.sleep(0.005)
+        assert process.poll() is None, "the batch ended before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        # the workers notice the parent is gone and leave on their own
+        gone = time.monotonic() + 15
+        while time.monotonic() < gone and _group_alive(process.pid):
+            time.sleep(0.05)
+        assert not _group_alive(process.pid), "worker processes outlived the killed batch"
+    finally:
+        if _group_alive(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+    before = lines_of(out)
+    assert 25 <= len(before) < N_PAGES + 1
+    with open(out, "ab") as handle:  # as if killed halfway through writing a line
+        handle.write(b'{"image": "' + str(pages).encode() + b'/a/0099.png", "width": 3')
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode in (0, 1), done.stderr
+    assert f"{len(before)} already done" in done.stderr
+    assert keyed(out) == reference  # one line an image, the torn line gone
+    assert out.read_bytes().endswith(b"}\n")
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_cli_errors_csv_and_overlays(pages, model_file, tmp_path):
+    listed = tmp_path / "some.txt"
+    listed.write_text(f"{pages / 'a' / '0001.png'}\n{pages / 'b' / 'deep' / '0001.png'}\n"
+                      f"{pages / 'a' / 'broken.png'}\n{tmp_path / 'missing.png'}\n")
+    out, table, shots = tmp_path / "r.jsonl", tmp_path / "r.csv", tmp_path / "shots"
+    result = CliRunner().invoke(app, [
+        "batch", f"@{listed}", "--out", str(out), "--csv", str(table), "--overlays",
+        str(shots), "--workers", "0", "--model", str(model_file)])
+    assert result.exit_code == 1, result.output  # two files could not be read
+    assert "4 images read" in result.output and "2 failed" in result.output
+    objects = lines_of(out)
+    assert [("error" in o) for o in objects] == [False, False, True, True]
+    assert "no such file" in objects[3]["error"]
+    written = sorted(p.name for p in shots.iterdir())
+    assert len(written) == 4 and objects[0]["overlay"] != objects[1]["overlay"]  # same stem
+    assert all(Path(o[k]).is_file() for o in objects[:2] for k in ("overlay", "digits"))
+    import csv
+
+    rows = list(csv.DictReader(table.open(encoding="utf-8")))
+    assert [r["file"] for r in rows] == [o["image"] for o in objects]
+    first = objects[0]
+    confidences = [d["confidence"] for d in first["detections"]]
+    assert rows[0]["text"] == first["text"] and int(rows[0]["count"]) == len(confidences)
+    assert float(rows[0]["mean_confidence"]) == pytest.approx(np.mean(confidences), abs=1e-4)
+    assert rows[2]["error"] and rows[2]["count"] == ""
+
+
+class Deadly:
+    """A task whose path kills the worker process that reads it (a crash in native code)."""
+
+    def __init__(self, task, parent: int) -> None:
+        self.image, self.stem, self._path, self._parent = task.image, task.stem, task.path, parent
+
+    @property
+    def path(self) -> str:
+        if os.getpid() != self._parent:
+            os._exit(3)
+        return self._path
+
+
+def test_a_worker_dying_costs_only_its_image(pages, holdout_recognizer, reference):
+    tasks = plan_tasks(collect_inputs([str(pages / "a" / f"{i:04d}.png") for i in range(7)]))
+    tasks[3] = Deadly(tasks[3], os.getpid())
+    lines: list[str] = []
+    run_local(tasks, lines.append, recognizer=holdout_recognizer, out_dir=None, workers=2)
+    got = {o["image"]: o for o in map(json.loads, lines)}
+    assert len(lines) == len(got) == 7
+    assert "worker process died" in got.pop(tasks[3].image)["error"]
+    assert got == {k: reference[k] for k in got}
+
+
+def test_results_file_is_locked_and_repaired(tmp_path):
+    out = tmp_path / "r.jsonl"
+    out.write_bytes(b'{"image": "x.png", "text": ""}\nnot json\n{"image": "y.png", "te')
+    with ResultsFile(out) as results:
+        assert results.done == {"x.png"}
+        assert out.read_bytes() == b'{"image": "x.png", "text": ""}\nnot json\n'
+        with pytest.raises(LivedigitsError, match="another batch"):
+            ResultsFile(out)
+
+
+def test_no_inputs_and_no_dask(holdout_recognizer, tmp_path, monkeypatch):
+    with pytest.raises(LivedigitsError, match="no image files"):
+        run_batch([str(tmp_path / "*.png")], out=tmp_path / "r.jsonl",
+                  recognizer=holdout_recognizer, workers=0)
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    with pytest.raises(LivedigitsError) as raised:
+        run_dask([], print, recognizer=holdout_recognizer, out_dir=None,
+                 scheduler="tcp://127.0.0.1:1")
+    assert str(raised.value) == DASK_HINT and "pip install 'livedigits[dask]'" in DASK_HINT
+
+
+def test_help_lists_batch():
+    done = subprocess.run([sys.executable, "-m", "livedigits", "batch", "--help"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "--scheduler" in done.stdout
+
+
+# ---------------------------------------------------------------------------- Dask
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as local:
+        yield local
+
+
+def test_dask_matches_local(pages, holdout_recognizer, reference, cluster, tmp_path):
+    out = tmp_path / "results.jsonl"
+    summary = run_batch([str(pages)], out=out, recognizer=holdout_recognizer,
+                        scheduler=cluster.scheduler_address, progress=False)
+    assert summary.done == N_PAGES + 1
+    assert keyed(out) == reference
+
+
+def test_dask_worker_killed_mid_run_loses_nothing(pages, holdout_recognizer, reference,
+                                                   cluster, tmp_path):
+    from distributed import Client
+
+    out = tmp_path / "results.jsonl"
+    with Client(cluster.scheduler_address) as client:
+        pids = client.run(os.getpid)
+    victim = next(iter(pids.values()))
+    killed = threading.Event()
+
+    def kill_when_running() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if out.exists() and out.read_bytes().count(b"\n") >= 25:
+                os.kill(victim, signal.SIGKILL)
+                killed.set()
+                return
+            time.sleep(0.005)
+
+    killer = threading.Thread(target=kill_when_running, daemon=True)
+    killer.start()
+    summary = run_batch([str(pages)], out=out, recognizer=holdout_recognizer,
+                        scheduler=cluster.scheduler_address, progress=False)
+    killer.join()
+    assert killed.is_set()
+    assert summary.done == N_PAGES + 1
+    assert keyed(out) == reference
