@@ -91,6 +91,8 @@ class Model:
                         f"{FORMAT_VERSION}; rebuild it with `livedigits train --out {path}`"
                     )
                 raw = json.loads(str(data["params"]))
+                if not isinstance(raw, dict):
+                    raise ValueError("params is not an object")
                 params = ModelParams(**{k: v for k, v in raw.items()
                                         if k in ModelParams.__dataclass_fields__})
                 model = cls(
@@ -104,18 +106,29 @@ class Model:
             raise
         except FileNotFoundError:
             raise LivedigitsError(f"{path}: no such model file") from None
-        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile,
+                EOFError) as exc:
             raise LivedigitsError(
                 f"{path}: not a livedigits model ({type(exc).__name__}); "
                 "rebuild it with `livedigits train`"
             ) from None
-        model.check()
+        try:
+            model.check()
+        except LivedigitsError as exc:
+            raise LivedigitsError(f"{path}: {exc}") from None
         return model
 
     def check(self) -> None:
-        """Raise LivedigitsError unless the arrays fit together."""
+        """Raise LivedigitsError unless the parameters and arrays fit together."""
         from livedigits.kernels.hog import N_FEATURES
 
+        p = self.params
+        if not all(isinstance(v, int) and not isinstance(v, bool)
+                   for v in (p.augment_copies, p.seed, p.dims, p.k, p.profile_weight)) or \
+                p.k < 1 or p.dims != self.projection.shape[-1]:
+            raise LivedigitsError(
+                "model parameters are invalid; rebuild it with `livedigits train`"
+            )
         ok = (
             self.projection.ndim == 2
             and self.projection.shape[0] == N_FEATURES

@@ -67,7 +67,8 @@ def test_wrong_version_and_shapes(small_model, tmp_path):
              labels=small_model.labels)
     with pytest.raises(LivedigitsError, match="format 99"):
         Model.load(path)
-    np.savez(path, format_version=np.int32(FORMAT_VERSION), params=np.array("{}"),
+    np.savez(path, format_version=np.int32(FORMAT_VERSION),
+             params=np.array(small_model.params.to_json()),
              source=np.array(""), projection=small_model.projection,
              features=small_model.features[:, :5], labels=small_model.labels)
     with pytest.raises(LivedigitsError, match="inconsistent"):
@@ -88,3 +89,21 @@ def test_default_model_is_cached(tmp_path, monkeypatch):
     files[0].write_bytes(b"junk")
     third = load_cached(params)
     assert np.array_equal(first.features, third.features)
+
+
+@pytest.mark.parametrize("params", ['[1]', '"text"', '{"k": 0}', '{"k": "5"}', '{"dims": 3}'])
+def test_bad_parameters_in_a_model_file_are_a_clear_error(small_model, tmp_path, params):
+    # Regression: a params field that was valid JSON but not an object crashed with a
+    # traceback, and bad values loaded silently, failing later inside classify.
+    path = tmp_path / "p.npz"
+    raw = {"augment_copies": 0, "dims": 32, "k": 5, "holdout": False, "seed": 0,
+           "profile_weight": 4}
+    import json
+
+    value = json.loads(params)
+    text = json.dumps({**raw, **value}) if isinstance(value, dict) else params
+    np.savez(path, format_version=np.int32(FORMAT_VERSION), params=np.array(text),
+             source=np.array(""), projection=small_model.projection,
+             features=small_model.features, labels=small_model.labels)
+    with pytest.raises(LivedigitsError, match="p.npz"):
+        Model.load(path)
