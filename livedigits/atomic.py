@@ -26,19 +26,36 @@ def write_bytes_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> Pa
             return path
         target = path
         n = 0
-        while True:
-            try:
-                os.link(tmp, target)
-                break
-            except FileExistsError:
-                n += 1
-                target = path.with_name(f"{path.stem}-{n}{path.suffix}")
-        os.unlink(tmp)
+        while not _claim(tmp, target):
+            n += 1
+            target = path.with_name(f"{path.stem}-{n}{path.suffix}")
         return target
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _claim(tmp: str, target: Path) -> bool:
+    """Move the finished ``tmp`` to ``target`` unless ``target`` exists; False if it does.
+
+    A hard link claims the name atomically; where links are not supported (FAT,
+    exFAT, some network and FUSE file systems) the name is claimed with an
+    exclusive create and the data renamed over that empty placeholder.
+    """
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        return False
+    except OSError:
+        try:
+            os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return False
+        os.replace(tmp, target)
+        return True
+    os.unlink(tmp)
+    return True
 
 
 def _umask() -> int:

@@ -30,3 +30,16 @@ def test_saved_files_follow_the_umask_not_private(tmp_path):
         os.umask(old)
         atomic._UMASK = None
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_file_systems_without_hard_links_still_never_overwrite(tmp_path, monkeypatch):
+    # Regression: on FAT/exFAT and some network mounts os.link fails, and every save failed.
+    def no_links(*args, **kwargs):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    first = write_bytes_atomic(tmp_path / "s.json", b"1", overwrite=False)
+    second = write_bytes_atomic(tmp_path / "s.json", b"2", overwrite=False)
+    assert (first.name, second.name) == ("s.json", "s-1.json")
+    assert first.read_bytes() == b"1" and second.read_bytes() == b"2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s-1.json", "s.json"]
