@@ -52,12 +52,23 @@ def read_image(path: str | Path) -> np.ndarray:
     return image
 
 
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """8 bits per channel: deeper images scaled so their brightest value is 255.
+
+    Scaling by the maximum rather than dropping the low byte keeps 10- and 12-bit
+    data (stored in 16-bit containers) visible and readable.
+    """
+    if image.dtype == np.uint8:
+        return image
+    peak = max(float(image.max()), 1.0)
+    return (image.astype(np.float32) * (255.0 / peak)).astype(np.uint8)
+
+
 def to_bgr8(image: np.ndarray) -> np.ndarray:
     """Any image read_image returns as (H, W, 3) uint8 BGR (alpha composited on white)."""
     import cv2
 
-    if image.dtype == np.uint16:
-        image = (image >> 8).astype(np.uint8)
+    image = to_uint8(image)
     if image.ndim == 2:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     if image.shape[2] == 4:

@@ -402,10 +402,9 @@ def find_candidates(image: np.ndarray) -> Candidates:
     Candidates with boxes in the input's pixels, listed top to bottom; ``cut_cells``
     turns any of them into cells.
     """
-    if image.dtype != np.uint8:
-        image = (image.astype(np.float32) * (255.0 / max(float(image.max()), 1.0))).astype(
-            np.uint8)
-    gray = to_gray(image)
+    from livedigits.imageio import to_uint8
+
+    gray = to_gray(to_uint8(image))
     full_h, full_w = gray.shape
     scale = min(1.0, MAX_SIDE / max(full_h, full_w))
     if scale < 1.0:

@@ -190,3 +190,17 @@ def test_damaged_model_file_is_a_clear_error(tmp_path, sheet, monkeypatch):
     assert result.exit_code == 1
     assert "bad.npz" in result.stderr and "Traceback" not in result.output
     assert recognizer  # the module stays importable
+
+
+def test_twelve_bit_image_gives_a_visible_overlay(tmp_path, sheet):
+    # Regression: 16-bit containers were cut to 8 bits by dropping the low byte, so
+    # 12-bit data (max 4095) made an almost black overlay while digits were still read.
+    path, page = sheet
+    gray = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2GRAY)
+    deep = (gray.astype(np.uint16) * 16)  # 12-bit range
+    cv2.imwrite(str(tmp_path / "deep12.png"), deep)
+    result = runner.invoke(app, ["image", str(tmp_path / "deep12.png"), "--out",
+                                 str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    overlay = cv2.imread(str(tmp_path / "o" / "deep12_overlay.png"), cv2.IMREAD_GRAYSCALE)
+    assert np.median(overlay) > 200  # the paper stays white
