@@ -61,6 +61,7 @@ class Summary:
     skipped: int = 0
     done: int = 0
     errors: int = 0
+    earlier_errors: int = 0  # skipped images whose line in the results file is an error
     seconds: float = 0.0
 
     @property
@@ -173,6 +174,7 @@ class ResultsFile:
             raise LivedigitsError(f"{self.path}: cannot write ({exc.strerror})") from None
         try:
             _lock(self._handle, self.path)
+            self.failed: set[str] = set()  # images whose last line is an error
             self.done = self._scan_and_repair()
         except BaseException:
             self._handle.close()
@@ -188,12 +190,16 @@ class ResultsFile:
                                 "interrupted run", self.path, len(raw))
                     break
                 good_end += len(raw)
-                image = _image_of(raw)
+                image, failed = _image_of(raw)
                 if image is None:
                     if raw.strip():
                         log.warning("%s:%d: not a result line; ignored", self.path, number)
                     continue
                 done.add(image)
+                if failed:
+                    self.failed.add(image)
+                else:
+                    self.failed.discard(image)
         if good_end < os.fstat(self._handle.fileno()).st_size:
             os.ftruncate(self._handle.fileno(), good_end)
         return done
@@ -225,13 +231,16 @@ def _lock(handle: io.BufferedWriter, path: Path) -> None:
         raise LivedigitsError(f"{path}: another batch is writing to this results file") from None
 
 
-def _image_of(raw: bytes) -> str | None:
+def _image_of(raw: bytes) -> tuple[str | None, bool]:
+    """The image a result line is about (None: not a result line), and whether it failed."""
     try:
         obj = json.loads(raw)
     except ValueError:
-        return None
+        return None, False
     image = obj.get("image") if isinstance(obj, dict) else None
-    return image if isinstance(image, str) else None
+    if not isinstance(image, str):
+        return None, False
+    return image, "error" in obj
 
 
 def read_results(path: Path) -> dict[str, dict]:
@@ -658,7 +667,8 @@ def run_batch(
         raise LivedigitsError("no image files found in " + " ".join(map(str, inputs)))
     with ResultsFile(out) as results:
         tasks = [t for t in plan_tasks(images) if t.image not in results.done]
-        summary = Summary(total=len(images), skipped=len(images) - len(tasks))
+        summary = Summary(total=len(images), skipped=len(images) - len(tasks),
+                          earlier_errors=len(results.failed.intersection(images)))
         out_dir = str(Path(overlays).resolve()) if overlays is not None else None
         if progress is None:
             progress = stream.isatty()

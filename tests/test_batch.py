@@ -108,6 +108,8 @@ def test_pool_matches_one_process(pages, holdout_recognizer, reference, tmp_path
     again = run_batch([str(pages)], out=out, recognizer=holdout_recognizer, workers=2,
                       progress=False)
     assert again.done == 0 and again.skipped == N_PAGES + 1
+    # Regression: a rerun over a results file holding an error line reported no failure.
+    assert again.earlier_errors == 1
     assert len(lines_of(out)) == N_PAGES + 1
 
 

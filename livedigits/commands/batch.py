@@ -64,7 +64,10 @@ def batch(
         raise fail(str(exc)) from None
     skipped = f", {summary.skipped} already done" if summary.skipped else ""
     errors = f", {summary.errors} failed" if summary.errors else ""
+    if summary.earlier_errors:
+        errors += (f", {summary.earlier_errors} failed in an earlier run (their lines in "
+                   f"{out} say why; delete those lines to try them again)")
     typer.echo(f"livedigits: {summary.done} images read in {summary.seconds:.1f} s "
                f"({summary.rate:.1f} img/s){skipped}{errors} -> {out}", err=True)
-    if summary.errors:
+    if summary.errors or summary.earlier_errors:
         raise typer.Exit(1)
