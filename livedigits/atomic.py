@@ -70,15 +70,4 @@ def _umask() -> int:
 _UMASK: int | None = None
 
 
-def unique_path(path: Path) -> Path:
-    """``path`` if free, else the first free ``name-N.ext`` beside it (a hint, not a lock)."""
-    path = Path(path)
-    n = 0
-    target = path
-    while target.exists():
-        n += 1
-        target = path.with_name(f"{path.stem}-{n}{path.suffix}")
-    return target
-
-
 _umask()  # read while importing, before any saver thread starts

@@ -34,10 +34,6 @@ class Detection:
         return {"x": self.x, "y": self.y, "w": self.w, "h": self.h,
                 "digit": self.digit, "confidence": round(self.confidence, 4)}
 
-    @property
-    def unsure(self) -> bool:
-        return self.confidence < UNSURE_BELOW
-
 
 @dataclass
 class Reading:
