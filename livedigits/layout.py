@@ -53,3 +53,27 @@ def text_of(boxes: np.ndarray, symbols: list[str], lines: list[list[int]]) -> st
             words.append(symbols[cur])
         out.append("".join(words))
     return "\n".join(out)
+
+
+def arrange(boxes: np.ndarray, digits, confidences,
+            min_confidence: float) -> tuple[list[int], list[list[int]], str]:
+    """Put detections in reading order and read their text.
+
+    Parameters
+    ----------
+    boxes : (N, 4) x, y, w, h; digits, confidences : N each
+    min_confidence : below it a digit reads as ``?``
+
+    Returns
+    -------
+    order : indices of the detections in reading order
+    lines : lines as positions in ``order`` (0..N-1), top to bottom
+    text : numbers separated by spaces, lines by newlines
+    """
+    lines = reading_order(boxes)
+    order = [i for line in lines for i in line]
+    position = {old: new for new, old in enumerate(order)}
+    lines = [[position[i] for i in line] for line in lines]
+    symbols = ["?" if confidences[i] < min_confidence else str(int(digits[i])) for i in order]
+    ordered = np.asarray(boxes)[order] if order else np.asarray(boxes)
+    return order, lines, text_of(ordered, symbols, lines)

@@ -121,7 +121,7 @@ class Recognizer:
 
     def read(self, image: np.ndarray) -> Reading:
         """Recognise every digit of a gray/BGR/BGRA image; see ``recognize``."""
-        from livedigits.layout import reading_order, text_of
+        from livedigits.layout import arrange
         from livedigits.segment import segment
 
         found = segment(image)
@@ -131,19 +131,12 @@ class Recognizer:
         keep = nearest >= NOT_A_DIGIT_BELOW
         boxes = found.boxes[keep]
         digits, confidences, cells = digits[keep], confidences[keep], found.cells[keep]
-        lines = reading_order(boxes)
-        order = [i for line in lines for i in line]
-        remap = {old: new for new, old in enumerate(order)}
-        lines = [[remap[i] for i in line] for line in lines]
+        order, lines, text = arrange(boxes, digits, confidences, self.min_confidence)
         detections = [
             Detection(int(boxes[i, 0]), int(boxes[i, 1]), int(boxes[i, 2]), int(boxes[i, 3]),
                       int(digits[i]), float(confidences[i]))
             for i in order
         ]
-        symbols = ["?" if d.confidence < self.min_confidence else str(d.digit)
-                   for d in detections]
-        ordered_boxes = boxes[order] if order else boxes
-        text = text_of(ordered_boxes, symbols, lines)
         return Reading(detections, lines, text, cells[order], found.ink)
 
     def recognize(self, image: np.ndarray) -> list[Detection]:

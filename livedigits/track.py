@@ -326,7 +326,7 @@ class Tracker:
         track.confidence = float(score[best] / len(track.votes))
 
     def _output(self, classified: int, reused: int, cut: int) -> TrackedFrame:
-        from livedigits.layout import reading_order, text_of
+        from livedigits.layout import arrange
 
         # A missed track keeps its box only if it is steady: a blob seen one frame in
         # three (a page edge, a shadow) must not be promoted to a permanent digit.
@@ -337,19 +337,13 @@ class Tracker:
                                 cut)
         boxes = np.array([t.box for t in shown])
         boxes = np.round(boxes).astype(np.int32)
-        lines = reading_order(boxes)
-        order = [i for line in lines for i in line]
-        remap = {old: new for new, old in enumerate(order)}
-        lines = [[remap[i] for i in line] for line in lines]
+        order, _, text = arrange(boxes, [t.label for t in shown],
+                                 [min(1.0, t.confidence) for t in shown], self.min_confidence)
         ordered = [shown[i] for i in order]
-        boxes = boxes[order]
         detections = [Detection(x, y, w, h, t.label, min(1.0, t.confidence))
-                      for (x, y, w, h), t in zip(boxes.tolist(), ordered, strict=True)]
-        symbols = ["?" if d.confidence < self.min_confidence else str(d.digit)
-                   for d in detections]
+                      for (x, y, w, h), t in zip(boxes[order].tolist(), ordered, strict=True)]
         return TrackedFrame(detections, [t.id for t in ordered],
-                            np.stack([t.cell for t in ordered]),
-                            text_of(boxes, symbols, lines), classified, reused, cut)
+                            np.stack([t.cell for t in ordered]), text, classified, reused, cut)
 
 
 def recognizer_classifier(recognizer) -> Classify:
