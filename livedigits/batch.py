@@ -19,10 +19,12 @@ def reading_dict(path: Path | str, image_shape: tuple[int, ...], reading) -> dic
     }
 
 
-def save_renderings(image, reading, stem: str, out_dir: Path, min_confidence: float) -> dict:
+def save_renderings(image, reading, stem: str, out_dir: Path, min_confidence: float, *,
+                    overwrite: bool = False) -> dict:
     """Write ``STEM_overlay.png`` and ``STEM_digits.png`` into ``out_dir`` atomically.
 
-    Existing files are never replaced: a taken name gets ``-1``, ``-2``, ...
+    Existing files are never replaced (a taken name gets ``-1``, ``-2``, ...) unless
+    ``overwrite`` (a batch's retried image must leave the same files).
     Returns ``{"overlay": path, "digits": path}`` of what was written.
     """
     from livedigits.atomic import write_bytes_atomic
@@ -34,19 +36,23 @@ def save_renderings(image, reading, stem: str, out_dir: Path, min_confidence: fl
         over = write_bytes_atomic(
             out_dir / f"{stem}_overlay.png",
             encode_png(overlay(bgr, reading.detections, min_confidence=min_confidence)),
-            overwrite=False)
+            overwrite=overwrite)
         flat = write_bytes_atomic(
             out_dir / f"{stem}_digits.png",
             encode_png(plain(bgr.shape, reading.detections, min_confidence=min_confidence)),
-            overwrite=False)
+            overwrite=overwrite)
     except OSError as exc:
         raise LivedigitsError(f"{out_dir}: cannot write results ({exc.strerror or exc})") from None
     return {"overlay": str(over), "digits": str(flat)}
 
 
-def process_file(recognizer: Recognizer, path: Path, *, out_dir: Path | None) -> dict:
+def process_file(recognizer: Recognizer, path: Path, *, out_dir: Path | None,
+                 name: str | None = None, stem: str | None = None,
+                 overwrite: bool = False) -> dict:
     """Read one image file; with ``out_dir`` also write its overlay and plain image.
 
+    ``name`` is the ``"image"`` value (default: ``path``), ``stem`` the renderings'
+    file stem (default: the file's), ``overwrite`` as in ``save_renderings``.
     Returns the ``image --json`` object, plus ``overlay``/``digits`` paths when written.
     Raises LivedigitsError naming the file when it cannot be read.
     """
@@ -57,8 +63,8 @@ def process_file(recognizer: Recognizer, path: Path, *, out_dir: Path | None) ->
         reading = recognizer.read(image)
     except MemoryError:
         raise LivedigitsError(f"{path}: too large to process in memory") from None
-    result = reading_dict(path, image.shape, reading)
+    result = reading_dict(path if name is None else name, image.shape, reading)
     if out_dir is not None:
-        result.update(save_renderings(image, reading, Path(path).stem, Path(out_dir),
-                                      recognizer.min_confidence))
+        result.update(save_renderings(image, reading, stem or Path(path).stem, Path(out_dir),
+                                      recognizer.min_confidence, overwrite=overwrite))
     return result

@@ -292,44 +292,18 @@ def read_one(recognizer: Recognizer, task: Task, out_dir: str | None) -> str:
     With ``out_dir`` the overlay and plain image are written there under the task's
     stem, replacing earlier ones atomically, so a retried task leaves the same files.
     """
-    from livedigits.batch import reading_dict
-    from livedigits.imageio import read_image
+    from livedigits.batch import process_file
 
     try:
-        image = read_image(task.path)
-        try:
-            reading = recognizer.read(image)
-        except MemoryError:
-            raise LivedigitsError(f"{task.path}: too large to process in memory") from None
-        result = reading_dict(task.image, image.shape, reading)
-        if out_dir is not None:
-            result.update(_save(image, reading, task.stem, Path(out_dir),
-                                recognizer.min_confidence))
+        result = process_file(recognizer, Path(task.path),
+                              out_dir=None if out_dir is None else Path(out_dir),
+                              name=task.image, stem=task.stem, overwrite=True)
     except LivedigitsError as exc:
         result = {"image": task.image, "error": str(exc)}
     except Exception as exc:  # one bad image must not stop the batch
         log.exception("%s: failed", task.image)
         result = {"image": task.image, "error": f"{task.path}: {type(exc).__name__}: {exc}"}
     return json.dumps(result, ensure_ascii=False)
-
-
-def _save(image, reading, stem: str, out_dir: Path, min_confidence: float) -> dict:
-    """Write ``STEM_overlay.png`` and ``STEM_digits.png``, replacing earlier ones."""
-    from livedigits.atomic import write_bytes_atomic
-    from livedigits.imageio import encode_png, to_bgr8
-    from livedigits.render import overlay, plain
-
-    bgr = to_bgr8(image)
-    try:
-        over = write_bytes_atomic(
-            out_dir / f"{stem}_overlay.png",
-            encode_png(overlay(bgr, reading.detections, min_confidence=min_confidence)))
-        flat = write_bytes_atomic(
-            out_dir / f"{stem}_digits.png",
-            encode_png(plain(bgr.shape, reading.detections, min_confidence=min_confidence)))
-    except OSError as exc:
-        raise LivedigitsError(f"{out_dir}: cannot write results ({exc.strerror or exc})") from None
-    return {"overlay": str(over), "digits": str(flat)}
 
 
 def _one_thread() -> None:
