@@ -143,7 +143,7 @@ def _merge_strokes(stats: np.ndarray, typical: float) -> list[tuple[list[int], t
                        and height <= 1.45 * max(typical, taller))
             # Two pieces, each too short to be a digit, that together make one
             # (a stroke cut by a rule, a broken pen line).
-            pieces = (taller < 0.7 * typical and height <= 1.2 * typical
+            pieces = (taller < 0.75 * typical and height <= 1.2 * typical
                       and width <= 1.3 * typical
                       and max(gap, -overlap) <= max(2.0, 0.15 * typical))
             # A short stroke nearly touching a digit (a 7's or a 5's detached bar).
