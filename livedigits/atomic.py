@@ -24,16 +24,29 @@ def write_bytes_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> Pa
         if overwrite:
             os.replace(tmp, path)
             return path
-        target = path
         n = 0
-        while not _claim(tmp, target):
+        while not _claim(tmp, numbered(path, n)):
             n += 1
-            target = path.with_name(f"{path.stem}-{n}{path.suffix}")
-        return target
+        return numbered(path, n)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def numbered(path: Path, n: int) -> Path:
+    """``path`` itself for ``n == 0``, else ``name-N.ext`` beside it."""
+    path = Path(path)
+    return path if n == 0 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+
+
+def free_number(paths: list[Path]) -> int:
+    """The smallest N for which every ``numbered(path, N)`` is free, so files that
+    belong together (an overlay and its plain image) keep one suffix."""
+    n = 0
+    while any(numbered(p, n).exists() for p in paths):
+        n += 1
+    return n
 
 
 def _claim(tmp: str, target: Path) -> bool:

@@ -27,18 +27,22 @@ def save_renderings(image, reading, stem: str, out_dir: Path, min_confidence: fl
     ``overwrite`` (a batch's retried image must leave the same files).
     Returns ``{"overlay": path, "digits": path}`` of what was written.
     """
-    from livedigits.atomic import write_bytes_atomic
+    from livedigits.atomic import free_number, numbered, write_bytes_atomic
     from livedigits.imageio import encode_png, to_bgr8
     from livedigits.render import overlay, plain
 
     bgr = to_bgr8(image)
+    names = [out_dir / f"{stem}_overlay.png", out_dir / f"{stem}_digits.png"]
+    if not overwrite:  # one suffix for the pair, even if only one of them was taken
+        number = free_number(names)
+        names = [numbered(name, number) for name in names]
     try:
         over = write_bytes_atomic(
-            out_dir / f"{stem}_overlay.png",
+            names[0],
             encode_png(overlay(bgr, reading.detections, min_confidence=min_confidence)),
             overwrite=overwrite)
         flat = write_bytes_atomic(
-            out_dir / f"{stem}_digits.png",
+            names[1],
             encode_png(plain(bgr.shape, reading.detections, min_confidence=min_confidence)),
             overwrite=overwrite)
     except OSError as exc:

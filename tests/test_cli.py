@@ -204,3 +204,17 @@ def test_twelve_bit_image_gives_a_visible_overlay(tmp_path, sheet):
     assert result.exit_code == 0, result.output
     overlay = cv2.imread(str(tmp_path / "o" / "deep12_overlay.png"), cv2.IMREAD_GRAYSCALE)
     assert np.median(overlay) > 200  # the paper stays white
+
+
+def test_overlay_and_plain_image_keep_one_suffix(sheet, tmp_path):
+    # Regression: with only STEM_overlay.png taken, the new pair came out as
+    # STEM_overlay-1.png beside an unrelated STEM_digits.png.
+    path, _ = sheet
+    (tmp_path / "sheet one_overlay.png").write_bytes(b"an older overlay")
+    result = runner.invoke(app, ["image", str(path), "--out", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    obj = json.loads(result.stdout.strip().splitlines()[-1])
+    assert obj["overlay"].endswith("sheet one_overlay-1.png")
+    assert obj["digits"].endswith("sheet one_digits-1.png")
+    assert (tmp_path / "sheet one_overlay.png").read_bytes() == b"an older overlay"
+    assert not (tmp_path / "sheet one_digits.png").exists()
