@@ -89,6 +89,17 @@ def check_display() -> Check:
     return Check("OK", "display", f"{where}: a test window opened")
 
 
+def _not_writable(folder: Path) -> str | None:
+    """Why a file cannot be created in ``folder`` (made if missing), or None if it can."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".doctor-"):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
 def check_numba_cache() -> Check:
     """Where Numba caches compiled kernels, and that it is writable."""
     import livedigits.kernels  # noqa: F401 - points NUMBA_CACHE_DIR somewhere writable
@@ -96,13 +107,10 @@ def check_numba_cache() -> Check:
     explicit = os.environ.get("NUMBA_CACHE_DIR")
     folder = Path(explicit) if explicit else Path(livedigits.kernels.__file__).parent
     label = "NUMBA_CACHE_DIR" if explicit else "package folder"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".doctor-"):
-            pass
-    except OSError as exc:
+    problem = _not_writable(folder)
+    if problem:
         return Check("FAIL", "Numba cache",
-                     f"{folder} ({label}) is not writable ({exc.strerror}): kernels would be "
+                     f"{folder} ({label}) is not writable ({problem}): kernels would be "
                      "compiled on every start (~5 s); fix: export NUMBA_CACHE_DIR="
                      "~/.cache/livedigits/numba")
     return Check("OK", "Numba cache", f"{folder} ({label}) is writable")
@@ -113,13 +121,10 @@ def check_model_cache() -> Check:
     from livedigits.paths import cache_dir
 
     folder = cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".doctor-"):
-            pass
-    except OSError as exc:
+    problem = _not_writable(folder)
+    if problem:
         return Check("WARN", "model cache",
-                     f"{folder} not writable ({exc.strerror}); set LIVEDIGITS_CACHE to a "
+                     f"{folder} not writable ({problem}); set LIVEDIGITS_CACHE to a "
                      "writable folder")
     return Check("OK", "model cache", f"{folder} is writable")
 
