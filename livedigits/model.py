@@ -227,33 +227,39 @@ def sheet_hash(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def build_default(params: ModelParams | None = None, *, profile: Path | None = None) -> Model:
-    """Fit the model from digits.png (and a profile file), without the cache."""
+def source_hash(profile: Path | None = None) -> str:
+    """What a model is built from: digits.png's hash, and the profile file's if any."""
+    from livedigits.paths import digits_png
+
+    key = sheet_hash(digits_png())
+    return key if profile is None else f"{key}-{sheet_hash(profile)}"
+
+
+def build_default(params: ModelParams | None = None, *, profile: Path | None = None,
+                  source: str | None = None) -> Model:
+    """Fit the model from digits.png (and a profile file), without the cache.
+
+    ``source`` is ``source_hash(profile)`` when the caller has it already.
+    """
     from livedigits.cells import load_sheet
     from livedigits.paths import digits_png
 
     params = params or ModelParams()
-    sheet = digits_png()
-    cells, labels, holdout = load_sheet(sheet)
+    cells, labels, holdout = load_sheet(digits_png())
     if params.holdout:
         cells, labels = cells[~holdout], labels[~holdout]
     extra_cells = extra_labels = None
-    key = sheet_hash(sheet)
     if profile is not None:
         from livedigits.profiles import load_profile
 
         extra_cells, extra_labels = load_profile(profile)
-        key += "-" + sheet_hash(profile)
     return fit(cells, labels, params, extra_cells=extra_cells, extra_labels=extra_labels,
-               source=key)
+               source=source or source_hash(profile))
 
 
-def cache_key(params: ModelParams, profile: Path | None = None) -> str:
-    from livedigits.paths import digits_png
-
-    parts = [str(FORMAT_VERSION), str(RECIPE), sheet_hash(digits_png()), params.to_json()]
-    if profile is not None:
-        parts.append(sheet_hash(profile))
+def cache_key(params: ModelParams, source: str) -> str:
+    """Cache file key for a model of ``params`` built from ``source`` (``source_hash``)."""
+    parts = [str(FORMAT_VERSION), str(RECIPE), source, params.to_json()]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 
@@ -262,7 +268,8 @@ def load_cached(params: ModelParams | None = None, *, profile: Path | None = Non
     from livedigits.paths import cache_dir
 
     params = params or ModelParams()
-    path = cache_dir() / "models" / f"model-{cache_key(params, profile)}.npz"
+    source = source_hash(profile)
+    path = cache_dir() / "models" / f"model-{cache_key(params, source)}.npz"
     if path.is_file():
         try:
             return Model.load(path)
@@ -271,7 +278,7 @@ def load_cached(params: ModelParams | None = None, *, profile: Path | None = Non
     # Shown at the default level: a first run otherwise sits silent for several seconds.
     log.warning("building the model from digits.png (first use, about 10 s); cached in %s",
                 path.parent)
-    model = build_default(params, profile=profile)
+    model = build_default(params, profile=profile, source=source)
     try:
         model.save(path)
     except OSError as exc:
