@@ -664,11 +664,26 @@ def _run_window(source: FrameSource, pipeline: Pipeline, saver: Saver,
                 hud.debug = not hud.debug
             elif key == ord("h"):
                 hud.help = not hud.help
-            if cv2.getWindowProperty(title, cv2.WND_PROP_VISIBLE) < 1:
+            if not _window_open(title):
                 break  # the close button
             if config.max_frames is not None and times.count >= config.max_frames:
                 break
     finally:
-        cv2.destroyWindow(title)
-        cv2.waitKey(1)
+        if _window_open(title):
+            cv2.destroyWindow(title)
+            cv2.waitKey(1)
     return _summary(times, result, saver, score)
+
+
+def _window_open(title: str) -> bool:
+    """Whether the window is still shown; False once its close button was used.
+
+    OpenCV's Qt backend frees its GUI state when the last window closes; after
+    that every window call raises instead of answering, which means closed too.
+    """
+    import cv2
+
+    try:
+        return cv2.getWindowProperty(title, cv2.WND_PROP_VISIBLE) >= 1
+    except cv2.error:
+        return False

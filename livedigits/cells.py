@@ -122,11 +122,11 @@ def augment(
 
 def _redraw_with_pen(cells: np.ndarray, widths: np.ndarray) -> np.ndarray:
     """(N, 20, 20) cells redrawn along their centre lines, pens ``widths`` (N,) px at 4x."""
-    from livedigits.kernels.thinning import thin
+    from livedigits.pen import centre_lines
 
-    big = np.stack([cv2.resize(c, (4 * CELL + 2, 4 * CELL + 2), interpolation=cv2.INTER_CUBIC)
+    big = np.stack([cv2.resize(c, (4 * CELL, 4 * CELL), interpolation=cv2.INTER_CUBIC)
                     for c in cells]) > 127
-    lines = thin(big)[:, 1:-1, 1:-1]
+    lines = centre_lines(big)
     out = np.empty_like(cells)
     for i, (line, width) in enumerate(zip(lines, widths, strict=True)):
         pen = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(width), int(width)))

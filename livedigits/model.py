@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 # Bumped whenever the training recipe (augmentation, features) changes, so that
 # cached models built by an older recipe are rebuilt rather than reused.
-RECIPE = 3
+RECIPE = 4
 
 
 @dataclass(frozen=True)

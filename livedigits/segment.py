@@ -142,9 +142,10 @@ def _merge_strokes(stats: np.ndarray, typical: float) -> list[tuple[list[int], t
             stacked = (overlap >= 0.5 * narrower and gap <= 0.3 * taller
                        and height <= 1.45 * max(typical, taller))
             # Two pieces, each too short to be a digit, that together make one
-            # (a stroke cut by a rule, a broken pen line).
+            # (a stroke cut by a rule, a broken pen line; a wide digit may be
+            # as wide as 1.3 times its height).
             pieces = (taller < 0.75 * typical and height <= 1.2 * typical
-                      and width <= 1.3 * typical
+                      and width <= 1.3 * max(typical, height)
                       and max(gap, -overlap) <= max(2.0, 0.15 * typical))
             # A short stroke nearly touching a digit (a 7's or a 5's detached bar).
             shorter = min(ba[3] - ba[1], bb[3] - bb[1])

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from livedigits.kernels.thinning import thin
+from livedigits.pen import centre_lines
 
 INK = (110, 40, 20)  # dark blue ballpoint, BGR
 
@@ -58,7 +58,7 @@ def _digit_sprite(cell: np.ndarray, height: int, pen: float | None = None) -> np
         return np.clip((sprite - 0.25) * 2.0, 0, 1)
     fine = 4  # draw at 4x, then area-resize: anti-aliased edges
     big = cv2.resize(crop, (size[0] * fine, size[1] * fine), interpolation=cv2.INTER_CUBIC)
-    line = thin(np.pad(big > 0.5, 1))[1:-1, 1:-1]
+    line = centre_lines((big > 0.5)[None])[0]
     width = max(2, round(pen * height * fine))
     stroke = cv2.dilate(line, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width)))
     return cv2.resize(stroke.astype(np.float32), size, interpolation=cv2.INTER_AREA)
@@ -97,6 +97,9 @@ def render_page(
 ) -> Page:
     """Render up to ``n_digits`` held-out digits in rows of numbers on a page.
 
+    The digits are drawn without replacement (a page shows each source digit
+    at most once until all have been used).
+
     Each digit is redrawn with a round pen of random width in the ``pen`` range
     (a fraction of its height); ``pen=None`` keeps MNIST's own strokes.
 
@@ -108,6 +111,7 @@ def render_page(
     if faint_text:
         _faint_text(page, rng, max(12, digit_height // 2))
     ink = np.zeros((height, width), np.float32)
+    order = rng.permutation(len(source_cells))
     boxes, digits = [], []
     margin = max(4, digit_height // 2)
     y = margin
@@ -117,7 +121,7 @@ def render_page(
             length = int(rng.integers(1, 5))
             placed = 0
             for _ in range(length):
-                k = int(rng.integers(0, len(source_cells)))
+                k = int(order[len(digits) % len(order)])
                 h = int(round(digit_height * rng.uniform(0.85, 1.1)))
                 pen_width = None if pen is None else rng.uniform(*pen)
                 sprite = _digit_sprite(source_cells[k], h, pen_width)

@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import pytest
 
+from tests import x11
 from tests.videos import moving_sheet_video
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,3 +109,37 @@ def test_window_save_key_then_quit(tmp_path, xvfb, holdout_recognizer):
     assert record["width"] == 640 and record["detections"], record
     assert all(set(d) == {"x", "y", "w", "h", "digit", "confidence"}
                for d in record["detections"])
+
+
+def test_close_button_quits(tmp_path, xvfb, holdout_recognizer):
+    """WM_DELETE_WINDOW, what a window manager sends on a close click, quits with exit 0."""
+    try:
+        x11.load_xlib()
+    except OSError as exc:
+        pytest.skip(f"cannot load libX11: {exc}")
+    video = moving_sheet_video(tmp_path / "video.mp4", frames=10, width=320, height=240,
+                               n_digits=8, digit_height=30, seed=5)
+    model = holdout_recognizer.model.save(tmp_path / "holdout.npz")
+    env = {**os.environ, "DISPLAY": xvfb, "PYTHONPATH": str(ROOT)}
+    env.pop("QT_QPA_PLATFORM", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "livedigits", "live", "--source", str(video.path),
+         "--save-dir", str(tmp_path), "--model", str(model)],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        found = _xdotool(xvfb, "search", "--sync", "--onlyvisible", "--name", "^livedigits$",
+                         timeout=60)
+        time.sleep(0.3)  # a few frames in (at the video's end the window stays open)
+        assert app.poll() is None, app.communicate()[1]
+        x11.close_window(xvfb, int(found.split()[0]))
+        try:
+            _, err = app.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("livedigits live ignored WM_DELETE_WINDOW (still running after 10 s)")
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.communicate()
+    assert app.returncode == 0, err
+    assert "Traceback" not in err, err

@@ -134,3 +134,23 @@ def test_hairline_along_the_picture_edge_is_not_a_one():
     cv2.putText(image, "4", (200, 200), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 40, 4)
     found = segment(image)
     assert len(found.boxes) == 1 and found.boxes[0][0] > 150
+
+
+def test_a_wide_digit_broken_in_two_is_one_candidate():
+    """A wide 5 whose pen skipped: a bar and a bowl, each too short to be a digit.
+
+    Together they are 1.46 typical heights wide, but no wider than 1.3 times
+    their joint height: one digit, not two.
+    """
+    page = np.full((300, 600), 245, np.uint8)
+    for k in range(6):  # ordinary digits 35 px tall set the typical height
+        x = 20 + 45 * k
+        cv2.line(page, (x + 10, 40), (x + 10, 72), 30, 3)
+        cv2.ellipse(page, (x + 12, 150), (9, 15), 0, 0, 360, 30, 3)
+    cv2.line(page, (397, 202), (422, 201), 30, 3)  # the bar
+    cv2.line(page, (397, 202), (395, 220), 30, 3)  # its stem
+    cv2.ellipse(page, (427, 228), (14, 9), 0, -150, 130, 30, 3)  # the bowl
+    inside = [tuple(b) for b in segment(page).boxes if b[0] >= 380]
+    assert len(inside) == 1, inside
+    x, y, w, h = inside[0]
+    assert x <= 394 and x + w >= 443 and y <= 200 and y + h >= 239
