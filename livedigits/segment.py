@@ -144,7 +144,9 @@ def _merge_strokes(stats: np.ndarray, typical: float) -> list[tuple[list[int], t
             # Two pieces, each too short to be a digit, that together make one
             # (a stroke cut by a rule, a broken pen line; a wide digit may be
             # as wide as 1.3 times its height).
-            pieces = (taller < 0.75 * typical and height <= 1.2 * typical
+            # Pieces whose boxes cross may be a little taller.
+            short = 0.85 if gap < 0 and overlap > 0 else 0.75
+            pieces = (taller < short * typical and height <= 1.2 * typical
                       and width <= 1.3 * max(typical, height)
                       and max(gap, -overlap) <= max(2.0, 0.15 * typical))
             # A short stroke nearly touching a digit (a 7's or a 5's detached bar).

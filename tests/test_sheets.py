@@ -8,23 +8,27 @@ perspective. The model used never saw these digits.
 import numpy as np
 import pytest
 
-from livedigits.synth import render_page, score
+from livedigits.synth import heldout_cells, render_page, score
 
 SIZES = [
     # (digit height px, page width, page height, least share read right)
-    # 15 px digits hold little more than digits.png's own 20x20 cells: measured 97.0%
-    # on these pages, so the bar sits half a point lower to absorb float differences.
+    # Measured on these 500 digits: 97.8%, 97.4% and 98.0%; the bar sits a little lower
+    # to absorb float differences between machines.
     (15, 640, 480, 0.965),
-    (35, 1280, 720, 0.97),
-    (90, 2480, 1754, 0.97),
+    (35, 1280, 720, 0.965),
+    (90, 2480, 1754, 0.965),
 ]
 
 
-def _read_pages(recognizer, digit_height, width, height, *, pen, seeds):
+def _read_pages(recognizer, digit_height, width, height, *, pen):
+    """Five pages, each of 100 different held-out digits: every one of them once."""
+    cells, labels = heldout_cells()
+    order = np.random.default_rng(100).permutation(len(cells))
     total = {"n": 0, "found": 0, "correct": 0, "fp": 0}
-    for seed in seeds:
+    for seed, part in enumerate(np.array_split(order, 5), start=100):
         page = render_page(np.random.default_rng(seed), width=width, height=height,
-                           digit_height=digit_height, n_digits=100, blur=0.0, pen=pen)
+                           digit_height=digit_height, n_digits=100, blur=0.0, pen=pen,
+                           cells=(cells[part], labels[part]))
         result = score(page.boxes, page.digits, recognizer.recognize(page.image))
         for key in total:
             total[key] += result[key]
@@ -34,9 +38,8 @@ def _read_pages(recognizer, digit_height, width, height, *, pen, seeds):
 @pytest.mark.parametrize("digit_height,width,height,bar", SIZES)
 def test_sheet_read_at_each_size(holdout_recognizer, digit_height, width, height, bar):
     """MNIST's own strokes, as digits.png holds them."""
-    total = _read_pages(holdout_recognizer, digit_height, width, height, pen=None,
-                        seeds=range(100, 104))
-    assert total["n"] >= 350
+    total = _read_pages(holdout_recognizer, digit_height, width, height, pen=None)
+    assert total["n"] == 500
     assert total["fp"] == 0, total
     assert total["correct"] >= bar * total["n"], total
 
@@ -45,14 +48,14 @@ def test_sheet_read_at_each_size(holdout_recognizer, digit_height, width, height
 def test_pen_written_sheet(holdout_recognizer, digit_height, width, height):
     """The same digits redrawn with even-width pens (fine liner to marker).
 
-    Redrawing along a thinned centre line turns some of MNIST's bold digits into
-    other shapes (a filled 8 loses a loop), so the bar is lower: measured 95-96%.
+    Redrawing along a centre line turns a few of MNIST's bold digits into other
+    shapes (an 8 whose loops are both filled), so the bar is lower: measured 97.8%
+    at 35 px and 96.8% at 90 px.
     """
-    total = _read_pages(holdout_recognizer, digit_height, width, height, pen=(0.05, 0.14),
-                        seeds=range(100, 104))
+    total = _read_pages(holdout_recognizer, digit_height, width, height, pen=(0.05, 0.14))
     assert total["found"] >= 0.99 * total["n"], total
     assert total["fp"] <= 3, total
-    assert total["correct"] >= 0.93 * total["n"], total
+    assert total["correct"] >= 0.95 * total["n"], total
 
 
 def test_blank_and_text_only_pages_give_nothing(holdout_recognizer):
