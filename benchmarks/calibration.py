@@ -149,43 +149,7 @@ def synthetic_rows_sheet(seed: int, order: str, per_row: int = 10, *, shapes: in
     return image, np.round(truth).astype(np.int32), np.array(digits, np.int32), style
 
 
-# --------------------------------------------------------------------------- reading with boxes
-
-
-def read_rows_with_boxes(image: np.ndarray, order: str):
-    """``calibrate.read_rows`` plus each digit's box and position in its row.
-
-    Returns ``(reading, boxes (N, 4) int32 x, y, w, h in the image, positions (N,))``.
-    The reading is read_rows' own; the boxes come from the same steps (candidates,
-    rows, pieces), and the cells they give are checked against read_rows' cells.
-    """
-    from livedigits.calibrate import _pieces, _to8, group_rows, parse_order, read_rows
-    from livedigits.segment import find_candidates, normalise, patch_of
-
-    reading = read_rows(image, order)
-    digits = parse_order(order)
-    found = find_candidates(_to8(image))
-    boxes = found.boxes.astype(np.float64)
-    centres = boxes[:, :2] + boxes[:, 2:] / 2
-    height = float(np.median(boxes[:, 3]))
-    rows = group_rows(centres, height)
-    cells, labels, rects, positions = [], [], [], []
-    for digit, members in zip(digits, rows, strict=True):
-        groups = _pieces(found.extents, members.tolist(), height * found.scale)
-        for position, group in enumerate(groups):
-            x0 = min(found.extents[k][0] for k in group)
-            y0 = min(found.extents[k][1] for k in group)
-            x1 = max(found.extents[k][2] for k in group)
-            y1 = max(found.extents[k][3] for k in group)
-            parts = [m for k in group for m in found.members[k]]
-            cells.append(normalise(patch_of(found, (x0, y0, x1, y1), parts)))
-            labels.append(digit)
-            rects.append(np.array([x0, y0, x1 - x0, y1 - y0], np.float64) / found.scale)
-            positions.append(position)
-    if not (np.array_equal(np.stack(cells), reading.cells)
-            and np.array_equal(labels, reading.labels)):
-        raise RuntimeError("read_rows changed: this benchmark's copy of its steps is stale")
-    return reading, np.round(np.array(rects)).astype(np.int32), np.array(positions)
+# --------------------------------------------------------------------------- reading
 
 
 def check_reading(reading, boxes, order: str, per_row: int | None,
@@ -274,11 +238,12 @@ def misread(boxes: np.ndarray, digits: np.ndarray, detections: list) -> list[str
 def measure_sheet(image: np.ndarray, order: str, per_row: int | None, base, folder: Path,
                   name: str, truth=None, out_dir: Path | None = None) -> dict:
     """Bar (a) and, for both splits of the sheet, before/after on the test half."""
-    from livedigits.calibrate import SheetReading, save_profile
+    from livedigits.calibrate import SheetReading, read_rows, save_profile
     from livedigits.model import ModelParams, build_default
     from livedigits.recognizer import Recognizer
 
-    reading, boxes, positions = read_rows_with_boxes(image, order)
+    reading = read_rows(image, order)
+    boxes, positions = reading.boxes, reading.positions
     result = {"read": check_reading(reading, boxes, order, per_row, truth), "splits": {}}
     for profile_half, test_half, parity in (("A", "B", 0), ("B", "A", 1)):
         train = positions % 2 == parity

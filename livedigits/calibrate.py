@@ -67,6 +67,8 @@ class SheetReading:
     empty : int, boxes without ink (printed sheet only)
     scribbled : int, boxes skipped as scribbles
     notes : list of str, what a person may want to know (missing marker, ...)
+    boxes : (N, 4) int32 x, y, w, h of each digit in the image (rows layout only)
+    positions : (N,) int32 each digit's place in its row, from 0 (rows layout only)
     """
 
     cells: np.ndarray
@@ -74,6 +76,8 @@ class SheetReading:
     empty: int = 0
     scribbled: int = 0
     notes: list[str] = field(default_factory=list)
+    boxes: np.ndarray | None = None
+    positions: np.ndarray | None = None
 
     def per_digit(self) -> dict[str, int]:
         """Samples per digit, ``{"0": k0, ..., "9": k9}``."""
@@ -455,17 +459,22 @@ def read_rows(image: np.ndarray, order: str = DEFAULT_ORDER) -> SheetReading:
             f"needs {len(digits)}: write one row per digit, or give the rows' digits with "
             "--order"
         )
-    cells, labels = [], []
-    for digit, members in zip(digits, rows, strict=True):
-        for group in _pieces(found.extents, members.tolist(), height * found.scale):
+    cells, labels, rects, positions = [], [], [], []
+    for digit, row in zip(digits, rows, strict=True):
+        for position, group in enumerate(_pieces(found.extents, row.tolist(),
+                                                 height * found.scale)):
             x0 = min(found.extents[k][0] for k in group)
             y0 = min(found.extents[k][1] for k in group)
             x1 = max(found.extents[k][2] for k in group)
             y1 = max(found.extents[k][3] for k in group)
-            members = [m for k in group for m in found.members[k]]
-            cells.append(normalise(patch_of(found, (x0, y0, x1, y1), members)))
+            parts = [m for k in group for m in found.members[k]]
+            cells.append(normalise(patch_of(found, (x0, y0, x1, y1), parts)))
             labels.append(digit)
-    return SheetReading(np.stack(cells), np.array(labels, np.int32))
+            rects.append((x0, y0, x1 - x0, y1 - y0))
+            positions.append(position)
+    boxes = np.round(np.array(rects, np.float64) / found.scale).astype(np.int32)
+    return SheetReading(np.stack(cells), np.array(labels, np.int32), boxes=boxes,
+                        positions=np.array(positions, np.int32))
 
 
 # --------------------------------------------------------------------------- profiles
