@@ -27,6 +27,7 @@ from livedigits.errors import LivedigitsError
 from livedigits.memory import reuse_freed_memory
 from livedigits.recognizer import Detection, Recognizer
 from livedigits.sources import FrameSource
+from livedigits.split import Splitter
 from livedigits.track import TrackedFrame, Tracker, recognizer_classifier
 
 log = logging.getLogger(__name__)
@@ -80,13 +81,14 @@ class Pipeline:
         self.recognizer = recognizer
         self.tracker = tracker or Tracker(min_confidence=recognizer.min_confidence)
         self._classify = recognizer_classifier(recognizer)
+        self._split = Splitter(recognizer._neighbours, remember=True)
 
     def process(self, image: np.ndarray, index: int = 0) -> Result:
         """Read one (H, W, 3) uint8 BGR frame."""
         from livedigits.segment import cut_cells, find_candidates
 
         start = time.perf_counter()
-        found = find_candidates(image)
+        found = self._split(find_candidates(image))
         # Cells are cut only for candidates the tracker cannot vouch for (new or changed).
         tracked = self.tracker.update(found.boxes, lambda which: cut_cells(found, which),
                                       self._classify, signatures=found.signatures)

@@ -122,12 +122,19 @@ class Recognizer:
     def read(self, image: np.ndarray) -> Reading:
         """Recognise every digit of a gray/BGR/BGRA image; see ``recognize``."""
         from livedigits.layout import arrange
-        from livedigits.segment import segment
+        from livedigits.segment import Segmentation, cut_cells, find_candidates
+        from livedigits.split import Splitter
 
-        found = segment(image)
+        candidates = find_candidates(image)
+        found = Segmentation(candidates.boxes, cut_cells(candidates), candidates.ink,
+                             candidates.scale)
         if len(found.cells) == 0:
             return Reading([], [], "", found.cells, found.ink)
         digits, confidences, nearest = self._neighbours(found.cells)
+        split = Splitter(self._neighbours)(candidates, (confidences, nearest))
+        if split is not candidates:  # touching digits were split: read the new set
+            found = Segmentation(split.boxes, cut_cells(split), split.ink, split.scale)
+            digits, confidences, nearest = self._neighbours(found.cells)
         keep = nearest >= NOT_A_DIGIT_BELOW
         boxes = found.boxes[keep]
         digits, confidences, cells = digits[keep], confidences[keep], found.cells[keep]

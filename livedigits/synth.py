@@ -94,6 +94,7 @@ def render_page(
     noise: float = 3.0,
     jpeg_quality: int | None = None,
     pen: tuple[float, float] | None = (0.05, 0.14),
+    touch: tuple[float, float] | None = None,
 ) -> Page:
     """Render up to ``n_digits`` held-out digits in rows of numbers on a page.
 
@@ -104,7 +105,9 @@ def render_page(
     (a fraction of its height); ``pen=None`` keeps MNIST's own strokes.
 
     Digits within a number stand ``digit_height * 0.25`` apart, numbers
-    ``digit_height * 1.2``; rows ``digit_height * 1.9`` apart.
+    ``digit_height * 1.2``; rows ``digit_height * 1.9`` apart. With ``touch``
+    the digits of a number overlap instead, by a share of ``digit_height`` in
+    that range (at most half the previous digit's width), so that most touch.
     """
     source_cells, source_labels = cells if cells is not None else heldout_cells()
     page = np.full((height, width, 3), 250, np.uint8)
@@ -133,7 +136,10 @@ def render_page(
                 np.maximum(region, sprite, out=region)
                 boxes.append((x, top, sw, sh))
                 digits.append(int(source_labels[k]))
-                x += sw + max(2, int(digit_height * rng.uniform(0.15, 0.3)))
+                if touch is None:
+                    x += sw + max(2, int(digit_height * rng.uniform(0.15, 0.3)))
+                else:
+                    x += sw - min(sw // 2, int(digit_height * rng.uniform(*touch)))
                 placed += 1
                 if len(digits) >= n_digits:
                     break

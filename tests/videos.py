@@ -69,6 +69,7 @@ def moving_sheet_video(
     noise: float = 3.0,
     blur: float = 0.7,
     desk: bool = False,
+    touch: tuple[float, float] | None = None,
 ) -> Video:
     """Write an MJPG video of a moving sheet; returns its per-frame truth.
 
@@ -80,7 +81,7 @@ def moving_sheet_video(
     sheet_w, sheet_h = int(width * 0.86), int(height * 0.86)
     page = render_page(rng, width=sheet_w, height=sheet_h, digit_height=digit_height,
                        n_digits=n_digits, perspective=0.0, uneven_light=0.25, blur=0.0,
-                       noise=0.0)
+                       noise=0.0, touch=touch)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*FOURCC), fps, (width, height))
     assert writer.isOpened(), f"cannot write {path}"
     truth = []

@@ -1,0 +1,250 @@
+"""Touching digits: a wide blob that reads better as two digits than as one is split.
+
+Two digits written close enough to touch are one connected blob, so the
+segmenter finds one candidate. Widths alone cannot tell them from one wide
+digit (a 0, a 4, a sprawling 2), so the classifier decides: a wide candidate
+that is not close to any training digit as a whole (two digits side by side
+look like none) is cut at a few of its least-inked columns, and the best cut
+is kept when both pieces are confident digits, each nearer to a training digit
+than the whole was. In the live loop, decisions are remembered from frame to
+frame for candidates that did not change, so a steady sheet costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from livedigits.segment import Candidates
+
+#: (cells (K, 20, 20) uint8, deskewed) -> digits (K,), confidences (K,), nearest cosine (K,)
+Neighbours = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+WIDE = 0.85  # a candidate at least this wide for its height may be two digits
+LOW = 0.6  # and at least this tall, in typical digit heights
+SPLIT_BELOW = 0.96  # whole's nearest-neighbour cosine under which it may be two digits
+GAIN = 0.01  # each piece's nearest cosine beats the whole's by at least this
+GAIN_IF_SURE = 0.02  # or by this when the whole is a confident digit (vote share >= SURE)
+SURE = 0.95
+PIECE_HEIGHT = 0.7  # each piece at least this share of the blob's height
+PIECE_CONFIDENCE = 0.8  # each piece's vote share
+CUTS = 3  # least-inked columns tried per blob
+ROUNDS = 3  # a blob is cut at most this many times (four touching digits)
+SAME_BELOW = 0.12  # signature change under which a remembered decision holds (as track.py)
+KEEP_FRAMES = 5  # a decision not needed for this many frames is forgotten
+
+
+@dataclass
+class _Decision:
+    box: np.ndarray  # (4,) x, y, w, h in the input's pixels
+    signature: np.ndarray  # (D,) float32
+    cuts: tuple[float, ...]  # cut columns as shares of the candidate's width; () one digit
+    idle: int = 0  # frames since it was last needed
+
+
+class Splitter:
+    """Splits touching digits in ``Candidates``; see the module docstring.
+
+    With ``remember`` (the live loop), decisions on unchanged candidates carry
+    over from the previous frame.
+    """
+
+    def __init__(self, neighbours: Neighbours, *, remember: bool = False) -> None:
+        self.neighbours = neighbours
+        self.remember = remember
+        self._last: list[_Decision] = []
+
+    def __call__(self, found: Candidates,
+                 known: tuple[np.ndarray, np.ndarray] | None = None) -> Candidates:
+        """``found`` with each touching pair replaced by its two digits, top to bottom.
+
+        ``known`` is (confidences (N,), nearest cosines (N,)) of every candidate
+        when the caller has classified them already; otherwise wide ones are
+        classified here.
+        """
+        if len(found) == 0 or found.labels is None:
+            self._last = []
+            return found
+        heights = np.array([e[3] - e[1] for e in found.extents], np.float64)
+        widths = np.array([e[2] - e[0] for e in found.extents], np.float64)
+        typical = float(np.median(heights))
+        # Touching digits are one blob: strokes joined by the segmenter stay joined.
+        single = np.array([len(m) == 1 for m in found.members])
+        sized = single & (heights >= LOW * typical) & (widths >= 4) & (heights >= 4)
+        wide = np.flatnonzero(sized & (widths >= WIDE * heights))
+        # Nearly wide ones are remembered too, as one digit, so that a box whose width
+        # jitters across the line is not decided again.
+        nearly = np.flatnonzero(sized & (widths >= (WIDE - 0.1) * heights))
+        cuts: dict[int, tuple[float, ...]] = {}
+        used: set[int] = set()
+        if self.remember and self._last and len(nearly):
+            recalled = self._recall(found, nearly)
+            cuts.update({k: self._last[j].cuts for k, j in recalled.items()})
+            used = set(recalled.values())
+        cuts.update(self._decide(found, [k for k in wide.tolist() if k not in cuts], known))
+        if self.remember:  # this frame's decisions, and recent ones not needed this frame
+            for k in nearly.tolist():
+                cuts.setdefault(k, ())
+            kept = [replace(d, idle=d.idle + 1) for j, d in enumerate(self._last)
+                    if j not in used and d.idle + 1 < KEEP_FRAMES]
+            self._last = [_Decision(found.boxes[k].copy(), found.signatures[k].copy(), cut)
+                          for k, cut in cuts.items()] + kept
+        chosen = {k: cut for k, cut in cuts.items() if cut}
+        return _apply(found, chosen) if chosen else found
+
+    def _recall(self, found: Candidates, which: np.ndarray) -> dict[int, int]:
+        """Candidates of ``which`` that have not changed -> their remembered decision's index."""
+        boxes = found.boxes[which].astype(np.float64)[:, None, :]  # (W, 1, 4)
+        last = np.array([d.box for d in self._last], np.float64)[None]  # (1, L, 4)
+        size_ok = (np.abs(boxes[..., 2:] - last[..., 2:])
+                   <= np.maximum(2, 0.1 * last[..., 2:])).all(axis=2)
+        shift = np.abs((boxes[..., :2] + boxes[..., 2:] / 2) - (last[..., :2] + last[..., 2:] / 2))
+        near = (shift <= 0.5 * last[..., 2:]).all(axis=2)
+        ok = size_ok & near
+        out: dict[int, int] = {}
+        rows, cols = np.nonzero(ok)
+        if len(rows):
+            mine = found.signatures[which[rows]]
+            theirs = np.stack([self._last[c].signature for c in cols.tolist()])
+            same = 0.5 * np.abs(mine - theirs).sum(axis=1) < SAME_BELOW
+            for r, c in zip(rows[same].tolist(), cols[same].tolist(), strict=True):
+                out.setdefault(int(which[r]), c)
+        return out
+
+    def _decide(self, found: Candidates, which: list[int],
+                known: tuple[np.ndarray, np.ndarray] | None) -> dict[int, tuple[float, ...]]:
+        """The cuts (shares of width) for each candidate in ``which``; () for one digit.
+
+        A piece left wide and doubtful after a cut is tried again, ROUNDS times at most.
+        """
+        from livedigits.cells import deskew
+        from livedigits.segment import normalise, patch_of
+
+        columns: dict[int, list[int]] = {k: [] for k in which}
+        if which:
+            if known is None:
+                wholes = [normalise(patch_of(found, found.extents[k], found.members[k]))
+                          for k in which]
+                _, sure, whole = self.neighbours(deskew(np.stack(wholes)))
+            else:
+                sure, whole = np.asarray(known[0])[which], np.asarray(known[1])[which]
+            # (candidate, extent of the blob or piece, the gain its pieces need)
+            pending = [(k, found.extents[k], float(s) + (GAIN_IF_SURE if c >= SURE else GAIN))
+                       for k, c, s in zip(which, sure, whole, strict=True) if s < SPLIT_BELOW]
+            for _ in range(ROUNDS):
+                pending = self._cut_once(found, pending, columns)
+                if not pending:
+                    break
+        out = {}
+        for k, cut in columns.items():
+            x0, _, x1, _ = found.extents[k]
+            out[k] = tuple(sorted((c - x0) / (x1 - x0) for c in cut))
+        return out
+
+    def _cut_once(self, found: Candidates, pending: list, columns: dict[int, list[int]]) -> list:
+        """Cut each pending blob where it reads best as two digits; returns wide doubtful pieces."""
+        from livedigits.cells import deskew
+        from livedigits.segment import normalise, patch_of
+
+        tries, cells = [], []
+        for k, extent, needed in pending:
+            for column, pieces in _cuts(found, extent, found.members[k]):
+                tries.append((k, extent, needed, column, pieces))
+                cells.extend(normalise(patch_of(found, p, found.members[k])) for p in pieces)
+        if not tries:
+            return []
+        _, confidences, nearest = self.neighbours(deskew(np.stack(cells)))
+        confidences = confidences.reshape(-1, 2)
+        nearest = nearest.reshape(-1, 2)
+        best: dict[tuple, tuple] = {}
+        for t, (k, extent, needed, column, pieces) in enumerate(tries):
+            if confidences[t].min() < PIECE_CONFIDENCE or nearest[t].min() < needed:
+                continue
+            score = float(confidences[t].min() * nearest[t].min())
+            key = (k, extent)
+            if key not in best or score > best[key][0]:
+                best[key] = (score, column, pieces, nearest[t], confidences[t])
+        again = []
+        for (k, extent), (_, column, pieces, near, sure) in best.items():
+            columns[k].append(extent[0] + column)
+            for piece, s, c in zip(pieces, near, sure, strict=True):
+                w, h = piece[2] - piece[0], piece[3] - piece[1]
+                if w >= WIDE * h and s < SPLIT_BELOW:
+                    again.append((k, piece, float(s) + (GAIN_IF_SURE if c >= SURE else GAIN)))
+        return again
+
+
+Extent = tuple[int, int, int, int]
+
+
+def _ink(found: Candidates, extent: Extent, members: list[int]) -> np.ndarray:
+    """(h, w) bool: the strokes of components ``members`` within ``extent``."""
+    x0, y0, x1, y1 = extent
+    return np.isin(found.labels[y0:y1, x0:x1], members)
+
+
+def _between(found: Candidates, extent: Extent, members: list[int],
+             columns: list[int]) -> list[Extent]:
+    """Ink-tight extents of the strips of ``extent`` between ``columns`` (relative), skipping
+    empty ones."""
+    x0, y0, x1, _ = extent
+    ink = _ink(found, extent, members)
+    edges = [0, *columns, x1 - x0]
+    out = []
+    for a, b in zip(edges, edges[1:], strict=False):
+        part = ink[:, a:b]
+        rows = np.flatnonzero(part.any(axis=1))
+        if len(rows) == 0:
+            continue
+        cols = np.flatnonzero(part.any(axis=0))
+        out.append((x0 + a + int(cols[0]), y0 + int(rows[0]),
+                    x0 + a + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1))
+    return out
+
+
+def _cuts(found: Candidates, extent: Extent, members: list[int]) -> list[tuple[int, list]]:
+    """Up to CUTS (column, two pieces) at the least-inked columns of the middle half;
+    each piece must be at least PIECE_HEIGHT of the blob's height."""
+    ink = _ink(found, extent, members)
+    height, width = ink.shape
+    profile = np.convolve(ink.sum(axis=0).astype(np.float64), np.ones(3) / 3, mode="same")
+    lo, hi = int(0.25 * width), max(int(0.25 * width) + 1, int(0.75 * width))
+    spacing = max(2.0, 0.08 * width)
+    picked: list[int] = []
+    for column in sorted(range(lo, hi), key=lambda c: (profile[c], c)):
+        if all(abs(column - p) > spacing for p in picked):
+            picked.append(column)
+            if len(picked) == CUTS:
+                break
+    out = []
+    for column in picked:
+        pieces = _between(found, extent, members, [column])
+        if len(pieces) == 2 and all(p[3] - p[1] >= PIECE_HEIGHT * height for p in pieces):
+            out.append((column, pieces))
+    return out
+
+
+def _apply(found: Candidates, cuts: dict[int, tuple[float, ...]]) -> Candidates:
+    """``found`` with candidates ``cuts`` replaced by their pieces, top to bottom."""
+    from livedigits.segment import _signatures
+
+    extents, members = [], []
+    for k, (extent, group) in enumerate(zip(found.extents, found.members, strict=True)):
+        pieces = [extent]
+        if k in cuts:
+            width = extent[2] - extent[0]
+            pieces = _between(found, extent, group,
+                              [int(round(f * width)) for f in cuts[k]]) or [extent]
+        for piece in pieces:
+            extents.append(piece)
+            members.append(group)
+    boxes = np.array([(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in extents], np.float64)
+    if found.scale < 1.0:
+        boxes = boxes / found.scale
+    boxes = np.round(boxes).astype(np.int32)
+    order = np.lexsort((boxes[:, 0], boxes[:, 1]))
+    extents = [extents[i] for i in order]
+    return replace(found, boxes=boxes[order], signatures=_signatures(found.dark, extents),
+                   extents=extents, members=[members[i] for i in order])
