@@ -35,7 +35,7 @@ class ModelParams:
     dims: int = 64
     k: int = 5
     holdout: bool = False  # True: leave digits.png's held-out tenth out of training
-    profile_weight: int = 4  # copies of each profile cell (augmented)
+    profile_weight: int = 10  # copies of each profile cell (augmented): 50 cells weigh 500
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
