@@ -59,6 +59,24 @@ def _wait_for(predicate, timeout: float) -> bool:
     return False
 
 
+def _start_live(display: str, video: Path, model: Path, saves: Path, cwd: Path):
+    """``livedigits live`` on ``video`` in a window on ``display``; returns the process."""
+    env = {**os.environ, "DISPLAY": display, "PYTHONPATH": str(ROOT)}
+    env.pop("QT_QPA_PLATFORM", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "livedigits", "live", "--source", str(video),
+         "--save-dir", str(saves), "--model", str(model)],
+        env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _window_of(display: str) -> str:
+    """The live window's id, once it is shown."""
+    found = _xdotool(display, "search", "--sync", "--onlyvisible", "--name", "^livedigits$",
+                     timeout=60)
+    return found.split()[0]
+
+
 def test_window_save_key_then_quit(tmp_path, xvfb, holdout_recognizer):
     video = moving_sheet_video(tmp_path / "video.mp4", frames=40, width=640, height=480,
                                n_digits=30, digit_height=30, seed=4)
@@ -67,18 +85,10 @@ def test_window_save_key_then_quit(tmp_path, xvfb, holdout_recognizer):
     saves.mkdir()
     (saves / "earlier.png").write_bytes(b"not ours")
     before = set(saves.iterdir())
-    env = {**os.environ, "DISPLAY": xvfb, "PYTHONPATH": str(ROOT)}
-    env.pop("QT_QPA_PLATFORM", None)
-    env.pop("WAYLAND_DISPLAY", None)
     started = time.time()
-    app = subprocess.Popen(
-        [sys.executable, "-m", "livedigits", "live", "--source", str(video.path),
-         "--save-dir", str(saves), "--model", str(model)],
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    app = _start_live(xvfb, video.path, model, saves, tmp_path)
     try:
-        found = _xdotool(xvfb, "search", "--sync", "--onlyvisible", "--name", "^livedigits$",
-                         timeout=60)
-        window = found.split()[0]
+        window = _window_of(xvfb)
         time.sleep(0.5)  # a few frames in, so the save shows digits
         for key in ("h", "d", "f", "space", "space", "f", "d", "h"):  # every view, and back
             _xdotool(xvfb, "key", "--window", window, key)
@@ -120,19 +130,12 @@ def test_close_button_quits(tmp_path, xvfb, holdout_recognizer):
     video = moving_sheet_video(tmp_path / "video.mp4", frames=10, width=320, height=240,
                                n_digits=8, digit_height=30, seed=5)
     model = holdout_recognizer.model.save(tmp_path / "holdout.npz")
-    env = {**os.environ, "DISPLAY": xvfb, "PYTHONPATH": str(ROOT)}
-    env.pop("QT_QPA_PLATFORM", None)
-    env.pop("WAYLAND_DISPLAY", None)
-    app = subprocess.Popen(
-        [sys.executable, "-m", "livedigits", "live", "--source", str(video.path),
-         "--save-dir", str(tmp_path), "--model", str(model)],
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    app = _start_live(xvfb, video.path, model, tmp_path, tmp_path)
     try:
-        found = _xdotool(xvfb, "search", "--sync", "--onlyvisible", "--name", "^livedigits$",
-                         timeout=60)
+        window = _window_of(xvfb)
         time.sleep(0.3)  # a few frames in (at the video's end the window stays open)
         assert app.poll() is None, app.communicate()[1]
-        x11.close_window(xvfb, int(found.split()[0]))
+        x11.close_window(xvfb, int(window))
         try:
             _, err = app.communicate(timeout=10)
         except subprocess.TimeoutExpired:
