@@ -323,8 +323,12 @@ def _touches(region: np.ndarray, box: tuple[int, int, int, int],
 
 
 SURROUND = 0.45  # paper this much darker than the brightest paper is no paper
-WEAK = 41  # darkness (of 255) that counts as ink at all
-STRONG_MIN = 77  # a digit's darkest pixel reaches at least this
+WEAK = 28  # darkness (of 255) that counts as ink at all, on clean paper
+STRONG_MIN = 56  # a digit's darkest pixel reaches at least this, on clean paper
+# On noisy or blotchy paper both rise with the noise: the median darkness of the
+# smoothed picture (nearly all paper) times these.
+WEAK_PER_NOISE = 3.0
+STRONG_PER_NOISE = 5.0
 
 
 @dataclass
@@ -426,14 +430,17 @@ def find_candidates(image: np.ndarray) -> Candidates:
     smooth = cv2.GaussianBlur(dark, (3, 3), 0)
     # The page's ink level: most of the darkest tenth of what could be ink at all.
     histogram = cv2.calcHist([smooth[::2, ::2]], [0], None, [256], [0, 256]).ravel()
-    histogram[:WEAK + 1] = 0
+    noise = float(np.searchsorted(np.cumsum(histogram), 0.5 * histogram.sum()))
+    weak_min = max(WEAK, WEAK_PER_NOISE * noise)
+    strong_min = max(STRONG_MIN, STRONG_PER_NOISE * noise)
+    histogram[:int(weak_min) + 1] = 0
     cumulative = np.cumsum(histogram)
     if cumulative[-1] == 0:
         return empty
     strong_level = float(np.searchsorted(cumulative, 0.9 * cumulative[-1]))
-    strong = max(STRONG_MIN, 0.55 * strong_level)
+    strong = max(strong_min, 0.55 * strong_level)
     # Faint print touching a digit would join it at a lower threshold.
-    weak_level = max(WEAK, 0.35 * strong_level)
+    weak_level = max(weak_min, 0.35 * strong_level)
     _, weak = cv2.threshold(smooth, weak_level, 1, cv2.THRESH_BINARY)
     count, labels, stats, peak = _components(weak, dark)
     across, down = _rule_lengths(h, w)

@@ -24,6 +24,7 @@ Neighbours = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 WIDE = 0.85  # a candidate at least this wide for its height may be two digits
 LOW = 0.6  # and at least this tall, in typical digit heights
+SMALLEST = 25  # px at working scale: smaller blobs' pieces are too coarse to trust
 SPLIT_BELOW = 0.96  # whole's nearest-neighbour cosine under which it may be two digits
 GAIN = 0.01  # each piece's nearest cosine beats the whole's by at least this
 GAIN_IF_SURE = 0.02  # or by this when the whole is a confident digit (vote share >= SURE)
@@ -72,7 +73,7 @@ class Splitter:
         typical = float(np.median(heights))
         # Touching digits are one blob: strokes joined by the segmenter stay joined.
         single = np.array([len(m) == 1 for m in found.members])
-        sized = single & (heights >= LOW * typical) & (widths >= 4) & (heights >= 4)
+        sized = single & (heights >= LOW * typical) & (heights >= SMALLEST)
         wide = np.flatnonzero(sized & (widths >= WIDE * heights))
         # Nearly wide ones are remembered too, as one digit, so that a box whose width
         # jitters across the line is not decided again.

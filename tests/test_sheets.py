@@ -5,6 +5,7 @@ each page carries faint printed text, noise, uneven light and a slight
 perspective. The model used never saw these digits.
 """
 
+import cv2
 import numpy as np
 import pytest
 
@@ -114,3 +115,28 @@ def test_tilted_sheet_on_a_desk_has_no_edge_digits(holdout_recognizer):
     result = score(boxes, page.digits, holdout_recognizer.recognize(frame))
     assert result["fp"] == 0, result
     assert result["found"] >= 0.98 * result["n"], result
+
+
+@pytest.mark.parametrize("height,contrast,blur,bar", [
+    (25, 0.5, 0.0, 0.95),  # found: 58% under fixed darkness floors, now 98%
+    (25, 1.0, 1.8, 0.95),  # 72%, now 97%
+    (35, 0.5, 1.2, 0.70),  # 21%, now 75%
+])
+def test_faint_and_blurred_pen_digits_are_found(holdout_recognizer, height, contrast, blur,
+                                                bar):
+    """Thin pen strokes half as dark as usual, soft focus, or both, as webcams see them."""
+    cells, labels = heldout_cells()
+    order = np.random.default_rng(100).permutation(len(cells))
+    total = {"n": 0, "found": 0, "correct": 0, "fp": 0}
+    for seed, part in enumerate(np.array_split(order, 5)[:2], start=100):
+        page = render_page(np.random.default_rng(seed), digit_height=height, n_digits=100,
+                           pen=(0.04, 0.1), cells=(cells[part], labels[part]))
+        image = 250 - (250 - page.image.astype(np.float32)) * contrast
+        if blur:
+            image = cv2.GaussianBlur(image, (0, 0), blur)
+        image = np.clip(image, 0, 255).astype(np.uint8)
+        got = score(page.boxes, page.digits, holdout_recognizer.recognize(image))
+        total = {k: total[k] + got[k] for k in total}
+    assert total["found"] >= bar * total["n"], total
+    assert total["correct"] >= 0.9 * total["found"], total
+    assert total["fp"] <= 2, total
