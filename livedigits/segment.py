@@ -123,12 +123,17 @@ def _merge_strokes(stats: np.ndarray, typical: float) -> list[tuple[list[int], t
         return i
 
     box = [[int(s[0]), int(s[1]), int(s[0] + s[2]), int(s[1] + s[3])] for s in stats]
+    # Far bigger than a digit (a pen lying on the sheet, a shadow): no digit's stroke,
+    # and it must not swallow the digits it overlaps.
+    huge = ((stats[:, 2] > 3 * typical) | (stats[:, 3] > 3 * typical)).tolist()
     order = sorted(range(n), key=lambda i: box[i][0])
     reach = max(2.0, 0.2 * typical)  # farthest gap any rule below bridges
     for a_pos, a in enumerate(order):
         for b in order[a_pos + 1:]:
             if box[b][0] >= box[a][2] + reach:
                 break
+            if huge[a] or huge[b]:
+                continue
             ra, rb = find(a), find(b)
             if ra == rb:
                 continue
@@ -251,13 +256,16 @@ def _typical_height(stats: np.ndarray) -> float:
 
 
 def _is_digit_shaped(bw: int, bh: int, typical: float) -> bool:
-    """False for specks, dashes, underlines and ruled lines, relative to the digit scale."""
+    """False for specks, dashes, underlines, ruled lines and things far bigger than the
+    digits, relative to the digit scale."""
     if bh < 6 and bw < 6:
         return False
     if bh < 0.35 * typical and bw < 0.6 * typical:
         return False  # specks, dots, stray marks
     if bh < 0.25 * typical:
         return False  # underlines, dashes
+    if bh > 3 * typical or bw > 3 * typical:
+        return False  # a pen lying on the sheet, a hand, a shadow: no digit is this big
     return not (bw > 8 * bh or (bh > 2.5 * typical and bh > 12 * bw))  # ruled lines
 
 
@@ -397,6 +405,30 @@ def _signatures(dark: np.ndarray, extents: list[tuple[int, int, int, int]]) -> n
     return (sums / np.maximum(sums.sum(axis=1, keepdims=True), 1.0)).astype(np.float32)
 
 
+def _ink_histogram(half: np.ndarray, histogram: np.ndarray, weak_min: float,
+                   strong_min: float, side: int) -> np.ndarray:
+    """Histogram (256,) of what may be written ink in ``half`` (smoothed darkness at half
+    size; ``histogram`` is all of it), counting only values above ``weak_min``.
+
+    Thick dark things (a pen lying on the sheet, a hand, a shadow) would set the
+    ink level by themselves and hide thinner handwriting, so areas wider than
+    any pen stroke are left out, unless they are most of the ink (a marker on a
+    close-up scan).
+    """
+    floor = int(weak_min) + 1
+    histogram = histogram.copy()
+    histogram[:floor] = 0
+    size = max(5, round(side / 256)) | 1  # wider than strokes at the working scale
+    _, inked = cv2.threshold(half, strong_min, 1, cv2.THRESH_BINARY)  # not the soft rims
+    thick = cv2.erode(inked, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    if not thick.any():
+        return histogram
+    thick = cv2.dilate(thick, cv2.getStructuringElement(cv2.MORPH_RECT, (size + 4, size + 4)))
+    thin = cv2.calcHist([half], [0], 1 - thick, [256], [0, 256]).ravel()
+    thin[:floor] = 0
+    return thin if thin.sum() >= 0.5 * histogram.sum() else histogram
+
+
 def find_candidates(image: np.ndarray) -> Candidates:
     """Find candidate digits in a gray, BGR or BGRA image, without cutting their cells.
 
@@ -429,11 +461,12 @@ def find_candidates(image: np.ndarray) -> Candidates:
     # Thresholds see a smoothed copy (noise); cells are cut from the sharp one.
     smooth = cv2.GaussianBlur(dark, (3, 3), 0)
     # The page's ink level: most of the darkest tenth of what could be ink at all.
-    histogram = cv2.calcHist([smooth[::2, ::2]], [0], None, [256], [0, 256]).ravel()
+    half = np.ascontiguousarray(smooth[::2, ::2])
+    histogram = cv2.calcHist([half], [0], None, [256], [0, 256]).ravel()
     noise = float(np.searchsorted(np.cumsum(histogram), 0.5 * histogram.sum()))
     weak_min = max(WEAK, WEAK_PER_NOISE * noise)
     strong_min = max(STRONG_MIN, STRONG_PER_NOISE * noise)
-    histogram[:int(weak_min) + 1] = 0
+    histogram = _ink_histogram(half, histogram, weak_min, strong_min, max(h, w))
     cumulative = np.cumsum(histogram)
     if cumulative[-1] == 0:
         return empty
