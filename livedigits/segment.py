@@ -125,7 +125,7 @@ def _merge_strokes(stats: np.ndarray, typical: float) -> list[tuple[list[int], t
     box = [[int(s[0]), int(s[1]), int(s[0] + s[2]), int(s[1] + s[3])] for s in stats]
     # Far bigger than a digit (a pen lying on the sheet, a shadow): no digit's stroke,
     # and it must not swallow the digits it overlaps.
-    huge = ((stats[:, 2] > 3 * typical) | (stats[:, 3] > 3 * typical)).tolist()
+    huge = [_far_too_big(int(s[2]), int(s[3]), typical) for s in stats]
     order = sorted(range(n), key=lambda i: box[i][0])
     reach = max(2.0, 0.2 * typical)  # farthest gap any rule below bridges
     for a_pos, a in enumerate(order):
@@ -255,6 +255,11 @@ def _typical_height(stats: np.ndarray) -> float:
     return float(np.median(shaped[shaped >= 0.5 * np.percentile(shaped, 90)]))
 
 
+def _far_too_big(bw: int, bh: int, typical: float) -> bool:
+    """Too big for a digit, or for a row of touching digits (one digit tall, however wide)."""
+    return bh > 3 * typical or (bw > 3 * typical and bh > 1.5 * typical)
+
+
 def _is_digit_shaped(bw: int, bh: int, typical: float) -> bool:
     """False for specks, dashes, underlines, ruled lines and things far bigger than the
     digits, relative to the digit scale."""
@@ -264,8 +269,8 @@ def _is_digit_shaped(bw: int, bh: int, typical: float) -> bool:
         return False  # specks, dots, stray marks
     if bh < 0.25 * typical:
         return False  # underlines, dashes
-    if bh > 3 * typical or bw > 3 * typical:
-        return False  # a pen lying on the sheet, a hand, a shadow: no digit is this big
+    if _far_too_big(bw, bh, typical):
+        return False  # a pen lying on the sheet, a hand, a shadow
     return not (bw > 8 * bh or (bh > 2.5 * typical and bh > 12 * bw))  # ruled lines
 
 

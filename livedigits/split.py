@@ -66,7 +66,7 @@ class Splitter:
         classified here.
         """
         if len(found) == 0 or found.labels is None:
-            self._last = []
+            self._age(set())
             return found
         heights = np.array([e[3] - e[1] for e in found.extents], np.float64)
         widths = np.array([e[2] - e[0] for e in found.extents], np.float64)
@@ -75,8 +75,8 @@ class Splitter:
         single = np.array([len(m) == 1 for m in found.members])
         sized = single & (heights >= LOW * typical) & (heights >= SMALLEST)
         wide = np.flatnonzero(sized & (widths >= WIDE * heights))
-        # Nearly wide ones are remembered too, as one digit, so that a box whose width
-        # jitters across the line is not decided again.
+        # A decision made when a candidate was wide holds while its box is nearly wide,
+        # so that a width jittering across the line does not decide it again.
         nearly = np.flatnonzero(sized & (widths >= (WIDE - 0.1) * heights))
         cuts: dict[int, tuple[float, ...]] = {}
         used: set[int] = set()
@@ -86,14 +86,17 @@ class Splitter:
             used = set(recalled.values())
         cuts.update(self._decide(found, [k for k in wide.tolist() if k not in cuts], known))
         if self.remember:  # this frame's decisions, and recent ones not needed this frame
-            for k in nearly.tolist():
-                cuts.setdefault(k, ())
-            kept = [replace(d, idle=d.idle + 1) for j, d in enumerate(self._last)
-                    if j not in used and d.idle + 1 < KEEP_FRAMES]
-            self._last = [_Decision(found.boxes[k].copy(), found.signatures[k].copy(), cut)
-                          for k, cut in cuts.items()] + kept
+            self._age(used)
+            self._last[:0] = [_Decision(found.boxes[k].copy(), found.signatures[k].copy(), cut)
+                              for k, cut in cuts.items()]
         chosen = {k: cut for k, cut in cuts.items() if cut}
         return _apply(found, chosen) if chosen else found
+
+    def _age(self, used: set[int]) -> None:
+        """Drop the decisions ``used`` this frame (renewed by the caller) and those idle
+        for KEEP_FRAMES frames; the rest grow a frame older."""
+        self._last = [replace(d, idle=d.idle + 1) for j, d in enumerate(self._last)
+                      if j not in used and d.idle + 1 < KEEP_FRAMES]
 
     def _recall(self, found: Candidates, which: np.ndarray) -> dict[int, int]:
         """Candidates of ``which`` that have not changed -> their remembered decision's index."""
@@ -206,8 +209,9 @@ def _between(found: Candidates, extent: Extent, members: list[int],
 
 
 def _cuts(found: Candidates, extent: Extent, members: list[int]) -> list[tuple[int, list]]:
-    """Up to CUTS (column, two pieces) at the least-inked columns of the middle half;
-    each piece must be at least PIECE_HEIGHT of the blob's height."""
+    """Up to CUTS (column, two pieces) at the least-inked columns of the middle half of
+    ``extent`` (a blob, or a piece of one); each piece must be at least PIECE_HEIGHT of
+    its height."""
     ink = _ink(found, extent, members)
     height, width = ink.shape
     profile = np.convolve(ink.sum(axis=0).astype(np.float64), np.ones(3) / 3, mode="same")

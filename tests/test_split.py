@@ -88,3 +88,48 @@ def test_live_pipeline_splits_touching_digits_steadily(tmp_path, holdout_recogni
     changes = sum(a[k] != b[k] for a, b in zip(shown, shown[1:], strict=False)
                   for k in b if k in a)
     assert changes <= 0.02 * total["n"], changes
+
+
+def _slanted(page, share: float) -> np.ndarray:
+    """The page seen narrower by ``share`` (a sheet turning towards the camera)."""
+    height, width = page.image.shape[:2]
+    out = np.full_like(page.image, 250)
+    out[:, :round(width * share)] = cv2.resize(page.image, (round(width * share), height),
+                                               interpolation=cv2.INTER_AREA)
+    return out
+
+
+def test_live_decides_touching_digits_that_widen_slowly(holdout_recognizer):
+    """A blob first seen nearly wide was once remembered as one digit, never checked."""
+    page = next(_touching_pages((0.05, 0.14), pages=1))
+    live = Splitter(holdout_recognizer._neighbours, remember=True)
+    for share in np.arange(0.70, 1.0001, 0.01):
+        seen = live(find_candidates(_slanted(page, share)))
+    fresh = Splitter(holdout_recognizer._neighbours)(find_candidates(_slanted(page, 1.0)))
+    assert len(seen) == len(fresh)
+
+
+def test_a_blank_frame_keeps_the_remembered_decisions(holdout_recognizer):
+    page = next(_touching_pages((0.05, 0.14), pages=1))
+    calls = []
+
+    def counting(cells):
+        calls.append(len(cells))
+        return holdout_recognizer._neighbours(cells)
+
+    splitter = Splitter(counting, remember=True)
+    splitter(find_candidates(page.image))
+    splitter(find_candidates(np.full_like(page.image, 250)))  # a hand over the lens
+    calls.clear()
+    splitter(find_candidates(page.image))
+    assert calls == []
+
+
+def test_a_row_of_touching_wide_digits_is_not_taken_for_an_object(holdout_recognizer):
+    page = np.full((200, 600, 3), 245, np.uint8)
+    for k in range(6):  # ordinary 0s set the typical height
+        cv2.ellipse(page, (40 + 45 * k, 50), (15, 22), 0, 0, 360, (40, 30, 20), 3)
+    for k in range(4):  # four round 0s in a row, each touching the next
+        cv2.ellipse(page, (60 + 40 * k, 140), (22, 22), 0, 0, 360, (40, 30, 20), 3)
+    row = [d for d in holdout_recognizer.recognize(page) if d.y > 100]
+    assert row and min(d.x for d in row) <= 40 and max(d.x + d.w for d in row) >= 180, row
