@@ -116,7 +116,8 @@ def augment(
     if pen_share > 0:
         picked = np.flatnonzero(rng.random(len(out)) < pen_share)
         widths = rng.integers(5, 11, len(picked))
-        out[picked] = _redraw_with_pen(out[picked], widths)
+        if len(picked):
+            out[picked] = _redraw_with_pen(out[picked], widths)
     return out
 
 

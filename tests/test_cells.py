@@ -46,3 +46,14 @@ def test_augment_is_seeded_and_keeps_ink(heldout):
     assert a.shape == (80, 20, 20) and np.array_equal(a, b)
     ink_ratio = a.reshape(2, 40, -1).sum(axis=2) / cells.reshape(40, -1).sum(axis=1)
     assert 0.4 < float(np.median(ink_ratio)) < 2.0
+
+
+def test_augment_when_no_copy_is_redrawn_with_a_pen():
+    """Regression: a single profile cell whose copy drew no pen redraw crashed
+    (``np.stack`` of nothing) when a profile's model was built."""
+    from livedigits.synth import heldout_cells
+
+    cells, _ = heldout_cells()
+    for seed in range(5):
+        out = augment(cells[:1], 1, np.random.default_rng(seed))
+        assert out.shape == (1, 20, 20) and out.dtype == np.uint8 and out.any()
