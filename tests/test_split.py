@@ -46,16 +46,21 @@ def test_wide_single_digits_are_not_split(holdout_recognizer):
     assert [d.digit for d in zeros] == [0, 0], zeros
 
 
-def test_live_remembers_decisions_for_a_steady_sheet(holdout_recognizer):
-    """The second look at an unchanged frame classifies nothing for splitting."""
-    page = next(_touching_pages((0.05, 0.14), pages=1))
-    calls = []
+def _counting_splitter(recognizer) -> tuple[Splitter, list[int]]:
+    """A live Splitter, and the list it appends each classifier call's cell count to."""
+    calls: list[int] = []
 
     def counting(cells):
         calls.append(len(cells))
-        return holdout_recognizer._neighbours(cells)
+        return recognizer._neighbours(cells)
 
-    splitter = Splitter(counting, remember=True)
+    return Splitter(counting, remember=True), calls
+
+
+def test_live_remembers_decisions_for_a_steady_sheet(holdout_recognizer):
+    """The second look at an unchanged frame classifies nothing for splitting."""
+    page = next(_touching_pages((0.05, 0.14), pages=1))
+    splitter, calls = _counting_splitter(holdout_recognizer)
     first = splitter(find_candidates(page.image))
     assert calls, "the first frame decides its wide candidates"
     calls.clear()
@@ -111,13 +116,7 @@ def test_live_decides_touching_digits_that_widen_slowly(holdout_recognizer):
 
 def test_a_blank_frame_keeps_the_remembered_decisions(holdout_recognizer):
     page = next(_touching_pages((0.05, 0.14), pages=1))
-    calls = []
-
-    def counting(cells):
-        calls.append(len(cells))
-        return holdout_recognizer._neighbours(cells)
-
-    splitter = Splitter(counting, remember=True)
+    splitter, calls = _counting_splitter(holdout_recognizer)
     splitter(find_candidates(page.image))
     splitter(find_candidates(np.full_like(page.image, 250)))  # a hand over the lens
     calls.clear()
