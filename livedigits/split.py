@@ -135,7 +135,7 @@ class Splitter:
             else:
                 sure, whole = np.asarray(known[0])[which], np.asarray(known[1])[which]
             # (candidate, extent of the blob or piece, the gain its pieces need)
-            pending = [(k, found.extents[k], float(s) + (GAIN_IF_SURE if c >= SURE else GAIN))
+            pending = [(k, found.extents[k], _needed(s, c))
                        for k, c, s in zip(which, sure, whole, strict=True) if s < SPLIT_BELOW]
             for _ in range(ROUNDS):
                 pending = self._cut_once(found, pending, columns)
@@ -176,11 +176,16 @@ class Splitter:
             for piece, s, c in zip(pieces, near, sure, strict=True):
                 w, h = piece[2] - piece[0], piece[3] - piece[1]
                 if w >= WIDE * h and s < SPLIT_BELOW:
-                    again.append((k, piece, float(s) + (GAIN_IF_SURE if c >= SURE else GAIN)))
+                    again.append((k, piece, _needed(s, c)))
         return again
 
 
 Extent = tuple[int, int, int, int]
+
+
+def _needed(nearest: float, confidence: float) -> float:
+    """The nearest cosine each piece must reach to beat a blob read this way."""
+    return float(nearest) + (GAIN_IF_SURE if confidence >= SURE else GAIN)
 
 
 def _ink(found: Candidates, extent: Extent, members: list[int]) -> np.ndarray:
