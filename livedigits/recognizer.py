@@ -122,22 +122,21 @@ class Recognizer:
     def read(self, image: np.ndarray) -> Reading:
         """Recognise every digit of a gray/BGR/BGRA image; see ``recognize``."""
         from livedigits.layout import arrange
-        from livedigits.segment import Segmentation, cut_cells, find_candidates
+        from livedigits.segment import cut_cells, find_candidates
         from livedigits.split import Splitter
 
-        candidates = find_candidates(image)
-        found = Segmentation(candidates.boxes, cut_cells(candidates), candidates.ink,
-                             candidates.scale)
-        if len(found.cells) == 0:
-            return Reading([], [], "", found.cells, found.ink)
-        digits, confidences, nearest = self._neighbours(found.cells)
-        split = Splitter(self._neighbours)(candidates, (confidences, nearest))
-        if split is not candidates:  # touching digits were split: read the new set
-            found = Segmentation(split.boxes, cut_cells(split), split.ink, split.scale)
-            digits, confidences, nearest = self._neighbours(found.cells)
+        found = find_candidates(image)
+        cells = cut_cells(found)
+        if len(cells) == 0:
+            return Reading([], [], "", cells, found.ink)
+        digits, confidences, nearest = self._neighbours(cells)
+        split = Splitter(self._neighbours)(found, (confidences, nearest))
+        if split is not found:  # touching digits were split: read the new set
+            found, cells = split, cut_cells(split)
+            digits, confidences, nearest = self._neighbours(cells)
         keep = nearest >= NOT_A_DIGIT_BELOW
         boxes = found.boxes[keep]
-        digits, confidences, cells = digits[keep], confidences[keep], found.cells[keep]
+        digits, confidences, cells = digits[keep], confidences[keep], cells[keep]
         order, lines, text = arrange(boxes, digits, confidences, self.min_confidence)
         detections = [
             Detection(int(boxes[i, 0]), int(boxes[i, 1]), int(boxes[i, 2]), int(boxes[i, 3]),
