@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 60.0  # seconds without a byte from scanimage before it counts as hung
 LIST_TIMEOUT = 30.0  # network discovery (airscan/escl) can take several seconds
+EXIT_GRACE = 5.0  # seconds scanimage may take to exit once it has said "Batch terminated"
 INSTALL_HINT = ("scanimage not found: install SANE's command-line tools "
                 "(Debian/Ubuntu: sudo apt install sane-utils)")
 NO_DEVICE_HINT = ("no scanner found: check it is plugged in (or on the network) and switched on, "
@@ -170,6 +171,17 @@ def scanimage_command(settings: ScanSettings, pattern: Path) -> list[str]:
         cmd.append(f"--source={settings.source}")
     cmd += [f"--{name}={value}" for name, value in settings.options]
     return cmd
+
+
+def _last_status(messages: Sequence[str]) -> int:
+    """The exit status scanimage would have given, from its last "Scanned page N. (scanner
+    status = S)" line: 0 when the page ended normally (S = EOF), else S."""
+    for line in reversed(messages):
+        found = re.search(r"scanner status = (\d+)", line)
+        if found:
+            status = int(found.group(1))
+            return 0 if status == STATUS_EOF else status
+    return 1
 
 
 def _status_of(returncode: int, messages: Sequence[str]) -> int | None:
@@ -373,11 +385,14 @@ def scan_pages(settings: ScanSettings, out_dir: Path, *, stamp: str | None = Non
     saved = 0
     open_pipes = 2
     hung = False
+    ended_at = None  # when scanimage said "Batch terminated": all that is left is its exit
     try:
         while open_pipes:
             try:
                 kind, line = events.get(timeout=0.2)
             except queue.Empty:
+                if ended_at is not None and time.monotonic() - ended_at > EXIT_GRACE:
+                    break
                 if time.monotonic() - activity[0] > settings.timeout:
                     hung = True
                     break
@@ -389,14 +404,16 @@ def scan_pages(settings: ScanSettings, out_dir: Path, *, stamp: str | None = Non
             elif not line.startswith("Progress:"):
                 messages.append(line)
                 log.debug("scanimage: %s", line)
+                if line.startswith("Batch terminated"):
+                    ended_at = time.monotonic()
             while pending:
                 saved += 1
                 yield _keep(pending.pop(0), out_dir / page_name(stamp, saved))
         if not hung:
             try:
-                process.wait(settings.timeout)
+                process.wait(EXIT_GRACE if ended_at is not None else settings.timeout)
             except subprocess.TimeoutExpired:
-                hung = True
+                hung = ended_at is None
         _stop(process)
         for pump in pumps:
             pump.join(1.0)
@@ -413,7 +430,10 @@ def scan_pages(settings: ScanSettings, out_dir: Path, *, stamp: str | None = Non
                 f"{settings.device}: no response from the scanner for {settings.timeout:g} s "
                 f"at page {saved + 1}; scanimage was stopped{_kept_note(saved)}; switch the "
                 "scanner off and on (or check its connection) and scan again, or raise --timeout")
-        error = fault_message(settings.device, process.returncode, messages,
+        returncode = process.returncode
+        if ended_at is not None and returncode < 0:
+            returncode = _last_status(messages)  # stopped while stuck at exit, its work done
+        error = fault_message(settings.device, returncode, messages,
                               batch=settings.batch, saved=saved)
         if error:
             raise LivedigitsError(error)

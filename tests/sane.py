@@ -11,6 +11,10 @@ multi-sheet feeder of different pages: SANE's pnm device gives one page per
 ``sane_open``, so the stand-in scans each sheet with a real ``scanimage -d pnm:0``
 run and produces the jam on sheet ``jam_at`` with the device's own
 ``--status-jammed``, speaking to its caller as one ``scanimage --batch`` run does.
+
+``stuck_at_exit_script(folder)`` writes a ``scanimage`` stand-in that runs the real
+one, passes on all it prints, and then never exits, as ``scanimage`` sometimes does
+when a backend's reader thread leaves it stuck while unloading the backend.
 """
 
 from __future__ import annotations
@@ -80,11 +84,29 @@ sys.stderr.write(f"Batch terminated, {{page}} pages scanned\\n")
 
 def feeder_script(folder: Path, sheets: list[Path], jam_at: int | None = None) -> Path:
     """Write ``folder/scanimage`` (see the module docstring); put ``folder`` first on PATH."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    script = folder / "scanimage"
-    script.write_text(_FEEDER.format(python=sys.executable, real=SCANIMAGE,
-                                     sheets=[str(s) for s in sheets], jam_at=jam_at))
+    return _executable(Path(folder) / "scanimage", _FEEDER.format(
+        python=sys.executable, real=SCANIMAGE, sheets=[str(s) for s in sheets], jam_at=jam_at))
+
+
+_STUCK_AT_EXIT = '''#!{python}
+"""Real scanimage, then a hang at exit, as when unloading a backend deadlocks."""
+import subprocess, sys, time
+
+done = subprocess.run([{real!r}] + sys.argv[1:])
+time.sleep(3600)
+sys.exit(done.returncode)
+'''
+
+
+def stuck_at_exit_script(folder: Path) -> Path:
+    """Write ``folder/scanimage`` (see the module docstring); put ``folder`` first on PATH."""
+    return _executable(Path(folder) / "scanimage", _STUCK_AT_EXIT.format(
+        python=sys.executable, real=SCANIMAGE))
+
+
+def _executable(script: Path, text: str) -> Path:
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(text)
     script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return script
 
