@@ -25,9 +25,10 @@ Neighbours = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 WIDE = 0.85  # a candidate at least this wide for its height may be two digits
 LOW = 0.6  # and at least this tall, in typical digit heights
 SMALLEST = 25  # px at working scale: smaller blobs' pieces are too coarse to trust
-SPLIT_BELOW = 0.96  # whole's nearest-neighbour cosine under which it may be two digits
-GAIN = 0.01  # each piece's nearest cosine beats the whole's by at least this
-GAIN_IF_SURE = 0.02  # or by this when the whole is a confident digit (vote share >= SURE)
+SPLIT_BELOW = 0.975  # whole's nearest-neighbour cosine under which it may be two digits
+SPLIT_BELOW_IF_SURE = 0.97  # the same for a whole that is a confident digit (>= SURE)
+GAIN = 0.005  # each piece's nearest cosine beats the whole's by at least this
+GAIN_IF_SURE = 0.01  # or by this when the whole is a confident digit (vote share >= SURE)
 SURE = 0.95
 PIECE_HEIGHT = 0.7  # each piece at least this share of the blob's height
 PIECE_CONFIDENCE = 0.8  # each piece's vote share
@@ -136,7 +137,7 @@ class Splitter:
                 sure, whole = np.asarray(known[0])[which], np.asarray(known[1])[which]
             # (candidate, extent of the blob or piece, the gain its pieces need)
             pending = [(k, found.extents[k], _needed(s, c))
-                       for k, c, s in zip(which, sure, whole, strict=True) if s < SPLIT_BELOW]
+                       for k, c, s in zip(which, sure, whole, strict=True) if _doubtful(s, c)]
             for _ in range(ROUNDS):
                 pending = self._cut_once(found, pending, columns)
                 if not pending:
@@ -175,12 +176,17 @@ class Splitter:
             columns[k].append(extent[0] + column)
             for piece, s, c in zip(pieces, near, sure, strict=True):
                 w, h = piece[2] - piece[0], piece[3] - piece[1]
-                if w >= WIDE * h and s < SPLIT_BELOW:
+                if w >= WIDE * h and _doubtful(s, c):
                     again.append((k, piece, _needed(s, c)))
         return again
 
 
 Extent = tuple[int, int, int, int]
+
+
+def _doubtful(nearest: float, confidence: float) -> bool:
+    """Whether a wide blob read this way may be two digits."""
+    return nearest < (SPLIT_BELOW_IF_SURE if confidence >= SURE else SPLIT_BELOW)
 
 
 def _needed(nearest: float, confidence: float) -> float:

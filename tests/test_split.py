@@ -110,8 +110,12 @@ def test_live_decides_touching_digits_that_widen_slowly(holdout_recognizer):
     live = Splitter(holdout_recognizer._neighbours, remember=True)
     for share in np.arange(0.70, 1.0001, 0.01):
         seen = live(find_candidates(_slanted(page, share)))
+    first = len(Splitter(holdout_recognizer._neighbours)(find_candidates(_slanted(page, 0.7))))
     fresh = Splitter(holdout_recognizer._neighbours)(find_candidates(_slanted(page, 1.0)))
-    assert len(seen) == len(fresh)
+    # A blob on the edge of a split flips with a pixel of change, so fresh and remembered
+    # readings may differ by one or two; never deciding again would leave all 5-7 unsplit.
+    assert len(fresh) - first >= 5
+    assert abs(len(seen) - len(fresh)) <= 2, (len(seen), len(fresh))
 
 
 def test_a_blank_frame_keeps_the_remembered_decisions(holdout_recognizer):
