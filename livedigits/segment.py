@@ -108,64 +108,36 @@ def _merge_strokes(stats: np.ndarray, typical: float) -> list[tuple[list[int], t
     """Group component indices that are strokes of one digit.
 
     Returns ``(members, (x0, y0, x1, y1))`` per group: indices into ``stats``
-    and the group's joint box.
+    and the group's joint box, groups in the order of their first member.
 
     Two components join when their boxes overlap along x by most of the narrower
-    one and are vertically close, and the joined box stays digit-sized.
+    one and are vertically close, and the joined box stays digit-sized; two
+    pieces each too short to be a digit join when together they make one (a
+    stroke cut by a rule, a broken pen line; a wide digit may be as wide as 1.3
+    times its height); a short stroke joins a digit it nearly touches (a 7's or
+    a 5's detached bar). See ``kernels.strokes.merge_strokes``.
     """
+    from livedigits.kernels.strokes import merge_strokes
+
     n = len(stats)
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    box = [[int(s[0]), int(s[1]), int(s[0] + s[2]), int(s[1] + s[3])] for s in stats]
+    box = np.empty((n, 4), np.int64)
+    box[:, :2] = stats[:, :2]
+    box[:, 2:] = stats[:, :2].astype(np.int64) + stats[:, 2:4]
     # Far bigger than a digit (a pen lying on the sheet, a shadow): no digit's stroke,
     # and it must not swallow the digits it overlaps.
-    huge = [_far_too_big(int(s[2]), int(s[3]), typical) for s in stats]
-    order = sorted(range(n), key=lambda i: box[i][0])
+    huge = np.array([_far_too_big(int(s[2]), int(s[3]), typical) for s in stats], bool)
+    order = np.argsort(box[:, 0], kind="stable").astype(np.int64)
     reach = max(2.0, 0.2 * typical)  # farthest gap any rule below bridges
-    for a_pos, a in enumerate(order):
-        for b in order[a_pos + 1:]:
-            if box[b][0] >= box[a][2] + reach:
-                break
-            if huge[a] or huge[b]:
-                continue
-            ra, rb = find(a), find(b)
-            if ra == rb:
-                continue
-            ba, bb = box[ra], box[rb]
-            overlap = min(ba[2], bb[2]) - max(ba[0], bb[0])
-            narrower = min(ba[2] - ba[0], bb[2] - bb[0])
-            gap = max(ba[1], bb[1]) - min(ba[3], bb[3])
-            height = max(ba[3], bb[3]) - min(ba[1], bb[1])
-            taller = max(ba[3] - ba[1], bb[3] - bb[1])
-            width = max(ba[2], bb[2]) - min(ba[0], bb[0])
-            stacked = (overlap >= 0.5 * narrower and gap <= 0.3 * taller
-                       and height <= 1.45 * max(typical, taller))
-            # Two pieces, each too short to be a digit, that together make one
-            # (a stroke cut by a rule, a broken pen line; a wide digit may be
-            # as wide as 1.3 times its height).
-            # Pieces whose boxes cross may be a little taller.
-            short = 0.85 if gap < 0 and overlap > 0 else 0.75
-            pieces = (taller < short * typical and height <= 1.2 * typical
-                      and width <= 1.3 * max(typical, height)
-                      and max(gap, -overlap) <= max(2.0, 0.15 * typical))
-            # A short stroke nearly touching a digit (a 7's or a 5's detached bar).
-            shorter = min(ba[3] - ba[1], bb[3] - bb[1])
-            attached = (shorter < 0.5 * typical and max(gap, -overlap) <= reach
-                        and height <= 1.3 * typical and width <= 1.2 * typical)
-            if stacked or pieces or attached:
-                parent[rb] = ra
-                box[ra] = [min(ba[0], bb[0]), min(ba[1], bb[1]),
-                           max(ba[2], bb[2]), max(ba[3], bb[3])]
+    parent = np.empty(n, np.int64)
+    if n:
+        merge_strokes(box, huge, order, float(typical), reach, parent)
     groups: dict[int, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(find(i), []).append(i)
-    return [(members, tuple(box[root])) for root, members in groups.items()]
+    for i, root in enumerate(parent.tolist()):
+        groups.setdefault(root, []).append(i)
+    return [(members, tuple(int(v) for v in box[root])) for root, members in groups.items()]
+
+
+_SQUARE = np.ones((3, 3), np.uint8)
 
 
 def _stroke_width(mask: np.ndarray) -> float:
@@ -173,7 +145,7 @@ def _stroke_width(mask: np.ndarray) -> float:
     area = int(np.count_nonzero(mask))
     if area == 0:
         return 0.0
-    inner = cv2.erode(mask, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT,
+    inner = cv2.erode(mask, _SQUARE, borderType=cv2.BORDER_CONSTANT,
                       borderValue=0)
     outline = area - int(np.count_nonzero(inner))
     return 2.0 * area / max(outline, 1)

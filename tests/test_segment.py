@@ -161,3 +161,21 @@ def test_a_wide_digit_broken_in_two_is_one_candidate(stem_end, bowl):
     assert len(inside) == 1, inside
     x, y, w, h = inside[0]
     assert x <= left and x + w >= right and y <= top and y + h >= bottom
+
+
+def test_merge_strokes_groups_one_digits_strokes_only():
+    """Stats rows (x, y, w, h, area) at a typical digit height of 40 px."""
+    from livedigits.segment import _merge_strokes
+
+    stats = np.array([
+        [10, 10, 20, 18, 100],   # 0: an 8's top loop
+        [9, 29, 22, 20, 120],    # 1: its bottom loop, just below
+        [60, 12, 20, 38, 150],   # 2: a 5's body
+        [64, 4, 18, 6, 40],      # 3: its detached bar, 2 px above
+        [120, 10, 22, 40, 160],  # 4: a 1 beside, apart from everything
+        [0, 45, 400, 200, 9000], # 5: a pen lying across, far bigger than a digit
+    ], np.int32)
+    groups = _merge_strokes(stats, 40.0)
+    assert sorted(sorted(m) for m, _ in groups) == [[0, 1], [2, 3], [4], [5]]
+    boxes = {tuple(sorted(m)): box for m, box in groups}
+    assert boxes[(0, 1)] == (9, 10, 31, 49) and boxes[(2, 3)] == (60, 4, 82, 50)

@@ -1,0 +1,75 @@
+"""Grouping of connected components that are strokes of one digit (see segment.py)."""
+
+from __future__ import annotations
+
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def _root(parent, i):
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+@njit(cache=True, nogil=True)
+def merge_strokes(box, huge, order, typical, reach, parent):
+    """Union components whose boxes say they are strokes of one digit.
+
+    box : (N, 4) int64 ``x0, y0, x1, y1``, updated in place: a group's root row
+        ends holding the group's joint box;
+    huge : (N,) bool, components far bigger than a digit, which join nothing;
+    order : (N,) int64, the components by ``x0`` (ties by index);
+    typical : float, the digits' typical height in px;
+    reach : float, the farthest gap along x that a pair is looked at across, px;
+    parent : (N,) int64 out, union-find parents (``_root`` gives each one's group).
+
+    The rules, in px of the two groups' current boxes: *stacked* (overlap along x
+    at least half the narrower, vertical gap at most 0.3 of the taller, joint
+    height at most 1.45 typical or the taller); *pieces* (both short, the joint
+    box digit-sized, barely apart); *attached* (a short stroke nearly touching).
+    """
+    n = len(order)
+    for i in range(n):
+        parent[i] = i
+    for a_pos in range(n):
+        a = order[a_pos]
+        for b_pos in range(a_pos + 1, n):
+            b = order[b_pos]
+            if box[b, 0] >= box[a, 2] + reach:
+                break
+            if huge[a] or huge[b]:
+                continue
+            ra = _root(parent, a)
+            rb = _root(parent, b)
+            if ra == rb:
+                continue
+            overlap = min(box[ra, 2], box[rb, 2]) - max(box[ra, 0], box[rb, 0])
+            narrower = min(box[ra, 2] - box[ra, 0], box[rb, 2] - box[rb, 0])
+            gap = max(box[ra, 1], box[rb, 1]) - min(box[ra, 3], box[rb, 3])
+            height = max(box[ra, 3], box[rb, 3]) - min(box[ra, 1], box[rb, 1])
+            taller = max(box[ra, 3] - box[ra, 1], box[rb, 3] - box[rb, 1])
+            width = max(box[ra, 2], box[rb, 2]) - min(box[ra, 0], box[rb, 0])
+            stacked = (overlap >= 0.5 * narrower and gap <= 0.3 * taller
+                       and height <= 1.45 * max(typical, taller))
+            # Pieces whose boxes cross may be a little taller.
+            short = 0.85 if gap < 0 and overlap > 0 else 0.75
+            pieces = (taller < short * typical and height <= 1.2 * typical
+                      and width <= 1.3 * max(typical, height)
+                      and max(gap, -overlap) <= max(2.0, 0.15 * typical))
+            shorter = min(box[ra, 3] - box[ra, 1], box[rb, 3] - box[rb, 1])
+            attached = (shorter < 0.5 * typical and max(gap, -overlap) <= reach
+                        and height <= 1.3 * typical and width <= 1.2 * typical)
+            if stacked or pieces or attached:
+                parent[rb] = ra
+                x0 = min(box[ra, 0], box[rb, 0])
+                y0 = min(box[ra, 1], box[rb, 1])
+                x1 = max(box[ra, 2], box[rb, 2])
+                y1 = max(box[ra, 3], box[rb, 3])
+                box[ra, 0] = x0
+                box[ra, 1] = y0
+                box[ra, 2] = x1
+                box[ra, 3] = y1
+    for i in range(n):
+        parent[i] = _root(parent, i)
