@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from livedigits.cells import CELL
+from livedigits.rules import rule_lengths, without_rules
 
 MAX_SIDE = 4000  # larger images are segmented at this size; boxes map back
 BACKGROUND_SIDE = 160  # the paper estimate is made on an image this large
@@ -246,44 +247,6 @@ def _is_digit_shaped(bw: int, bh: int, typical: float) -> bool:
     return not (bw > 8 * bh or (bh > 2.5 * typical and bh > 12 * bw))  # ruled lines
 
 
-def _rule_lengths(h: int, w: int) -> tuple[int, int]:
-    """Shortest horizontal and vertical lines (px) taken for rules, not strokes."""
-    return max(30, w // 10), max(30, h // 4)
-
-
-def _without_rules(ink: np.ndarray) -> np.ndarray:
-    """``ink`` (H, W) 0/1 uint8 with long straight horizontal and vertical lines removed.
-
-    Ruled lines, table borders and page edges are far longer than any digit
-    stroke: an opening with a line-shaped kernel finds them. Where a digit's
-    stroke crosses a rule, ink on both sides of it bridges the gap again, so a
-    digit written across a line stays whole while the line itself goes.
-    """
-    h, w = ink.shape
-    reach = max(5, round(max(h, w) / 250))
-    out = ink
-    across, down = _rule_lengths(h, w)
-    for length, horizontal in ((across, True), (down, False)):
-        shape = (length, 1) if horizontal else (1, length)
-        lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN,
-                                 cv2.getStructuringElement(cv2.MORPH_RECT, shape))
-        if not lines.any():
-            continue
-        rest = out & (1 - lines)
-        # Kernels reaching only to one side: ink within `reach` px before, and after.
-        before = np.zeros((2 * reach + 1, 1) if horizontal else (1, 2 * reach + 1), np.uint8)
-        after = before.copy()
-        if horizontal:
-            before[:reach + 1] = 1
-            after[reach:] = 1
-        else:
-            before[:, :reach + 1] = 1
-            after[:, reach:] = 1
-        bridged = lines & cv2.dilate(rest, after) & cv2.dilate(rest, before)
-        out = rest | bridged
-    return out
-
-
 def _components(mask: np.ndarray, values: np.ndarray):
     """8-connected components of a 0/1 uint8 mask.
 
@@ -453,9 +416,9 @@ def find_candidates(image: np.ndarray) -> Candidates:
     weak_level = max(weak_min, 0.35 * strong_level)
     _, weak = cv2.threshold(smooth, weak_level, 1, cv2.THRESH_BINARY)
     count, labels, stats, peak = _components(weak, dark)
-    across, down = _rule_lengths(h, w)
+    across, down = rule_lengths(h, w)
     if (stats[1:, 2] >= across).any() or (stats[1:, 3] >= down).any():
-        weak = _without_rules(weak)  # only when something is long enough to be a rule
+        weak = without_rules(weak)  # only when something is long enough to be a rule
         count, labels, stats, peak = _components(weak, dark)
     if count <= 1:
         return empty

@@ -15,6 +15,7 @@ import numpy as np
 from livedigits.pen import centre_lines
 
 INK = (110, 40, 20)  # dark blue ballpoint, BGR
+RULE = (190, 175, 150)  # light blue-gray printed lines of school paper, BGR
 
 
 @dataclass
@@ -79,6 +80,27 @@ def _faint_text(page: np.ndarray, rng: np.random.Generator, line_height: int) ->
         y += line_height
 
 
+def _print_rules(page: np.ndarray, kind: str, digit_height: int) -> None:
+    """Print school paper's lines on ``page`` (H, W, 3): ``"ruled"`` (a line under each
+    row of digits, a margin line) or ``"squared"`` (a grid, squares 0.75 of a digit)."""
+    h, w = page.shape[:2]
+    width = max(1, round(digit_height / 30))
+    if kind == "ruled":
+        margin = max(4, digit_height // 2)
+        for y in range(margin + digit_height, h, int(digit_height * 1.9)):
+            cv2.line(page, (0, y), (w - 1, y), RULE, width, cv2.LINE_AA)
+        cv2.line(page, (margin // 2, 0), (margin // 2, h - 1), (120, 120, 220), width,
+                 cv2.LINE_AA)
+    elif kind == "squared":
+        step = max(6, round(0.75 * digit_height))
+        for y in range(step // 2, h, step):
+            cv2.line(page, (0, y), (w - 1, y), RULE, width, cv2.LINE_AA)
+        for x in range(step // 2, w, step):
+            cv2.line(page, (x, 0), (x, h - 1), RULE, width, cv2.LINE_AA)
+    elif kind != "plain":
+        raise ValueError(f"paper must be plain, ruled or squared, got {kind!r}")
+
+
 def render_page(
     rng: np.random.Generator,
     *,
@@ -95,6 +117,7 @@ def render_page(
     jpeg_quality: int | None = None,
     pen: tuple[float, float] | None = (0.05, 0.14),
     touch: tuple[float, float] | None = None,
+    paper: str = "plain",
 ) -> Page:
     """Render up to ``n_digits`` held-out digits in rows of numbers on a page.
 
@@ -108,9 +131,11 @@ def render_page(
     ``digit_height * 1.2``; rows ``digit_height * 1.9`` apart. With ``touch``
     the digits of a number overlap instead, by a share of ``digit_height`` in
     that range (at most half the previous digit's width), so that most touch.
+    ``paper`` is ``"plain"``, ``"ruled"`` or ``"squared"`` school paper.
     """
     source_cells, source_labels = cells if cells is not None else heldout_cells()
     page = np.full((height, width, 3), 250, np.uint8)
+    _print_rules(page, paper, digit_height)
     if faint_text:
         _faint_text(page, rng, max(12, digit_height // 2))
     ink = np.zeros((height, width), np.float32)
