@@ -166,6 +166,10 @@ def describe(cells: np.ndarray, projection: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(reduced / np.maximum(norms, 1e-6), np.float32)
 
 
+WIDE_DIMS = 256  # principal directions kept before whitening
+WITHIN_RIDGE = 0.2  # added to the within-class scatter, times its mean variance
+
+
 def fit_projection(features: np.ndarray, labels: np.ndarray, dims: int) -> np.ndarray:
     """The (512, dims) float32 map from HOG vectors to the space the search compares in.
 
@@ -193,10 +197,6 @@ def fit_projection(features: np.ndarray, labels: np.ndarray, dims: int) -> np.nd
     projected = wide @ whiten
     final = _principal_directions(_unit_rows(features @ projected), dims)
     return np.ascontiguousarray(projected @ final, np.float32)
-
-
-WIDE_DIMS = 256  # principal directions kept before whitening
-WITHIN_RIDGE = 0.2  # added to the within-class scatter, times its mean variance
 
 
 def _principal_directions(features: np.ndarray, dims: int) -> np.ndarray:
