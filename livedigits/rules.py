@@ -9,9 +9,12 @@ it into short runs along any one pixel row. So rules are found in two steps:
    thickened by a block across, an opening with a long straight kernel keeps
    only structures that run on for a rule's length. Digits, however they join
    each other, do not.
-2. *Which pixels*: in each stretch of a rule found so, a straight line is fitted
-   to the ink (robustly: a digit's strokes touching the rule are outliers) and
-   the pixels within the rule's own thickness of it are the rule's.
+2. *Which pixels*: along each stretch of what was found (bands of neighbouring
+   rules may have merged), the ink's offsets from the band's line are counted;
+   each sharp peak is a rule, refitted as a straight line (robustly: a digit's
+   strokes touching it are outliers). It is kept when it is thin, runs along
+   most of the stretch and has paper on both sides (a dark desk's edge has
+   not); the pixels within its own thickness of the line are the rule's.
 
 Where a digit's stroke crosses a rule, ink on both sides of it bridges the gap
 again, so the digit stays whole while the rule goes.
@@ -115,7 +118,7 @@ def _mark_rules(ink: np.ndarray, mask: np.ndarray, x0: int, x1: int, m: float, c
     y = m * x + c over columns [x0, x1): each a sharp peak of the ink's offsets from
     that line, refitted, at most ``thickest`` px thick and running along most of the
     columns (digits written close together in a row are none)."""
-    h, w = ink.shape
+    h = ink.shape[0]
     ends = (m * x0 + c, m * (x1 - 1) + c)
     y0, y1 = max(0, int(min(ends) - half)), min(h, int(np.ceil(max(ends) + half)) + 1)
     if y1 <= y0 or x1 <= x0:

@@ -33,6 +33,7 @@ WORK_SIDE = 56  # digits are cleaned up at this size before the final resize
 STROKE = 1.8 * WORK_SIDE / DIGIT_BOX  # MNIST's stroke width at that size, px
 SMALL_DIGIT = 24  # digits at most this many px long keep their gray levels
 SIGNATURE_SIDE = 5  # a candidate's signature is its darkness at this many px square
+_SQUARE = np.ones((3, 3), np.uint8)  # 8-neighbourhood structuring element
 
 
 @dataclass
@@ -82,7 +83,7 @@ def _paper(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # Dark over an area wider than ink strokes at this scale, plus the edge beside it.
     dim = (small < SURROUND * bright).astype(np.uint8)
     dim = cv2.morphologyEx(dim, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-    surround = cv2.dilate(dim, np.ones((3, 3), np.uint8)) > 0
+    surround = cv2.dilate(dim, _SQUARE) > 0
     # Floor at 16 before upscaling: interpolating values >= 16 stays >= 16.
     paper = np.maximum(cv2.blur(envelope, (9, 9)), 16)
     return cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR), surround
@@ -136,9 +137,6 @@ def _merge_strokes(stats: np.ndarray, typical: float) -> list[tuple[list[int], t
     for i, root in enumerate(parent.tolist()):
         groups.setdefault(root, []).append(i)
     return [(members, tuple(int(v) for v in box[root])) for root, members in groups.items()]
-
-
-_SQUARE = np.ones((3, 3), np.uint8)
 
 
 def _stroke_width(mask: np.ndarray) -> float:
