@@ -24,6 +24,7 @@ import numpy as np
 
 from livedigits.cells import CELL
 from livedigits.rules import rule_lengths, without_rules
+from livedigits.sheet import find_sheet
 
 MAX_SIDE = 4000  # larger images are segmented at this size; boxes map back
 BACKGROUND_SIDE = 160  # the paper estimate is made on an image this large
@@ -394,13 +395,17 @@ def find_candidates(image: np.ndarray) -> Candidates:
     if h < 8 or w < 8:
         return empty
 
-    paper, surround = _paper(gray)
-    dark = darkness(gray, paper)
+    sheet = find_sheet(gray)
+    dark = darkness(sheet.gray, sheet.paper)
+    valid = sheet.valid_mask()
+    if valid is not None:
+        dark = cv2.multiply(dark, valid)  # the desk and the page's edge hold no ink
     # Thresholds see a smoothed copy (noise); cells are cut from the sharp one.
     smooth = cv2.GaussianBlur(dark, (3, 3), 0)
     # The page's ink level: most of the darkest tenth of what could be ink at all.
     half = np.ascontiguousarray(smooth[::2, ::2])
-    histogram = cv2.calcHist([half], [0], None, [256], [0, 256]).ravel()
+    half_valid = None if valid is None else np.ascontiguousarray(valid[::2, ::2])
+    histogram = cv2.calcHist([half], [0], half_valid, [256], [0, 256]).ravel()
     noise = float(np.searchsorted(np.cumsum(histogram), 0.5 * histogram.sum()))
     weak_min = max(WEAK, WEAK_PER_NOISE * noise)
     strong_min = max(STRONG_MIN, STRONG_PER_NOISE * noise)
@@ -442,14 +447,14 @@ def find_candidates(image: np.ndarray) -> Candidates:
 
     strong_flags = is_strong.tolist()
     keep_list = keep.tolist()
-    any_surround = bool(surround.any())  # a sheet filling the frame has none
+    outside = None if sheet.valid is None else ~sheet.valid  # a sheet filling the frame
     extents, members = [], []
     for group, (x0, y0, x1, y1) in groups:
         if not any(strong_flags[i] for i in group):
             continue  # whole blobs must reach strong ink: faint print stays out
         if not _is_digit_shaped(x1 - x0, y1 - y0, typical):
             continue
-        if any_surround and _touches(surround, (x0, y0, x1, y1), (h, w)):
+        if outside is not None and _touches(outside, (x0, y0, x1, y1), (h, w)):
             continue  # a sheet's edge against the desk, not ink
         if min(x1 - x0, y1 - y0) <= 3 and (x0 == 0 or y0 == 0 or x1 == w or y1 == h):
             continue  # a hairline along the picture's edge: a scanner's or a page's border
