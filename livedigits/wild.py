@@ -241,15 +241,27 @@ def _paste(sheet: _Sheet, sprite: np.ndarray, x: int, y: int) -> None:
     np.maximum(region, sprite[:region.shape[0], :region.shape[1]], out=region)
 
 
-def _place_digit(sheet: _Sheet, rng: np.random.Generator, x: int, y: int,
-                 height: int | None = None, check: bool = True) -> tuple[int, int] | None:
-    """Draw the next held-out digit with its top-left at (x, y); returns its (w, h),
-    or None (nothing drawn) when ``check`` and the place is not free."""
+def _place_digit(sheet: _Sheet, rng: np.random.Generator, x: int | None, y: int | None,
+                 height: int | None = None, check: bool = True, within: int | None = None
+                 ) -> tuple[int, int] | None:
+    """Draw the next held-out digit with its top-left at (x, y) (None: anywhere free);
+    returns its (w, h), or None (nothing drawn) when ``check`` and the place is not
+    free. With ``within`` (a width in px) x is the digit's centre and a digit wider
+    than ``within`` is not drawn."""
     k = sheet.next_cell()
     h = height or int(round(sheet.digit_height * rng.uniform(0.88, 1.1)))
     sprite = _digit_ink(sheet.cells[k], h, sheet.stroke * rng.uniform(0.92, 1.08), rng)
     sh, sw = sprite.shape
     pad = max(1, int(0.12 * sheet.digit_height))
+    if within is not None:
+        if sw > within:
+            return None
+        x -= sw // 2
+    if x is None:  # anywhere free
+        spot = sheet.find(rng, sw + 2 * pad, sh + 2 * pad, tries=300)
+        if spot is None:
+            return None
+        x, y = spot[0] + pad, spot[1] + pad
     if check and not sheet.free(x - pad, y - pad, sw + 2 * pad, sh + 2 * pad):
         return None
     if x < 0 or y < 0 or x + sw > sheet.hand.shape[1] or y + sh > sheet.hand.shape[0]:
@@ -414,19 +426,13 @@ def _add_form(sheet: _Sheet, rng: np.random.Generator) -> None:
         filled = int(rng.integers(max(1, n_boxes // 2), n_boxes + 1))
         for b in range(filled):
             h = int(box_h * rng.uniform(0.62, 0.8))
-            placed = None
-            for _ in range(3):
-                cx = bx + b * box_w + box_w // 2 + int(rng.normal(0, 0.06) * box_w)
+            for _ in range(4):  # a digit too wide for its box is written smaller
+                cx = bx + b * box_w + box_w // 2 + int(rng.normal(0, 0.04) * box_w)
                 top = y + (box_h - h) // 2 + int(rng.normal(0, 0.05) * box_h)
-                placed = _place_digit(sheet, rng, cx - int(0.3 * h), top, h, check=False)
-                if placed is None:
+                if _place_digit(sheet, rng, cx, top, h, check=False,
+                                within=box_w - 2 * thick - 2) is not None:
                     break
-                inside = bx + b * box_w + thick < cx - int(0.3 * h) and \
-                    cx - int(0.3 * h) + placed[0] < bx + (b + 1) * box_w - thick
-                if inside:
-                    break
-                _undo_last(sheet)
-                placed = None
+                h = int(h * 0.88)
 
 
 def _add_sudoku(sheet: _Sheet, rng: np.random.Generator) -> None:
@@ -463,10 +469,9 @@ def _add_sudoku(sheet: _Sheet, rng: np.random.Generator) -> None:
             elif roll < 0.65:
                 h = int(cell * rng.uniform(0.55, 0.7))
                 top = y0 + r * cell + (cell - h) // 2 + int(rng.normal(0, 0.04) * cell)
-                left = x0 + c * cell + int(cell * rng.uniform(0.25, 0.4))
-                placed = _place_digit(sheet, rng, left, top, h, check=False)
-                if placed is not None and left + placed[0] > x0 + (c + 1) * cell - 2 * thin:
-                    _undo_last(sheet)
+                centre = x0 + c * cell + cell // 2 + int(rng.normal(0, 0.05) * cell)
+                _place_digit(sheet, rng, centre, top, h, check=False,
+                             within=cell - 6 * thin)
 
 
 def _add_letters(sheet: _Sheet, rng: np.random.Generator, count: int) -> None:
@@ -838,6 +843,10 @@ def _add_numbers(sheet: _Sheet, rng: np.random.Generator, n_digits: int) -> None
                 x = max(x, start + dh // 4) + int(dh * rng.uniform(0.9, 1.6))
             y += pitch + int(rng.normal(0, 0.08) * dh)
         skip = 0.0 if sweep else skip / 2
+    # Big digits seldom fit the lines: put what is left wherever there is room.
+    for _ in range(wanted - placed):
+        if _place_digit(sheet, rng, None, None) is None:
+            break
 
 
 def _draw_pen(scene: np.ndarray, pen, to_frame: np.ndarray, rng: np.random.Generator) -> None:

@@ -1,0 +1,260 @@
+"""Handwritten digits photographed "in the wild": sheets on desks, thin pens, clutter.
+
+Renders a fixed-seed set of scenes per family with ``livedigits.wild`` (held-out
+digits of digits.png redrawn with a pen, on a sheet lying on a desk, under
+perspective, falling-off light, blur, sensor noise and JPEG) and reads each with
+``Recognizer.recognize`` on one thread. The model leaves the held-out digits out
+of training unless ``--default-model`` is given. Prints, per family: digits,
+found, read right, false positives (in all and per image), median and slowest ms
+per image; then all families together and the bars.
+
+With ``--video`` it renders a 640x480 hand-held video of a sheet on a desk
+instead and reads every frame on its own (``recognize``, no tracker).
+
+    python benchmarks/wild.py [--seed 0] [--quick] [--video] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+BARS = {"correct": 0.93, "fp_per_200": 10, "slowest_s": 1.5,
+        "video_correct": 0.90, "video_found": 0.97, "video_fp_per_frame": 0.5}
+
+
+def _desk_thin(rng, *, width, height, digit_height, stroke, n_digits):
+    from livedigits.wild import render_scene
+
+    return render_scene(rng, width=width, height=height, digit_height=digit_height,
+                        n_digits=n_digits, stroke=stroke, ink_level=rng.uniform(80, 110),
+                        desk=rng.uniform(0.18, 0.48), rotation_deg=rng.uniform(-4, 4),
+                        perspective=rng.uniform(0, 0.04), blur=rng.uniform(0.6, 1.1),
+                        falloff=rng.uniform(0.1, 0.45), jpeg_quality=int(rng.integers(60, 71)))
+
+
+def _typical(rng, clutter=(), **kwargs):
+    """A 1280x720 webcam view of a sheet with ballpoint or felt-tip digits."""
+    from livedigits.wild import render_scene
+
+    height = kwargs.pop("digit_height", int(rng.integers(26, 36)))
+    params = {"width": 1280, "height": 720, "digit_height": height, "n_digits": 30,
+              "stroke": rng.uniform(1.0, 2.5), "desk": rng.uniform(0.18, 0.4),
+              "rotation_deg": rng.uniform(-3, 3), "perspective": rng.uniform(0, 0.04),
+              "blur": rng.uniform(0.6, 1.1), "falloff": rng.uniform(0.1, 0.45),
+              "jpeg_quality": int(rng.integers(60, 71)), "clutter": clutter}
+    params.update(kwargs)
+    return render_scene(rng, **params)
+
+
+def _marker(rng, i):
+    from livedigits.wild import render_scene
+
+    width, height = (4032, 3024) if i % 3 == 2 else (1600, 1200)
+    scale = width / 1600
+    return render_scene(rng, width=width, height=height, digit_height=int(250 * scale),
+                        n_digits=4, stroke=25 * scale, ink_level=rng.uniform(20, 40),
+                        desk=rng.uniform(0.18, 0.3), rotation_deg=rng.uniform(-3, 3),
+                        blur=rng.uniform(0.6, 1.1) * scale, falloff=rng.uniform(0.1, 0.4),
+                        jpeg_quality=int(rng.integers(60, 71)))
+
+
+def _big_photo(rng, i):
+    from livedigits.wild import render_scene
+
+    height = int(rng.uniform(40, 120))
+    return render_scene(rng, width=4032, height=3024, digit_height=height,
+                        n_digits=int(rng.integers(40, 61)),
+                        stroke=height * rng.uniform(0.03, 0.08), ink_level=rng.uniform(30, 100),
+                        desk=rng.uniform(0.18, 0.48), rotation_deg=rng.uniform(-4, 4),
+                        perspective=rng.uniform(0, 0.04), blur=rng.uniform(0.6, 1.1) * 2,
+                        falloff=rng.uniform(0.1, 0.45), jpeg_quality=int(rng.integers(60, 71)),
+                        clutter=("text",) if i % 2 else ())
+
+
+#: name -> (images by default, images with --quick, scene maker (rng, i) -> Scene)
+FAMILIES = {
+    "desk-thin-18": (5, 2, lambda rng, i: _desk_thin(
+        rng, width=640, height=480, digit_height=18, stroke=0.6, n_digits=30)),
+    "desk-thin-34": (3, 1, lambda rng, i: _desk_thin(
+        rng, width=1280, height=720, digit_height=34, stroke=1.0, n_digits=40)),
+    "marker-250": (3, 2, _marker),
+    "form": (3, 1, lambda rng, i: _typical(rng, ("form",), n_digits=24)),
+    "sudoku": (3, 1, lambda rng, i: _typical(rng, ("sudoku",), digit_height=30)),
+    "text": (3, 1, lambda rng, i: _typical(rng, ("text",))),
+    "letters": (3, 1, lambda rng, i: _typical(rng, ("letters",))),
+    "light-on-dark": (3, 1, lambda rng, i: _typical(
+        rng, polarity="light", stroke=rng.uniform(2.0, 4.0), ink_level=rng.uniform(180, 230))),
+    "big-photo": (2, 1, _big_photo),
+    "random": (6, 3, lambda rng, i: _random(rng)),
+}
+
+
+def _random(rng):
+    from livedigits.wild import random_scene
+
+    return random_scene(rng)
+
+
+def _recognizer(default_model: bool):
+    import numba
+
+    from livedigits.model import ModelParams
+    from livedigits.recognizer import Recognizer
+
+    numba.set_num_threads(1)
+    recognizer = Recognizer.load() if default_model else \
+        Recognizer.load(params=ModelParams(holdout=True))
+    recognizer.warmup()
+    return recognizer
+
+
+def measure_family(name: str, recognizer, *, seed: int, quick: bool) -> dict:
+    """Counts over one family's scenes: images, digits ``n``, ``found``, ``correct``,
+    ``fp``, and per-image ``ms`` (list of float)."""
+    from livedigits.synth import score
+
+    count, quick_count, make = FAMILIES[name]
+    index = list(FAMILIES).index(name)
+    total = {"images": 0, "n": 0, "found": 0, "correct": 0, "fp": 0, "ms": []}
+    for i in range(quick_count if quick else count):
+        scene = make(np.random.default_rng([seed, index, i]), i)
+        start = time.perf_counter()
+        detections = recognizer.recognize(scene.image)
+        total["ms"].append(1000 * (time.perf_counter() - start))
+        got = score(scene.boxes, scene.digits, detections)
+        total["images"] += 1
+        for key in ("n", "found", "correct", "fp"):
+            total[key] += got[key]
+    return total
+
+
+def _summary(total: dict) -> dict:
+    n = max(total["n"], 1)
+    ms = total["ms"] or [float("nan")]
+    return {"images": total["images"], "digits": total["n"], "found": total["found"] / n,
+            "correct": total["correct"] / n, "fp": total["fp"],
+            "fp_per_image": total["fp"] / max(total["images"], 1),
+            "median_ms": float(np.median(ms)), "max_ms": float(np.max(ms))}
+
+
+def measure_video(recognizer, *, seed: int, frames: int) -> dict:
+    """Per-frame shares over a 640x480 hand-held video, each frame read on its own."""
+    import cv2
+
+    from livedigits.synth import score
+    from livedigits.wild import render_video
+
+    total = {"frames": 0, "n": 0, "found": 0, "correct": 0, "fp": 0, "ms": []}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "hand-held.avi"
+        truth = render_video(np.random.default_rng([seed, 99]), path, frames=frames)
+        capture = cv2.VideoCapture(str(path))
+        try:
+            for boxes, digits in truth:
+                ok, image = capture.read()
+                if not ok:
+                    break
+                start = time.perf_counter()
+                detections = recognizer.recognize(image)
+                total["ms"].append(1000 * (time.perf_counter() - start))
+                got = score(boxes, digits, detections)
+                total["frames"] += 1
+                for key in ("n", "found", "correct", "fp"):
+                    total[key] += got[key]
+        finally:
+            capture.release()
+    n = max(total["n"], 1)
+    return {"frames": total["frames"], "digits_per_frame": total["n"] / max(total["frames"], 1),
+            "correct": total["correct"] / n, "found": total["found"] / n,
+            "fp_per_frame": total["fp"] / max(total["frames"], 1),
+            "median_ms": float(np.median(total["ms"])) if total["ms"] else float("nan")}
+
+
+def _verdict(met: dict) -> str:
+    missed = [name for name, ok in met.items() if not ok]
+    return "missed: " + ", ".join(missed) if missed else "met"
+
+
+def _bars_text() -> str:
+    return (f"bars: >= {BARS['correct']:.0%} correct overall, <= {BARS['fp_per_200']} false "
+            f"positives in all over ~200 digits, slowest image <= {BARS['slowest_s']} s on "
+            f"one thread; video >= {BARS['video_correct']:.0%} correct, "
+            f">= {BARS['video_found']:.0%} found, <= {BARS['video_fp_per_frame']} FP a frame")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=0, help="seed of the whole scene set")
+    parser.add_argument("--quick", action="store_true", help="fewer scenes (~30 s)")
+    parser.add_argument("--video", action="store_true",
+                        help="a hand-held 640x480 video, every frame read on its own")
+    parser.add_argument("--frames", type=int, default=None,
+                        help="video frames (default 60, 20 with --quick)")
+    parser.add_argument("--family", action="append", choices=list(FAMILIES),
+                        help="only these families (repeatable)")
+    parser.add_argument("--default-model", action="store_true",
+                        help="the default model, trained on the held-out digits too")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    recognizer = _recognizer(args.default_model)
+
+    if args.video:
+        frames = args.frames or (20 if args.quick else 60)
+        result = measure_video(recognizer, seed=args.seed, frames=frames)
+        met = {"correct": result["correct"] >= BARS["video_correct"],
+               "found": result["found"] >= BARS["video_found"],
+               "fp_per_frame": result["fp_per_frame"] <= BARS["video_fp_per_frame"]}
+        if args.json:
+            print(json.dumps({"video": result, "bars": BARS, "met": met}))
+            return 0
+        print(f"{'video':<16}{'frames':>7}{'digits/f':>9}{'found':>8}{'correct':>9}"
+              f"{'fp/frame':>9}{'med ms':>8}")
+        print(f"{'640x480 hand':<16}{result['frames']:>7}{result['digits_per_frame']:>9.1f}"
+              f"{result['found']:>8.1%}{result['correct']:>9.1%}{result['fp_per_frame']:>9.2f}"
+              f"{result['median_ms']:>8.1f}")
+        print(_bars_text())
+        return 0
+
+    names = args.family or list(FAMILIES)
+    totals = {name: measure_family(name, recognizer, seed=args.seed, quick=args.quick)
+              for name in names}
+    everything = {"images": 0, "n": 0, "found": 0, "correct": 0, "fp": 0, "ms": []}
+    for total in totals.values():
+        for key, value in total.items():
+            everything[key] = everything[key] + value
+    rows = {name: _summary(total) for name, total in totals.items()}
+    overall = _summary(everything)
+    overall["fp_per_200"] = 200 * everything["fp"] / max(everything["n"], 1)
+    met = {"correct": overall["correct"] >= BARS["correct"],
+           "fp_per_200": overall["fp_per_200"] <= BARS["fp_per_200"],
+           "slowest_s": overall["max_ms"] / 1000 <= BARS["slowest_s"]}
+    if args.json:
+        print(json.dumps({"families": rows, "all": overall, "bars": BARS, "met": met}))
+        return 0
+    print(f"{'family':<16}{'images':>7}{'digits':>7}{'found':>8}{'correct':>9}{'fp':>5}"
+          f"{'fp/img':>8}{'med ms':>8}{'max ms':>8}")
+    for name, r in [*rows.items(), ("all families", overall)]:
+        if name == "all families":
+            print("-" * 76)
+        print(f"{name:<16}{r['images']:>7}{r['digits']:>7}{r['found']:>8.1%}"
+              f"{r['correct']:>9.1%}{r['fp']:>5}{r['fp_per_image']:>8.2f}"
+              f"{r['median_ms']:>8.0f}{r['max_ms']:>8.0f}")
+    print(f"all families: {overall['correct']:.1%} correct, {overall['fp_per_200']:.1f} false "
+          f"positives per 200 digits, slowest image {overall['max_ms'] / 1000:.2f} s; bars "
+          f"{_verdict(met)}")
+    print(_bars_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
