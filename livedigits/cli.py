@@ -185,11 +185,12 @@ def bench(
     """Measure accuracy and speed, each beside a baseline measured in the same run.
 
     Accuracy on digits.png's held-out tenth; HOG cells/s and k-NN queries/s against a
-    plain-numpy version of the same math; ms per 1280x720 frame with 100 digits and per
-    A4 300-dpi page; wall time of `livedigits --help`. Kernels run on one thread
-    (NUMBA_NUM_THREADS=1 is set for this command unless already set).
+    plain-numpy version of the same math; ms per 1280x720 frame with 100 digits, clean
+    and with a sheet on a desk (thin pen), and per A4 300-dpi page; wall time of
+    `livedigits --help`. Kernels run on one thread (NUMBA_NUM_THREADS=1 is set for this
+    command unless already set). Exits 1 when a figure misses its bar.
     """
-    from livedigits.bench import run_bench
+    from livedigits.bench import format_value, missed_bars, run_bench
     from livedigits.memory import reuse_freed_memory
 
     reuse_freed_memory()
@@ -198,14 +199,22 @@ def bench(
         rows = run_bench(quick=quick)
     except LivedigitsError as exc:
         raise fail(str(exc)) from None
+    missed = missed_bars(rows)
     if json_output:
         typer.echo(json.dumps(rows))
-        return
-    width = max(len(r["what"]) for r in rows)
-    typer.echo(f"{'what':<{width}}  {'livedigits':>14}  {'baseline':>14}  bar / note")
-    for r in rows:
-        typer.echo(f"{r['what']:<{width}}  {r['value']:>14}  {r.get('baseline', ''):>14}  "
-                   f"{r.get('note', '')}")
+    else:
+        width = max(len(r["what"]) for r in rows)
+        typer.echo(f"{'what':<{width}}  {'livedigits':>14}  {'baseline':>14}  bar / note")
+        for r in rows:
+            typer.echo(f"{r['what']:<{width}}  {format_value(r['value'], r['unit']):>14}  "
+                       f"{format_value(r.get('baseline'), r['unit']):>14}  "
+                       f"{r.get('note', '')}")
+        listed = "; ".join(f"{r['what']} ({format_value(r['value'], r['unit'])}, bar "
+                           f"{r['bar_op']} {format_value(r['bar'], r['unit'])})"
+                           for r in missed)
+        typer.echo(f"bars missed: {listed or 'none'}")
+    if missed:
+        raise typer.Exit(1)
 
 
 from livedigits.commands import scan as _scan  # noqa: E402
