@@ -1,8 +1,9 @@
 """The classifier's data: training features, labels and the projection that made them.
 
 A model is fitted from digits.png (plus, optionally, a handwriting profile's
-cells), saved as an ``.npz`` (no pickle) and cached in the user's cache folder,
-keyed by a hash of its inputs and parameters.
+cells), the digit styles MNIST lacks (``styles.py``) and examples of what is not a
+digit (``negatives.py``, label ``REJECT``), saved as an ``.npz`` (no pickle) and
+cached in the user's cache folder, keyed by a hash of its inputs and parameters.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ from livedigits.errors import LivedigitsError
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: labels may be REJECT (not a digit)
+READS_FORMATS = (1, 2)  # a format-1 file is a model without a reject class
 # Bumped whenever the training recipe (augmentation, features) changes, so that
 # cached models built by an older recipe are rebuilt rather than reused.
-RECIPE = 5
+RECIPE = 6
+REJECT = 10  # label of the training rows that are not digits
+N_CLASSES = REJECT + 1
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class ModelParams:
     k: int = 5
     holdout: bool = False  # True: leave digits.png's held-out tenth out of training
     profile_weight: int = 10  # copies of each profile cell (augmented): 50 cells weigh 500
+    negatives: int = 300  # non-digit cells per kind (negatives.WEIGHTS more for some); 0: none
+    styles: int = 150  # cells of each digit style MNIST lacks (then augmented); 0: none
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -49,7 +55,8 @@ class Model:
     ----------
     projection : (512, dims) float32, HOG vector -> reduced vector
     features : (M, dims) float32 unit rows, the training set
-    labels : (M,) int32 digits
+    labels : (M,) int32 digits 0..9, or REJECT for a training row that is not a digit;
+        the digit rows come first
     params : ModelParams
     source : str, hash of the inputs it was built from
     """
@@ -85,7 +92,7 @@ class Model:
         try:
             with np.load(path, allow_pickle=False) as data:
                 version = int(data["format_version"])
-                if version != FORMAT_VERSION:
+                if version not in READS_FORMATS:
                     raise LivedigitsError(
                         f"{path}: model format {version}, this livedigits reads format "
                         f"{FORMAT_VERSION}; rebuild it with `livedigits train --out {path}`"
@@ -124,8 +131,10 @@ class Model:
 
         p = self.params
         if not all(isinstance(v, int) and not isinstance(v, bool)
-                   for v in (p.augment_copies, p.seed, p.dims, p.k, p.profile_weight)) or \
-                p.k < 1 or p.dims != self.projection.shape[-1]:
+                   for v in (p.augment_copies, p.seed, p.dims, p.k, p.profile_weight,
+                             p.negatives, p.styles)) or \
+                p.k < 1 or p.negatives < 0 or p.styles < 0 or \
+                p.dims != self.projection.shape[-1]:
             raise LivedigitsError(
                 "model parameters are invalid; rebuild it with `livedigits train`"
             )
@@ -137,7 +146,8 @@ class Model:
             and self.labels.shape == (self.features.shape[0],)
             and len(self.labels) >= 1
             and self.labels.min() >= 0
-            and self.labels.max() <= 9
+            and self.labels.max() <= REJECT
+            and (self.labels < REJECT).any()
             and np.isfinite(self.features).all()
             and np.isfinite(self.projection).all()
         )
@@ -232,6 +242,7 @@ def fit(
     *,
     extra_cells: np.ndarray | None = None,
     extra_labels: np.ndarray | None = None,
+    negatives: tuple[np.ndarray, np.ndarray] | None = None,
     source: str = "",
 ) -> Model:
     """Fit a model from raw cells (not deskewed) and their labels.
@@ -242,6 +253,10 @@ def fit(
     labels : (N,) int
     extra_cells, extra_labels : a handwriting profile's cells, weighted by
         ``params.profile_weight`` augmented copies each.
+    negatives : cells (R, 20, 20) uint8 that are not digits and their kinds (R,) int
+        (``negatives.render_all``); they are labelled REJECT, after the digits. The
+        projection's within-class whitening sees each kind as a class of its own
+        (printed letters and grid crossings have nothing in common).
     """
     from livedigits.cells import augment, deskew
     from livedigits.kernels.hog import hog
@@ -258,17 +273,21 @@ def fit(
         if params.profile_weight > 1:
             parts.append(augment(extra_cells, params.profile_weight - 1, rng))
             part_labels.append(np.tile(extra_labels, params.profile_weight - 1))
+    if negatives is not None and len(negatives[0]):
+        parts.append(negatives[0])
+        part_labels.append(REJECT + np.asarray(negatives[1]))
     train = deskew(np.concatenate(parts))
-    train_labels = np.concatenate(part_labels).astype(np.int32)
+    classes = np.concatenate(part_labels).astype(np.int32)  # REJECT + kind for negatives
     raw = hog(train)
     drawn = np.sqrt((raw * raw).sum(axis=1)) > 1e-6  # blank cells have no direction
-    raw, train_labels = raw[drawn], train_labels[drawn]
-    projection = fit_projection(raw, train_labels, params.dims)
+    raw, classes = raw[drawn], classes[drawn]
+    projection = fit_projection(raw, classes, params.dims)
     reduced = raw @ projection
     norms = np.sqrt((reduced * reduced).sum(axis=1, keepdims=True))
     keep = norms[:, 0] > 1e-6
     features = np.ascontiguousarray(reduced[keep] / norms[keep], np.float32)
-    return Model(projection, features, train_labels[keep], params, source)
+    train_labels = np.minimum(classes[keep], REJECT).astype(np.int32)
+    return Model(projection, features, train_labels, params, source)
 
 
 def sheet_hash(path: Path) -> str:
@@ -296,13 +315,32 @@ def build_default(params: ModelParams | None = None, *, profile: Path | None = N
     cells, labels, holdout = load_sheet(digits_png())
     if params.holdout:
         cells, labels = cells[~holdout], labels[~holdout]
+    if params.styles:
+        from livedigits import styles
+
+        style_cells, style_digits, _ = styles.render_all(
+            params.styles, np.random.default_rng([params.seed, STYLES_SEED]))
+        cells = np.concatenate([cells, style_cells])
+        labels = np.concatenate([labels, style_digits])
+    negatives = None
+    if params.negatives:
+        from livedigits import negatives as kinds
+
+        negatives = kinds.render_all(params.negatives,
+                                     np.random.default_rng([params.seed, NEGATIVES_SEED]))
     extra_cells = extra_labels = None
     if profile is not None:
         from livedigits.profiles import load_profile
 
         extra_cells, extra_labels = load_profile(profile)
     return fit(cells, labels, params, extra_cells=extra_cells, extra_labels=extra_labels,
-               source=source or source_hash(profile))
+               negatives=negatives, source=source or source_hash(profile))
+
+
+# Second words of the rendering seeds: the training renderings of styles and negatives;
+# held-out sets (benchmarks/reject.py, the tests) use other ones.
+STYLES_SEED = 1
+NEGATIVES_SEED = 2
 
 
 def cache_key(params: ModelParams, source: str) -> str:

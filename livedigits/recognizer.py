@@ -11,12 +11,50 @@ from pathlib import Path
 
 import numpy as np
 
-from livedigits.model import Model, ModelParams
+from livedigits.model import N_CLASSES, REJECT, Model, ModelParams
 
 log = logging.getLogger(__name__)
 
 UNSURE_BELOW = 0.6  # vote share under which a digit is shown as "?"
-NOT_A_DIGIT_BELOW = 0.55  # nearest-neighbour cosine under which a blob is not a digit
+NOT_A_DIGIT_BELOW = 0.55  # nearest training digit's cosine under which a blob is not a digit
+REJECT_FROM = 0.8  # share of the vote for "not a digit" from which a blob is not a digit
+
+
+def is_digit(reject_share: np.ndarray, nearest_digit: np.ndarray) -> np.ndarray:
+    """The one rule for "is this cell a digit", used by reading, tracking and splitting.
+
+    Parameters
+    ----------
+    reject_share : (N,) float, share of the k neighbours' vote for REJECT
+    nearest_digit : (N,) float, cosine to the nearest training digit
+
+    Returns
+    -------
+    (N,) bool: the not-a-digit examples do not hold REJECT_FROM of the vote, and
+    some training digit is at least NOT_A_DIGIT_BELOW near (a blob unlike anything
+    trained on is no digit either).
+    """
+    return (np.asarray(reject_share) < REJECT_FROM) & \
+        (np.asarray(nearest_digit) >= NOT_A_DIGIT_BELOW)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What the classifier says about N deskewed cells.
+
+    digits : (N,) int32, the best digit 0..9 (also for a cell that is not a digit)
+    confidences : (N,) float32 in [0, 1], a digit's share of the digits' vote; for a
+        cell that is not a digit, its best digit's share of the whole vote
+    nearest : (N,) float32, cosine to the nearest training digit
+    reject_share : (N,) float32, the vote's share for "not a digit"
+    is_digit : (N,) bool, ``is_digit(reject_share, nearest)``
+    """
+
+    digits: np.ndarray
+    confidences: np.ndarray
+    nearest: np.ndarray
+    reject_share: np.ndarray
+    is_digit: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -52,6 +90,7 @@ class Recognizer:
     def __init__(self, model: Model, *, min_confidence: float = UNSURE_BELOW) -> None:
         self.model = model
         self.min_confidence = min_confidence
+        self._digits_cache: tuple | None = None
 
     @classmethod
     def load(
@@ -87,15 +126,68 @@ class Recognizer:
         hog(np.repeat(cells, 150, axis=0), parallel=True)
         self.classify(cells)
 
-    def _neighbours(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _digit_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The training rows that are digits (a view when they come first, as ``fit``
+        puts them) and their labels."""
+        if self._digits_cache is None or \
+                self._digits_cache[0] is not self.model.features:
+            labels = self.model.labels
+            n = int(np.count_nonzero(labels < REJECT))
+            if (labels[:n] < REJECT).all():
+                rows, row_labels = self.model.features[:n], labels[:n]
+            else:
+                rows = np.ascontiguousarray(self.model.features[labels < REJECT])
+                row_labels = labels[labels < REJECT]
+            self._digits_cache = (self.model.features, rows, row_labels)
+        return self._digits_cache[1], self._digits_cache[2]
+
+    def judge(self, cells: np.ndarray) -> Judgement:
+        """Classify deskewed (N, 20, 20) uint8 cells (``segment.cut_cells``'s).
+
+        One k-NN search over every training row, digits and not-a-digit examples;
+        the weighted vote over the 11 classes gives the reject share and, among the
+        digits, the best digit. Cells whose k neighbours are all not-a-digit
+        examples get their best digit and nearest digit from a second search over
+        the digit rows only.
+        """
         from livedigits.kernels.knn import knn_search, knn_vote
         from livedigits.model import describe
 
         features = describe(cells, self.model.projection)
-        k = min(self.model.params.k, len(self.model.labels))
+        labels = self.model.labels
+        k = min(self.model.params.k, len(labels))
         indices, sims = knn_search(features, self.model.features, k)
-        digits, confidences = knn_vote(indices, sims, self.model.labels, 10)
-        return digits, confidences, sims[:, 0]
+        voters = labels[indices]
+        weights = np.maximum(sims, 0) ** 4  # knn_vote's weights (power 4)
+        total = weights.sum(axis=1)
+        digit_weight = np.where(voters < REJECT, weights, 0).sum(axis=1)
+        reject_share = np.where(total > 0, 1 - digit_weight / np.maximum(total, 1e-30), 0)
+        # The best digit: the vote with the reject neighbours' weights left out.
+        digit_sims = np.where(voters < REJECT, sims, 0).astype(np.float32)
+        digits, shares = knn_vote(indices, digit_sims, labels, N_CLASSES)
+        of_all = shares * np.where(total > 0, digit_weight / np.maximum(total, 1e-30), 0)
+        nearest = np.where(voters < REJECT, sims, -1).max(axis=1)
+        alone = np.flatnonzero(digits == REJECT)  # no digit among the neighbours
+        if len(alone):
+            rows, row_labels = self._digit_rows()
+            k_digits = min(k, len(row_labels))
+            near_i, near_s = knn_search(features[alone], rows, k_digits)
+            digits[alone], _ = knn_vote(near_i, near_s, row_labels, REJECT)
+            nearest[alone] = near_s[:, 0]
+            shares[alone] = of_all[alone] = 0
+        reject_share = reject_share.astype(np.float32)
+        nearest = nearest.astype(np.float32)
+        ok = is_digit(reject_share, nearest)
+        # A digit's confidence is its share among the digits' votes, as without a reject
+        # class; a cell that is not a digit gets its best digit's share of the whole vote.
+        confidences = np.where(ok, shares, of_all).astype(np.float32)
+        return Judgement(digits.astype(np.int32), confidences, nearest, reject_share, ok)
+
+    def _neighbours(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``split.Neighbours``: digits, confidences (0 for a cell that is not a digit)
+        and nearest digit cosines of deskewed cells."""
+        judged = self.judge(cells)
+        return judged.digits, np.where(judged.is_digit, judged.confidences, 0), judged.nearest
 
     def classify(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Classify cells in digits.png's form.
@@ -106,8 +198,27 @@ class Recognizer:
 
         Returns
         -------
-        digits : (N,) int32
-        confidences : (N,) float32, the winning vote share in [0, 1]
+        digits : (N,) int32, 0..9
+        confidences : (N,) float32 in [0, 1], the digit's share of the vote of the
+            k nearest training digits
+
+        A cell that is not a digit still gets its best digit, with that digit's share
+        of the whole vote (the not-a-digit examples' share, at least REJECT_FROM,
+        counts against it, so it is low, and 0 when every neighbour is one);
+        ``assess`` says which cells are digits.
+        """
+        judged = self.assess(cells)
+        return judged[0], judged[1]
+
+    def assess(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As ``classify``, plus whether each cell is a digit at all.
+
+        Returns
+        -------
+        digits : (N,) int32, 0..9
+        confidences : (N,) float32, as ``classify``'s
+        is_digit : (N,) bool, False for printed text, box sides, grid crossings,
+            letters and other marks (``is_digit``)
         """
         from livedigits.cells import deskew
 
@@ -115,9 +226,9 @@ class Recognizer:
         if cells.ndim != 3 or cells.shape[1:] != (20, 20):
             raise ValueError(f"cells must have shape (N, 20, 20), got {cells.shape}")
         if len(cells) == 0:
-            return np.zeros(0, np.int32), np.zeros(0, np.float32)
-        digits, confidences, _ = self._neighbours(deskew(np.ascontiguousarray(cells, np.uint8)))
-        return digits, confidences
+            return np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(0, bool)
+        judged = self.judge(deskew(np.ascontiguousarray(cells, np.uint8)))
+        return judged.digits, judged.confidences, judged.is_digit
 
     def read(self, image: np.ndarray) -> Reading:
         """Recognise every digit of a gray/BGR/BGRA image; see ``recognize``."""
@@ -129,12 +240,14 @@ class Recognizer:
         cells = cut_cells(found)
         if len(cells) == 0:
             return Reading([], [], "", cells, found.ink)
-        digits, confidences, nearest = self._neighbours(cells)
-        split = Splitter(self._neighbours)(found, (confidences, nearest))
+        judged = self.judge(cells)
+        sure = np.where(judged.is_digit, judged.confidences, 0)
+        split = Splitter(self._neighbours)(found, (sure, judged.nearest))
         if split is not found:  # touching digits were split: read the new set
             found, cells = split, cut_cells(split)
-            digits, confidences, nearest = self._neighbours(cells)
-        keep = nearest >= NOT_A_DIGIT_BELOW
+            judged = self.judge(cells)
+        keep = judged.is_digit
+        digits, confidences = judged.digits, judged.confidences
         boxes = found.boxes[keep]
         digits, confidences, cells = digits[keep], confidences[keep], cells[keep]
         order, lines, text = arrange(boxes, digits, confidences, self.min_confidence)

@@ -6,7 +6,9 @@ digit (a 0, a 4, a sprawling 2), so the classifier decides: a wide candidate
 that is not close to any training digit as a whole (two digits side by side
 look like none) is cut at a few of its least-inked columns, and the best cut
 is kept when both pieces are confident digits, each nearer to a training digit
-than the whole was. In the live loop, decisions are remembered from frame to
+than the whole was. A wide blob the classifier says is not a digit (two digits
+side by side often look like none) is always tried, and its pieces need only be
+confident digits. In the live loop, decisions are remembered from frame to
 frame for candidates that did not change, so a steady sheet costs nothing.
 """
 
@@ -19,7 +21,8 @@ import numpy as np
 
 from livedigits.segment import Candidates
 
-#: (cells (K, 20, 20) uint8, deskewed) -> digits (K,), confidences (K,), nearest cosine (K,)
+#: (cells (K, 20, 20) uint8, deskewed) -> digits (K,), confidences (K,), nearest training
+#: digit's cosine (K,); a confidence of 0 says the cell is not a digit at all
 Neighbours = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 WIDE = 0.85  # a candidate at least this wide for its height may be two digits
@@ -185,12 +188,17 @@ Extent = tuple[int, int, int, int]
 
 
 def _doubtful(nearest: float, confidence: float) -> bool:
-    """Whether a wide blob read this way may be two digits."""
-    return nearest < (SPLIT_BELOW_IF_SURE if confidence >= SURE else SPLIT_BELOW)
+    """Whether a wide blob read this way may be two digits (always, when it is not a
+    digit: confidence 0)."""
+    return confidence <= 0 or \
+        nearest < (SPLIT_BELOW_IF_SURE if confidence >= SURE else SPLIT_BELOW)
 
 
 def _needed(nearest: float, confidence: float) -> float:
-    """The nearest cosine each piece must reach to beat a blob read this way."""
+    """The nearest cosine each piece must reach to beat a blob read this way (any,
+    when the blob is not a digit)."""
+    if confidence <= 0:
+        return 0.0
     return float(nearest) + (GAIN_IF_SURE if confidence >= SURE else GAIN)
 
 

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from livedigits.model import REJECT
 from livedigits.recognizer import Detection
 
-NOT_A_DIGIT = 10  # vote class of a blob the model finds unlike any digit
+NOT_A_DIGIT = REJECT  # vote class of a blob that is not a digit (the model's reject label)
 #: (N, 20, 20) uint8 cells -> digits (N,), confidences (N,), is-a-digit (N,) bool
 Classify = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 #: (K,) int candidate indices -> (K, 20, 20) uint8 their cells
@@ -347,14 +348,14 @@ class Tracker:
 
 
 def recognizer_classifier(recognizer) -> Classify:
-    """A ``Classify`` from a Recognizer: k-NN votes plus its not-a-digit test.
+    """A ``Classify`` from a Recognizer: k-NN votes plus its not-a-digit rule
+    (``recognizer.is_digit``, as ``Recognizer.read`` applies it).
 
     Cells must be segment()'s (already deskewed), as ``Recognizer.read`` uses them.
     """
-    from livedigits.recognizer import NOT_A_DIGIT_BELOW
 
     def classify(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        digits, confidences, nearest = recognizer._neighbours(cells)
-        return digits, confidences, nearest >= NOT_A_DIGIT_BELOW
+        judged = recognizer.judge(cells)
+        return judged.digits, judged.confidences, judged.is_digit
 
     return classify
