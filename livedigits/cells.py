@@ -134,3 +134,74 @@ def _redraw_with_pen(cells: np.ndarray, widths: np.ndarray) -> np.ndarray:
         stroke = cv2.dilate(line, pen).astype(np.float32) * 255
         out[i] = cv2.resize(stroke, (CELL, CELL), interpolation=cv2.INTER_AREA)
     return out
+
+
+FINE = 4  # strokes and glyphs are drawn at this many times their size, then area-resized
+
+
+def draw_strokes(strokes: list[np.ndarray], pen: float) -> np.ndarray:
+    """Polylines drawn with a round pen: (h, w) float32 ink coverage 0..1 at FINE x size.
+
+    Parameters
+    ----------
+    strokes : list of (P, 2) float arrays, points (x, y) in px of the final patch
+    pen : pen width in px of the final patch
+    """
+    points = np.concatenate(strokes)
+    margin = pen + 2
+    origin = points.min(axis=0) - margin
+    w, h = np.ceil(points.max(axis=0) + margin - origin).astype(int)
+    canvas = np.zeros((FINE * max(h, 1), FINE * max(w, 1)), np.uint8)
+    width = max(1, round(pen * FINE))
+    for stroke in strokes:
+        fine = np.round((stroke - origin) * FINE * 16).astype(np.int32)  # 4 fractional bits
+        cv2.polylines(canvas, [fine.reshape(-1, 1, 2)], False, 255, width, cv2.LINE_AA, 4)
+    return canvas.astype(np.float32) / 255
+
+
+def ink_patch(coverage: np.ndarray, rng: np.random.Generator, *, blur: float = 0.7,
+              fine: int = FINE) -> np.ndarray:
+    """Ink coverage drawn at ``fine`` x size -> a darkness patch as the segmenter cuts one.
+
+    The coverage (h, w) float32 0..1 is cropped to its ink, area-resized to 1/``fine``,
+    blurred by up to ``blur`` px (a camera's softness), given a random darkness and
+    masked to its strokes (a component's patch is zero outside them).
+
+    Returns
+    -------
+    (h', w') uint8 darkness, or a (0, 0) array when no ink is left.
+    """
+    ys, xs = np.nonzero(coverage > 0.05)
+    if len(ys) == 0:
+        return np.zeros((0, 0), np.uint8)
+    crop = coverage[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    size = (max(1, round(crop.shape[1] / fine)), max(1, round(crop.shape[0] / fine)))
+    small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+    small = np.pad(small, 2)
+    sigma = rng.uniform(0, blur)
+    if sigma > 0.2:
+        small = cv2.GaussianBlur(small, (0, 0), sigma)
+    small *= rng.uniform(110, 255)
+    peak = small.max()
+    small[small < 0.3 * peak] = 0
+    return np.clip(small + 0.5, 0, 255).astype(np.uint8)
+
+
+def patch_cell(patch: np.ndarray) -> np.ndarray:
+    """A darkness patch -> (20, 20) uint8 cell, normalised as the segmenter normalises."""
+    from livedigits.segment import normalise
+
+    if patch.size == 0:
+        return np.zeros((CELL, CELL), np.uint8)
+    return normalise(patch)
+
+
+def redraw_with_pen(coverage: np.ndarray, pen: float) -> np.ndarray:
+    """(h, w) float32 coverage redrawn along its centre line with a round pen ``pen`` px
+    wide (same scale): a printed glyph as a ballpoint would write it."""
+    from livedigits.pen import centre_lines
+
+    line = centre_lines((coverage > 0.5)[None])[0]
+    width = max(2, round(pen))
+    stroke = cv2.dilate(line, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width)))
+    return stroke.astype(np.float32)
