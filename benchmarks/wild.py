@@ -39,7 +39,13 @@ def _desk_thin(rng, *, width, height, digit_height, stroke, n_digits):
                         n_digits=n_digits, stroke=stroke, ink_level=rng.uniform(80, 110),
                         desk=rng.uniform(0.18, 0.48), rotation_deg=rng.uniform(-4, 4),
                         perspective=rng.uniform(0, 0.04), blur=rng.uniform(0.6, 1.1),
-                        falloff=rng.uniform(0.1, 0.45), jpeg_quality=int(rng.integers(60, 71)))
+                        falloff=rng.uniform(0.1, 0.45), jpeg_quality=int(rng.integers(60, 71)),
+                        shadow=_shadow(rng))
+
+
+def _shadow(rng):
+    """A soft shadow across the page in about a third of the scenes."""
+    return rng.uniform(0.1, 0.3) if rng.random() < 0.35 else None
 
 
 def _typical(rng, clutter=(), **kwargs):
@@ -51,7 +57,8 @@ def _typical(rng, clutter=(), **kwargs):
               "stroke": rng.uniform(1.0, 2.5), "desk": rng.uniform(0.18, 0.4),
               "rotation_deg": rng.uniform(-3, 3), "perspective": rng.uniform(0, 0.04),
               "blur": rng.uniform(0.6, 1.1), "falloff": rng.uniform(0.1, 0.45),
-              "jpeg_quality": int(rng.integers(60, 71)), "clutter": clutter}
+              "jpeg_quality": int(rng.integers(60, 71)), "clutter": clutter,
+              "shadow": _shadow(rng)}
     params.update(kwargs)
     return render_scene(rng, **params)
 
@@ -60,12 +67,11 @@ def _marker(rng, i):
     from livedigits.wild import render_scene
 
     width, height = (4032, 3024) if i % 3 == 2 else (1600, 1200)
-    scale = width / 1600
-    return render_scene(rng, width=width, height=height, digit_height=int(250 * scale),
-                        n_digits=4, stroke=25 * scale, ink_level=rng.uniform(20, 40),
-                        desk=rng.uniform(0.18, 0.3), rotation_deg=rng.uniform(-3, 3),
-                        blur=rng.uniform(0.6, 1.1) * scale, falloff=rng.uniform(0.1, 0.4),
-                        jpeg_quality=int(rng.integers(60, 71)))
+    return render_scene(rng, width=width, height=height, digit_height=250, n_digits=4,
+                        stroke=25, ink_level=rng.uniform(20, 40), desk=rng.uniform(0.18, 0.3),
+                        rotation_deg=rng.uniform(-3, 3), blur=rng.uniform(0.6, 1.1),
+                        falloff=rng.uniform(0.1, 0.4), jpeg_quality=int(rng.integers(60, 71)),
+                        shadow=_shadow(rng))
 
 
 def _big_photo(rng, i):
@@ -76,26 +82,26 @@ def _big_photo(rng, i):
                         n_digits=int(rng.integers(40, 61)),
                         stroke=height * rng.uniform(0.03, 0.08), ink_level=rng.uniform(30, 100),
                         desk=rng.uniform(0.18, 0.48), rotation_deg=rng.uniform(-4, 4),
-                        perspective=rng.uniform(0, 0.04), blur=rng.uniform(0.6, 1.1) * 2,
+                        perspective=rng.uniform(0, 0.04), blur=rng.uniform(0.6, 1.1),
                         falloff=rng.uniform(0.1, 0.45), jpeg_quality=int(rng.integers(60, 71)),
-                        clutter=("text",) if i % 2 else ())
+                        clutter=("text",) if i % 2 else (), shadow=_shadow(rng))
 
 
 #: name -> (images by default, images with --quick, scene maker (rng, i) -> Scene)
 FAMILIES = {
-    "desk-thin-18": (5, 2, lambda rng, i: _desk_thin(
+    "desk-thin-18": (6, 2, lambda rng, i: _desk_thin(
         rng, width=640, height=480, digit_height=18, stroke=0.6, n_digits=30)),
     "desk-thin-34": (3, 1, lambda rng, i: _desk_thin(
         rng, width=1280, height=720, digit_height=34, stroke=1.0, n_digits=40)),
     "marker-250": (3, 2, _marker),
-    "form": (3, 1, lambda rng, i: _typical(rng, ("form",), n_digits=24)),
-    "sudoku": (3, 1, lambda rng, i: _typical(rng, ("sudoku",), digit_height=30)),
-    "text": (3, 1, lambda rng, i: _typical(rng, ("text",))),
-    "letters": (3, 1, lambda rng, i: _typical(rng, ("letters",))),
+    "form": (4, 1, lambda rng, i: _typical(rng, ("form",), n_digits=24)),
+    "sudoku": (4, 1, lambda rng, i: _typical(rng, ("sudoku",), digit_height=30)),
+    "text": (4, 1, lambda rng, i: _typical(rng, ("text",))),
+    "letters": (4, 1, lambda rng, i: _typical(rng, ("letters",))),
     "light-on-dark": (3, 1, lambda rng, i: _typical(
         rng, polarity="light", stroke=rng.uniform(2.0, 4.0), ink_level=rng.uniform(180, 230))),
     "big-photo": (2, 1, _big_photo),
-    "random": (6, 3, lambda rng, i: _random(rng)),
+    "random": (10, 3, lambda rng, i: _random(rng)),
 }
 
 
@@ -118,9 +124,10 @@ def _recognizer(default_model: bool):
     return recognizer
 
 
-def measure_family(name: str, recognizer, *, seed: int, quick: bool) -> dict:
+def measure_family(name: str, recognizer, *, seed: int, quick: bool,
+                   per_image: bool = False) -> dict:
     """Counts over one family's scenes: images, digits ``n``, ``found``, ``correct``,
-    ``fp``, and per-image ``ms`` (list of float)."""
+    ``fp``, and per-image ``ms`` (list of float). ``per_image`` prints a line a scene."""
     from livedigits.synth import score
 
     count, quick_count, make = FAMILIES[name]
@@ -135,6 +142,12 @@ def measure_family(name: str, recognizer, *, seed: int, quick: bool) -> dict:
         total["images"] += 1
         for key in ("n", "found", "correct", "fp"):
             total[key] += got[key]
+        if per_image:
+            h, w = scene.image.shape[:2]
+            size = int(np.median(scene.boxes[:, 3])) if len(scene.boxes) else 0
+            print(f"  {name} #{i}: {w}x{h}, digits {got['n']} (~{size} px), found "
+                  f"{got['found']}, correct {got['correct']}, fp {got['fp']}, "
+                  f"{total['ms'][-1]:.0f} ms", file=sys.stderr)
     return total
 
 
@@ -204,6 +217,8 @@ def main(argv: list[str]) -> int:
                         help="only these families (repeatable)")
     parser.add_argument("--default-model", action="store_true",
                         help="the default model, trained on the held-out digits too")
+    parser.add_argument("--per-image", action="store_true",
+                        help="also a line per scene (on stderr)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     recognizer = _recognizer(args.default_model)
@@ -226,7 +241,8 @@ def main(argv: list[str]) -> int:
         return 0
 
     names = args.family or list(FAMILIES)
-    totals = {name: measure_family(name, recognizer, seed=args.seed, quick=args.quick)
+    totals = {name: measure_family(name, recognizer, seed=args.seed, quick=args.quick,
+                                   per_image=args.per_image)
               for name in names}
     everything = {"images": 0, "n": 0, "found": 0, "correct": 0, "fp": 0, "ms": []}
     for total in totals.values():
