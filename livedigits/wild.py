@@ -211,15 +211,22 @@ def _script_ink(text: str, height: int, stroke: float, rng: np.random.Generator)
     (_, cap), _ = cv2.getTextSize("H", face, 1.0, 1)
     scale = height * fine / cap
     margin = int(height * fine * 0.6)
+    # Drawn bold and thinned back to one centre line: the script faces draw some
+    # strokes as two close lines, which the pen would otherwise write twice.
+    bold = max(2, round(0.1 * height * fine))
     letters = []
     for ch in text:
         (cw, _), _ = cv2.getTextSize(ch, face, scale, 1)
         canvas = np.zeros((int(height * fine * 2.2), cw + 2 * margin), np.uint8)
         s = scale * rng.uniform(0.9, 1.1)
-        cv2.putText(canvas, ch, (margin, int(height * fine * 1.4)), face, s, 1, 1, cv2.LINE_8)
+        cv2.putText(canvas, ch, (margin, int(height * fine * 1.4)), face, s, 1, bold,
+                    cv2.LINE_8)
         matrix, out = _affine_jitter(rng, rng.normal(0, 4), rng.normal(0, 5),
                                      canvas.shape[::-1])
         turned = cv2.warpAffine(canvas, matrix, out, flags=cv2.INTER_NEAREST)
+        # Turning grows the canvas about its centre: crop back to the drawn size.
+        left, top = (out[0] - canvas.shape[1]) // 2, (out[1] - canvas.shape[0]) // 2
+        turned = turned[top:top + canvas.shape[0], left:left + canvas.shape[1]]
         dy = int(rng.normal(0, 0.05) * height * fine)
         letters.append((turned, cw, dy))
     total_w = sum(cw for _, cw, _ in letters) + 4 * margin
@@ -232,7 +239,7 @@ def _script_ink(text: str, height: int, stroke: float, rng: np.random.Generator)
         region = line[y:y + th, x - margin // 2:x - margin // 2 + tw]
         np.maximum(region, turned[:region.shape[0], :region.shape[1]], out=region)
         x += int(cw * rng.uniform(0.95, 1.1))
-    return _finish_sprite(line, stroke, fine, rng)
+    return _finish_sprite(_centre_line(np.pad(line > 0, 1))[1:-1, 1:-1], stroke, fine, rng)
 
 
 def _paste(sheet: _Sheet, sprite: np.ndarray, x: int, y: int) -> None:
