@@ -820,17 +820,20 @@ def _add_numbers(sheet: _Sheet, rng: np.random.Generator, n_digits: int) -> None
     if wanted <= 0:
         return
     pitch = int(dh * rng.uniform(1.7, 2.3))
-    free_area = float((sheet.valid & (sheet.occupied == 0)).sum())
-    capacity = free_area / (pitch * dh * 0.95)
-    skip = float(np.clip(1 - wanted / max(capacity, 1), 0, 0.85))
     placed = 0
     start_y = int(rng.integers(0, max(1, pitch)))
     for sweep in range(3):
-        y = (start_y + sweep * pitch // 3) % pitch
-        while y + dh < hh and placed < wanted:
+        # Spread what is still wanted over the room still free, lines in any order.
+        free_area = float((sheet.valid & (sheet.occupied == 0)).sum())
+        capacity = free_area / (pitch * dh * 0.95)
+        skip = 0.0 if sweep == 2 else float(
+            np.clip(1 - (wanted - placed) / max(capacity, 1), 0, 0.85))
+        lines = np.arange((start_y + sweep * pitch // 3) % pitch, hh - dh, pitch)
+        for y in rng.permutation(lines).tolist():
+            y += int(rng.normal(0, 0.08) * dh)
             x = int(rng.integers(0, max(1, 2 * dh)))
             while x + dh < ww and placed < wanted:
-                if sweep == 0 and rng.random() < skip:
+                if rng.random() < skip:
                     x += int(dh * rng.uniform(1.5, 6))
                     continue
                 if not sheet.free(x, y, dh // 2, dh):
@@ -848,8 +851,8 @@ def _add_numbers(sheet: _Sheet, rng: np.random.Generator, n_digits: int) -> None
                     if placed >= wanted:
                         break
                 x = max(x, start + dh // 4) + int(dh * rng.uniform(0.9, 1.6))
-            y += pitch + int(rng.normal(0, 0.08) * dh)
-        skip = 0.0 if sweep else skip / 2
+            if placed >= wanted:
+                break
     # Big digits seldom fit the lines: put what is left wherever there is room.
     for _ in range(wanted - placed):
         if _place_digit(sheet, rng, None, None) is None:

@@ -179,3 +179,24 @@ def test_video_frames_and_truth(tmp_path):
         assert (boxes[:, 0] >= 0).all() and (boxes[:, 0] + boxes[:, 2] <= 640).all()
     # The camera moves: the same digit is somewhere else a few frames later.
     assert not np.array_equal(truth[0][0][:3], truth[-1][0][:3])
+
+
+def test_scan_border_is_a_thin_dark_band_round_a_full_page():
+    scene = render_scene(np.random.default_rng(8), **SMALL, scan_border=True, n_digits=20,
+                         **CLEAN)
+    gray = _gray(scene.image)
+    page = _sheet_mask(scene)
+    assert 0.9 <= page.mean() < 1.0
+    edges = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    assert np.median(edges) < 60
+    assert np.median(gray[page]) > 180
+
+
+def test_bad_conditions_are_refused():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="clutter"):
+        render_scene(rng, **SMALL, clutter=("graffiti",))
+    with pytest.raises(ValueError, match="polarity"):
+        render_scene(rng, **SMALL, polarity="grey")
+    with pytest.raises(ValueError, match="desk"):
+        render_scene(rng, **SMALL, desk=1.2)
