@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from livedigits.pen import centre_lines
-from livedigits.synth import Page, _warp_boxes, heldout_cells
+from livedigits.synth import RULE, Page, _warp_boxes, heldout_cells
 
 __all__ = ["CLUTTER", "Scene", "random_scene", "render_scene", "render_video"]
 
@@ -79,6 +79,8 @@ class _Sheet:
     order: np.ndarray
     boxes: list
     digits: list
+    rule_pitch: int = 0  # ruled paper: px between the rules (0: none)
+    rule_phase: int = 0  # canvas y of a rule, modulo the pitch
 
     def free(self, x: int, y: int, w: int, h: int) -> bool:
         """True when the box lies in the valid area and touches nothing drawn."""
@@ -700,9 +702,12 @@ def _compose(rng: np.random.Generator, *, width: int, height: int, digit_height:
              n_digits: int, stroke: float | None, ink_level: float | None, desk: float,
              clutter: tuple[str, ...], polarity: str, perspective: float,
              rotation_deg: float, cells, scan_border: bool, shadow: float | None,
-             desk_kind: str | None, blue: bool | None, margin: int | None = None) -> _World:
+             desk_kind: str | None, blue: bool | None, margin: int | None = None,
+             paper: str = "plain") -> _World:
     if polarity not in ("dark", "light"):
         raise ValueError(f"polarity must be 'dark' or 'light', got {polarity!r}")
+    if paper not in ("plain", "ruled", "squared"):
+        raise ValueError(f"paper must be plain, ruled or squared, got {paper!r}")
     unknown = set(clutter) - set(CLUTTER)
     if unknown:
         raise ValueError(f"unknown clutter {sorted(unknown)}; choose from {CLUTTER}")
@@ -741,6 +746,7 @@ def _compose(rng: np.random.Generator, *, width: int, height: int, digit_height:
                    occupied=np.zeros((ch, cw), np.uint8), valid=valid, stroke=stroke,
                    digit_height=digit_height, cells=source_cells, labels=source_labels,
                    order=rng.permutation(len(source_cells)), boxes=[], digits=[])
+    rules = _rules(sheet, rng, paper, (ox, oy)) if paper != "plain" else None
     pen = None
     if "pen" in clutter:
         pen = _pen_polygon(rng, (cw, ch), digit_height)
@@ -772,6 +778,9 @@ def _compose(rng: np.random.Generator, *, width: int, height: int, digit_height:
     hand = sheet.hand
     if light:
         hand *= rng.uniform(0.55, 1.0, hand.shape).astype(np.float32)  # chalk grain
+    if rules is not None:
+        colour = np.array(RULE if not light else (150, 160, 150), np.float32)
+        surface += (colour - surface) * (rules.astype(np.float32) / 255)[:, :, None]
     printed = sheet.printed.astype(np.float32) / 255
     toner = np.full(3, rng.uniform(200, 225) if light else rng.uniform(25, 55), np.float32)
     surface += (toner - surface) * printed[:, :, None]
@@ -812,6 +821,34 @@ def _compose(rng: np.random.Generator, *, width: int, height: int, digit_height:
     return _World(scene, boxes, np.array(sheet.digits, np.int32), quad)
 
 
+def _rules(sheet: _Sheet, rng: np.random.Generator, paper: str, offset: tuple[int, int]
+           ) -> np.ndarray:
+    """School paper's printed lines over the whole canvas: (h, w) uint8 coverage 0..255.
+
+    ``"ruled"``: a rule every 1.3-2 digit heights (the digits are written on them:
+    ``sheet.rule_pitch`` is set); ``"squared"``: a grid of squares 0.6-0.9 of a digit.
+    ``offset`` is the canvas's (x, y) on the sheet, so the lines stay put on it.
+    """
+    hh, ww = sheet.valid.shape
+    ox, oy = offset
+    dh = sheet.digit_height
+    layer = np.zeros((hh, ww), np.uint8)
+    thick = max(1, round(dh / 30))
+    if paper == "ruled":
+        step = max(8, int(dh * rng.uniform(1.3, 2.0)))
+        phase = int(rng.integers(step))
+        for y in range((phase - oy) % step, hh, step):
+            cv2.line(layer, (0, y), (ww - 1, y), 255, thick, cv2.LINE_AA)
+        sheet.rule_pitch, sheet.rule_phase = step, (phase - oy) % step
+    else:
+        step = max(5, int(dh * rng.uniform(0.6, 0.9)))
+        for y in range((-oy) % step, hh, step):
+            cv2.line(layer, (0, y), (ww - 1, y), 255, thick, cv2.LINE_AA)
+        for x in range((-ox) % step, ww, step):
+            cv2.line(layer, (x, 0), (x, hh - 1), 255, thick, cv2.LINE_AA)
+    return (layer * rng.uniform(0.45, 0.8)).astype(np.uint8)
+
+
 def _add_numbers(sheet: _Sheet, rng: np.random.Generator, n_digits: int) -> None:
     """Numbers of 1-5 digits in loose lines over the free part of the sheet."""
     dh = sheet.digit_height
@@ -820,17 +857,22 @@ def _add_numbers(sheet: _Sheet, rng: np.random.Generator, n_digits: int) -> None
     if wanted <= 0:
         return
     pitch = int(dh * rng.uniform(1.7, 2.3))
-    placed = 0
     start_y = int(rng.integers(0, max(1, pitch)))
+    if sheet.rule_pitch:
+        # On ruled paper the digits stand on the rules, every rule or every other one.
+        pitch = sheet.rule_pitch * int(np.ceil(1.25 * dh / sheet.rule_pitch))
+        start_y = (sheet.rule_phase - int(1.05 * dh)) % pitch
+    placed = 0
     for sweep in range(3):
         # Spread what is still wanted over the room still free, lines in any order.
         free_area = float((sheet.valid & (sheet.occupied == 0)).sum())
         capacity = free_area / (pitch * dh * 0.95)
         skip = 0.0 if sweep == 2 else float(
             np.clip(1 - (wanted - placed) / max(capacity, 1), 0, 0.85))
-        lines = np.arange((start_y + sweep * pitch // 3) % pitch, hh - dh, pitch)
+        shift = 0 if sheet.rule_pitch else sweep * pitch // 3
+        lines = np.arange((start_y + shift) % pitch, hh - dh, pitch)
         for y in rng.permutation(lines).tolist():
-            y += int(rng.normal(0, 0.08) * dh)
+            y += int(rng.normal(0, 0.03 if sheet.rule_pitch else 0.08) * dh)
             x = int(rng.integers(0, max(1, 2 * dh)))
             while x + dh < ww and placed < wanted:
                 if rng.random() < skip:
@@ -922,6 +964,8 @@ def render_scene(
     noise: float = 3.0,
     desk_kind: str | None = None,
     blue: bool | None = None,
+    paper: str = "plain",
+    exposure: float = 1.0,
 ) -> Scene:
     """A photo of a handwritten sheet lying on a desk.
 
@@ -957,6 +1001,9 @@ def render_scene(
     noise : sensor noise sigma in gray levels (higher where the light is low).
     desk_kind : "wood", "gray", "dark", "wall" or "scanner"; None picks one.
     blue : blue ink (else black); None picks (60% blue).
+    paper : "plain", "ruled" (digits stand on the rules) or "squared" school paper.
+    exposure : the camera's gain on the whole frame (below 1 dim, above 1 the paper
+        clips to white).
 
     Returns
     -------
@@ -969,8 +1016,8 @@ def render_scene(
                      n_digits=n_digits, stroke=stroke, ink_level=ink_level, desk=desk,
                      clutter=tuple(clutter), polarity=polarity, perspective=perspective,
                      rotation_deg=rotation_deg, cells=cells, scan_border=scan_border,
-                     shadow=shadow, desk_kind=desk_kind, blue=blue)
-    light = _light_field(rng, width, height, falloff)
+                     shadow=shadow, desk_kind=desk_kind, blue=blue, paper=paper)
+    light = _light_field(rng, width, height, falloff) * np.float32(exposure)
     image = _camera(world.image, rng, light, blur, noise, jpeg_quality)
     return Scene(image, np.round(world.boxes).astype(np.int32).reshape(-1, 4), world.digits,
                  sheet=world.quad)
@@ -988,7 +1035,8 @@ def random_scene(rng: np.random.Generator, **overrides) -> Scene:
     (at least 0.6 px); ink 80-110 for thin pens, 20-40 for markers; desk 18-48%
     (a scanner's border one scene in fourteen); rotation up to 5 degrees,
     perspective up to 0.05; blur 0.6-1.1; light falling off up to 45%; JPEG 60-70;
-    each clutter kind with chance 0.3; chalk on a dark board one scene in ten.
+    each clutter kind with chance 0.3; chalk on a dark board one scene in ten; ruled
+    paper one scene in four, squared one in seven; exposure 0.7-1.1.
     Any ``render_scene`` keyword given in ``overrides`` is used as given (and the
     choices depending on it follow it). Returns a ``Scene`` as ``render_scene`` does.
     """
@@ -1027,6 +1075,9 @@ def random_scene(rng: np.random.Generator, **overrides) -> Scene:
     pick("noise", lambda: rng.uniform(2.0, 5.0))
     pick("shadow", lambda: rng.uniform(0.1, 0.35) if rng.random() < 0.35 else None)
     pick("clutter", lambda: tuple(k for k in CLUTTER if rng.random() < 0.3))
+    pick("paper", lambda: str(rng.choice(["plain", "ruled", "squared"], p=[0.6, 0.25, 0.15]))
+         if polarity == "dark" else "plain")
+    pick("exposure", lambda: rng.uniform(0.7, 1.1))
     area = width * height * (1 - p["desk"])
     pick("n_digits", lambda: int(np.clip(area / (dh * dh * 14), 4, 80)))
     return render_scene(rng, **p)

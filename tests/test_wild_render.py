@@ -203,3 +203,19 @@ def test_bad_conditions_are_refused():
         render_scene(rng, **SMALL, polarity="grey")
     with pytest.raises(ValueError, match="desk"):
         render_scene(rng, **SMALL, desk=1.2)
+
+
+@pytest.mark.parametrize("paper", ["ruled", "squared"])
+def test_school_paper_prints_its_lines_and_keeps_the_digits(paper):
+    kwargs = {**SMALL, **CLEAN, "n_digits": 20, "perspective": 0.0}
+    plain = render_scene(np.random.default_rng(6), **kwargs)
+    lined = render_scene(np.random.default_rng(6), paper=paper, **kwargs)
+    assert len(lined.digits) == 20
+
+    def faint_lines(scene):
+        gray = _gray(scene.image)
+        where = _sheet_mask(scene, shrink=6) & ~_box_mask(gray.shape, scene.boxes, 2)
+        rows = np.nanmedian(np.where(where, gray, np.nan)[where.any(axis=1)], axis=1)
+        return float(np.std(rows))  # rules make some rows darker than the rest
+
+    assert faint_lines(lined) > 2 * faint_lines(plain) + 1
