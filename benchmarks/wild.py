@@ -121,6 +121,11 @@ def _recognizer(default_model: bool):
     recognizer = Recognizer.load() if default_model else \
         Recognizer.load(params=ModelParams(holdout=True))
     recognizer.warmup()
+    # One untimed scene, so that no kernel compiles inside a timed image.
+    from livedigits.wild import render_scene
+
+    recognizer.recognize(render_scene(np.random.default_rng(12345), width=640, height=480,
+                                      digit_height=24, n_digits=10, clutter=("text",)).image)
     return recognizer
 
 
