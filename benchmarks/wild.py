@@ -33,6 +33,7 @@ BARS = {"correct": 0.93, "fp_per_200": 10, "slowest_s": 1.5,
 
 
 def _desk_thin(rng, *, width, height, digit_height, stroke, n_digits):
+    """A thin ballpoint (ink 80-110) on a sheet with 18-48% of desk in view."""
     from livedigits.wild import render_scene
 
     return render_scene(rng, width=width, height=height, digit_height=digit_height,
@@ -64,6 +65,7 @@ def _typical(rng, clutter=(), **kwargs):
 
 
 def _marker(rng, i):
+    """Four 250 px digits in 25 px marker strokes; every third a 4032x3024 photo."""
     from livedigits.wild import render_scene
 
     width, height = (4032, 3024) if i % 3 == 2 else (1600, 1200)
@@ -75,6 +77,7 @@ def _marker(rng, i):
 
 
 def _big_photo(rng, i):
+    """A 4032x3024 phone photo of a sheet on a desk, digits 40-120 px tall."""
     from livedigits.wild import render_scene
 
     height = int(rng.uniform(40, 120))
@@ -106,12 +109,14 @@ FAMILIES = {
 
 
 def _random(rng):
+    """``random_scene``: every condition at random, all at once."""
     from livedigits.wild import random_scene
 
     return random_scene(rng)
 
 
 def _recognizer(default_model: bool):
+    """The recognizer on one thread, compiled and warmed up."""
     import numba
 
     from livedigits.model import ModelParams
@@ -157,6 +162,7 @@ def measure_family(name: str, recognizer, *, seed: int, quick: bool,
 
 
 def _summary(total: dict) -> dict:
+    """Shares and per-image figures from summed counts."""
     n = max(total["n"], 1)
     ms = total["ms"] or [float("nan")]
     return {"images": total["images"], "digits": total["n"], "found": total["found"] / n,
@@ -199,11 +205,13 @@ def measure_video(recognizer, *, seed: int, frames: int) -> dict:
 
 
 def _verdict(met: dict) -> str:
+    """``met``, or ``missed:`` and the names of the bars missed."""
     missed = [name for name, ok in met.items() if not ok]
     return "missed: " + ", ".join(missed) if missed else "met"
 
 
 def _bars_text() -> str:
+    """The bars, as the issue states them."""
     return (f"bars: >= {BARS['correct']:.0%} correct overall, <= {BARS['fp_per_200']} false "
             f"positives in all over ~200 digits, slowest image <= {BARS['slowest_s']} s on "
             f"one thread; video >= {BARS['video_correct']:.0%} correct, "
@@ -211,6 +219,7 @@ def _bars_text() -> str:
 
 
 def main(argv: list[str]) -> int:
+    """Parse ``argv``, measure, print the table (or JSON); returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0, help="seed of the whole scene set")
     parser.add_argument("--quick", action="store_true", help="fewer scenes (~30 s)")

@@ -9,6 +9,8 @@ camera blurs, adds sensor noise and compresses to JPEG. Clutter that is not a
 handwritten digit shares the sheet: printed text (with printed numbers), ruled
 tables, form boxes, sudoku grids, handwritten letters and a pen lying on the page.
 
+The paper may be plain, ruled or squared, and the camera's exposure dim or clipping.
+
 The digits are digits.png's held-out cells redrawn along their centre lines with
 a round pen, so the truth (box and label of every handwritten digit, and nothing
 else) is known. Printed digits and letters are never in the truth.
@@ -90,6 +92,7 @@ class _Sheet:
                     and not self.occupied[y:y + h, x:x + w].any())
 
     def reserve(self, x: int, y: int, w: int, h: int, pad: int = 0) -> None:
+        """Mark the box, grown by ``pad`` px, as taken."""
         self.occupied[max(0, y - pad):y + h + pad, max(0, x - pad):x + w + pad] = 1
 
     def find(self, rng: np.random.Generator, w: int, h: int, tries: int = 200):
@@ -105,6 +108,7 @@ class _Sheet:
         return None
 
     def next_cell(self) -> int:
+        """Index of the next source cell: each is used once before any repeats."""
         return int(self.order[len(self.digits) % len(self.order)])
 
 
@@ -130,8 +134,8 @@ def _pen_coverage(line: np.ndarray, radius: float, fine: int) -> np.ndarray:
     return cv2.resize(cover, (w // fine, h // fine), interpolation=cv2.INTER_AREA)
 
 
-def _affine_jitter(rng: np.random.Generator, angle: float, shear: float,
-                   size: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
+def _rotate_shear(angle: float, shear: float, size: tuple[int, int]
+                  ) -> tuple[np.ndarray, tuple[int, int]]:
     """A 2x3 rotation+shear about the centre of a (w, h) image, and the output size."""
     w, h = size
     a = np.deg2rad(angle)
@@ -190,7 +194,7 @@ def _digit_ink(cell: np.ndarray, height: int, stroke: float,
     angle, shear = rng.normal(0, 3), rng.normal(0, 6)
     for _ in range(2):
         big = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
-        matrix, out = _affine_jitter(rng, angle, shear, size)
+        matrix, out = _rotate_shear(angle, shear, size)
         big = cv2.warpAffine(big, matrix, out, flags=cv2.INTER_LINEAR)
         line = _centre_line(np.pad(big > 0.5, 2))
         # The centre line ends inside MNIST's bold strokes: grow the digit until the
@@ -223,7 +227,7 @@ def _script_ink(text: str, height: int, stroke: float, rng: np.random.Generator)
         s = scale * rng.uniform(0.9, 1.1)
         cv2.putText(canvas, ch, (margin, int(height * fine * 1.4)), face, s, 1, bold,
                     cv2.LINE_8)
-        matrix, out = _affine_jitter(rng, rng.normal(0, 4), rng.normal(0, 5),
+        matrix, out = _rotate_shear(rng.normal(0, 4), rng.normal(0, 5),
                                      canvas.shape[::-1])
         turned = cv2.warpAffine(canvas, matrix, out, flags=cv2.INTER_NEAREST)
         # Turning grows the canvas about its centre: crop back to the drawn size.
@@ -245,6 +249,7 @@ def _script_ink(text: str, height: int, stroke: float, rng: np.random.Generator)
 
 
 def _paste(sheet: _Sheet, sprite: np.ndarray, x: int, y: int) -> None:
+    """Add a (h, w) float32 coverage sprite to ``sheet.hand`` with its top-left at (x, y)."""
     sh, sw = sprite.shape
     region = sheet.hand[y:y + sh, x:x + sw]
     np.maximum(region, sprite[:region.shape[0], :region.shape[1]], out=region)
@@ -286,6 +291,7 @@ def _place_digit(sheet: _Sheet, rng: np.random.Generator, x: int | None, y: int 
 
 
 def _print_scale(face: int, cap_height: float) -> float:
+    """The Hershey font scale giving capitals ``cap_height`` px tall."""
     (_, h), _ = cv2.getTextSize("H", face, 1.0, 1)
     return cap_height / h
 
@@ -301,6 +307,7 @@ def _print(sheet: _Sheet, text: str, x: int, y_base: int, face: int, cap: float,
 
 
 def _text_line(rng: np.random.Generator) -> str:
+    """A printed line: words, "No. 12", dates, prices and page numbers."""
     parts = []
     for _ in range(int(rng.integers(2, 7))):
         r = rng.random()
@@ -397,6 +404,7 @@ def _add_table(sheet: _Sheet, rng: np.random.Generator) -> None:
 
 
 def _undo_last(sheet: _Sheet) -> None:
+    """Take the last digit placed back out of the truth and off the sheet."""
     x, y, w, h = sheet.boxes.pop()
     sheet.digits.pop()
     sheet.hand[y:y + h, x:x + w] = 0
@@ -498,7 +506,7 @@ def _add_letters(sheet: _Sheet, rng: np.random.Generator, count: int) -> None:
         sheet.reserve(x, y, sw, sh, int(0.2 * dh))
 
 
-def _pen_polygon(rng: np.random.Generator, size: tuple[int, int], dh: int):
+def _pen_polygon(rng: np.random.Generator, size: tuple[int, int]):
     """A pen lying on the sheet: (4, 2) float32 body corners in canvas pixels, its
     width in px and its BGR colour."""
     ww, hh = size
@@ -580,6 +588,7 @@ def _sheet_quad(rng: np.random.Generator, width: int, height: int, desk: float,
     target = (1.0 - desk) * width * height
 
     def covered(scale: float) -> float:
+        """Frame px the sheet covers at this scale."""
         quad = (shape * scale + centre).astype(np.float32)
         area, _ = cv2.intersectConvexConvex(quad, frame)
         return area
@@ -704,6 +713,8 @@ def _compose(rng: np.random.Generator, *, width: int, height: int, digit_height:
              rotation_deg: float, cells, scan_border: bool, shadow: float | None,
              desk_kind: str | None, blue: bool | None, margin: int | None = None,
              paper: str = "plain") -> _World:
+    """The scene before the camera (see ``render_scene`` for the parameters); ``margin``
+    is the px kept free of writing along the frame's edges (default half a digit)."""
     if polarity not in ("dark", "light"):
         raise ValueError(f"polarity must be 'dark' or 'light', got {polarity!r}")
     if paper not in ("plain", "ruled", "squared"):
@@ -749,7 +760,7 @@ def _compose(rng: np.random.Generator, *, width: int, height: int, digit_height:
     rules = _rules(sheet, rng, paper, (ox, oy)) if paper != "plain" else None
     pen = None
     if "pen" in clutter:
-        pen = _pen_polygon(rng, (cw, ch), digit_height)
+        pen = _pen_polygon(rng, (cw, ch))
         reserve = np.zeros_like(sheet.occupied)
         cv2.fillConvexPoly(reserve, np.round(pen[0]).astype(np.int32), 1)
         sheet.occupied |= cv2.dilate(reserve, np.ones((3, 3), np.uint8),
@@ -814,7 +825,7 @@ def _compose(rng: np.random.Generator, *, width: int, height: int, digit_height:
     scene *= (1 - cover)[:, :, None]
     scene += flat  # the border is zero outside the sheet, so this is the blend
     if pen is not None:
-        _draw_pen(scene, pen, to_frame, rng)
+        _draw_pen(scene, pen, to_frame)
 
     boxes = np.array(sheet.boxes, np.float32).reshape(-1, 4)
     boxes = _warp_boxes(boxes, to_frame).astype(np.float32) if len(boxes) else boxes
@@ -901,7 +912,7 @@ def _add_numbers(sheet: _Sheet, rng: np.random.Generator, n_digits: int) -> None
             break
 
 
-def _draw_pen(scene: np.ndarray, pen, to_frame: np.ndarray, rng: np.random.Generator) -> None:
+def _draw_pen(scene: np.ndarray, pen, to_frame: np.ndarray) -> None:
     """A pen (body, a highlight along it, a dark tip) and its shadow, drawn in place
     on the (H, W, 3) float32 scene."""
     corners, width, colour = pen
@@ -1043,6 +1054,7 @@ def random_scene(rng: np.random.Generator, **overrides) -> Scene:
     p = dict(overrides)
 
     def pick(name, draw):
+        """The override for ``name`` if given, else ``draw()``; kept in ``p``."""
         if name not in p:
             p[name] = draw()
         return p[name]
