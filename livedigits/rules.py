@@ -40,7 +40,15 @@ def rule_lengths(h: int, w: int) -> tuple[int, int]:
 
 def without_rules(ink: np.ndarray) -> np.ndarray:
     """``ink`` (H, W) 0/1 uint8 with long straight lines near level or upright removed."""
+    return split_rules(ink)[0]
+
+
+def split_rules(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``ink`` (H, W) 0/1 uint8 split into the rest and the rules' own pixels (both
+    (H, W) 0/1 uint8): long straight lines near level or upright, where no digit's
+    stroke crosses them."""
     h, w = ink.shape
+    removed = np.zeros_like(ink)
     reach = max(5, round(max(h, w) / 250))
     out = ink
     across, down = rule_lengths(h, w)
@@ -63,7 +71,8 @@ def without_rules(ink: np.ndarray) -> np.ndarray:
             after[:, reach:] = 1
         bridged = lines & cv2.dilate(rest, after) & cv2.dilate(rest, before)
         out = rest | bridged
-    return out
+        removed |= lines & (1 - bridged)
+    return out, removed
 
 
 def rule_pixels(ink: np.ndarray, length: int) -> np.ndarray | None:

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from livedigits.cells import CELL
-from livedigits.rules import rule_lengths, without_rules
+from livedigits.rules import rule_lengths, split_rules
 from livedigits.sheet import find_sheet
 
 MAX_SIDE = 4000  # larger images are segmented at this size; boxes map back
@@ -259,6 +259,31 @@ def _components(mask: np.ndarray, values: np.ndarray):
     return count, labels, stats, peak
 
 
+def _capped_by_rules(labels: np.ndarray, stats: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """(count,) bool: components that are straight pieces between rules -- thin, straight and
+    meeting the removed rules ``lines`` (H, W) 0/1 uint8 at both ends of their length
+    (a form box's side between its top and bottom line, a table cell's border).
+
+    A digit written in a box meets its lines at one end if at all; one filling the
+    box from line to line is seldom a thin straight piece.
+    """
+    count = len(stats)
+    near = cv2.dilate(lines, _SQUARE, iterations=2)
+    ys, xs = np.nonzero(near & (labels > 0).view(np.uint8))
+    which = labels[ys, xs]
+    x0, y0 = stats[which, 0], stats[which, 1]
+    x1, y1 = x0 + stats[which, 2], y0 + stats[which, 3]
+
+    def hit(at_end: np.ndarray) -> np.ndarray:
+        return np.bincount(which[at_end], minlength=count) > 0
+
+    # Straight: as thin across as a printed line, along the whole piece.
+    tall = stats[:, 2] <= np.maximum(4, 0.2 * stats[:, 3])
+    wide = stats[:, 3] <= np.maximum(4, 0.2 * stats[:, 2])
+    return ((tall & hit(ys <= y0 + 2) & hit(ys >= y1 - 3))
+            | (wide & hit(xs <= x0 + 2) & hit(xs >= x1 - 3)))
+
+
 def _touches(region: np.ndarray, box: tuple[int, int, int, int],
              shape: tuple[int, int]) -> bool:
     """Whether ``box`` (x0, y0, x1, y1) in an image of ``shape`` meets the small bool map."""
@@ -270,12 +295,16 @@ def _touches(region: np.ndarray, box: tuple[int, int, int, int],
 
 
 SURROUND = 0.45  # paper this much darker than the brightest paper is no paper
-WEAK = 28  # darkness (of 255) that counts as ink at all, on clean paper
-STRONG_MIN = 56  # a digit's darkest pixel reaches at least this, on clean paper
+WEAK = 16  # darkness (of 255) that counts as ink at all, on clean paper
+STRONG_MIN = 28  # a digit's darkest pixel reaches at least this, on clean paper
 # On noisy or blotchy paper both rise with the noise: the median darkness of the
 # smoothed picture (nearly all paper) times these.
 WEAK_PER_NOISE = 3.0
 STRONG_PER_NOISE = 5.0
+STRONG_SHARE = 0.45  # of the writing's level: a digit reaches this somewhere
+WEAK_SHARE = 0.25  # of the writing's level: a digit's strokes stay above this
+BOX_SIDE = 0.8  # a straight piece between rules this many digit heights tall is a box's side
+LEVEL_SUPPORT = 3  # marks that must share a darkness for it to be the writing's level
 
 
 @dataclass
@@ -344,28 +373,44 @@ def _signatures(dark: np.ndarray, extents: list[tuple[int, int, int, int]]) -> n
     return (sums / np.maximum(sums.sum(axis=1, keepdims=True), 1.0)).astype(np.float32)
 
 
-def _ink_histogram(half: np.ndarray, histogram: np.ndarray, weak_min: float,
-                   strong_min: float, side: int) -> np.ndarray:
-    """Histogram (256,) of what may be written ink in ``half`` (smoothed darkness at half
-    size; ``histogram`` is all of it), counting only values above ``weak_min``.
+def _writing_level(half: np.ndarray, weak_min: float) -> float:
+    """The writing's own darkness (of 255) in ``half`` (H/2, W/2) uint8, the smoothed
+    darkness at half size, or 0 when nothing there could be writing.
 
-    Thick dark things (a pen lying on the sheet, a hand, a shadow) would set the
-    ink level by themselves and hide thinner handwriting, so areas wider than
-    any pen stroke are left out, unless they are most of the ink (a marker on a
-    close-up scan).
+    What is darker than a threshold is taken apart into components; those that
+    could be written marks count -- a few pixels tall at least, not a rule's or
+    an edge's length, not a large area (a pen lying on the sheet, a hand, a
+    shadow) -- each with its darkest value, weighted by its area, and the level
+    there is the 90th percentile of that: most of the darkest tenth of the
+    marks. Thresholds double from ``weak_min``: digits touching squared paper's
+    grid, or joined by faint print, come apart at one of them. The level is the
+    highest found among at least ``LEVEL_SUPPORT`` marks, so a page's many faint
+    printed glyphs do not outweigh its handwriting, and a fine pen's page and a
+    marker's page are judged by one rule.
     """
-    floor = int(weak_min) + 1
-    histogram = histogram.copy()
-    histogram[:floor] = 0
-    size = max(5, round(side / 256)) | 1  # wider than strokes at the working scale
-    _, inked = cv2.threshold(half, strong_min, 1, cv2.THRESH_BINARY)  # not the soft rims
-    thick = cv2.erode(inked, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
-    if not thick.any():
-        return histogram
-    thick = cv2.dilate(thick, cv2.getStructuringElement(cv2.MORPH_RECT, (size + 4, size + 4)))
-    thin = cv2.calcHist([half], [0], 1 - thick, [256], [0, 256]).ravel()
-    thin[:floor] = 0
-    return thin if thin.sum() >= 0.5 * histogram.sum() else histogram
+    h, w = half.shape
+    level, threshold = 0.0, weak_min
+    least = None
+    while threshold < 250:
+        _, marks = cv2.threshold(half, threshold, 1, cv2.THRESH_BINARY)
+        count, _, stats, peak = _components(marks, half)
+        stats, peak = stats[1:], peak[1:].astype(np.float64)
+        area = stats[:, 4].astype(np.float64)
+        plausible = ((np.maximum(stats[:, 2], stats[:, 3]) >= 3)
+                     & (stats[:, 2] <= w / 4) & (stats[:, 3] <= h / 3)
+                     & (area <= 0.01 * h * w))
+        found = int(plausible.sum())
+        if least is None:  # a page of one digit has one mark, of course
+            least = min(found, max(LEVEL_SUPPORT, 0.02 * found))
+        if found < least or found == 0:
+            break
+        peak, area = peak[plausible], area[plausible]
+        order = np.argsort(peak)
+        cumulative = np.cumsum(area[order])
+        at = float(peak[order][np.searchsorted(cumulative, 0.9 * cumulative[-1])])
+        level = max(level, at)
+        threshold *= 2
+    return level
 
 
 def find_candidates(image: np.ndarray) -> Candidates:
@@ -409,20 +454,21 @@ def find_candidates(image: np.ndarray) -> Candidates:
     noise = float(np.searchsorted(np.cumsum(histogram), 0.5 * histogram.sum()))
     weak_min = max(WEAK, WEAK_PER_NOISE * noise)
     strong_min = max(STRONG_MIN, STRONG_PER_NOISE * noise)
-    histogram = _ink_histogram(half, histogram, weak_min, strong_min, max(h, w))
-    cumulative = np.cumsum(histogram)
-    if cumulative[-1] == 0:
+    strong_level = _writing_level(half, weak_min)
+    if strong_level <= 0:
         return empty
-    strong_level = float(np.searchsorted(cumulative, 0.9 * cumulative[-1]))
-    strong = max(strong_min, 0.55 * strong_level)
+    strong = max(strong_min, STRONG_SHARE * strong_level)
     # Faint print touching a digit would join it at a lower threshold.
-    weak_level = max(weak_min, 0.35 * strong_level)
+    weak_level = max(weak_min, WEAK_SHARE * strong_level)
     _, weak = cv2.threshold(smooth, weak_level, 1, cv2.THRESH_BINARY)
     count, labels, stats, peak = _components(weak, dark)
     across, down = rule_lengths(h, w)
+    capped = None
     if (stats[1:, 2] >= across).any() or (stats[1:, 3] >= down).any():
-        weak = without_rules(weak)  # only when something is long enough to be a rule
+        # Only when something is long enough to be a rule.
+        weak, lines = split_rules(weak)
         count, labels, stats, peak = _components(weak, dark)
+        capped = _capped_by_rules(labels, stats, lines)
     if count <= 1:
         return empty
     peak = peak.astype(np.float32)
@@ -438,11 +484,22 @@ def find_candidates(image: np.ndarray) -> Candidates:
     keep = keep[keep > 0]
     if len(keep) == 0:
         return empty
-    kept = stats[keep]
     is_strong = peak[keep] >= strong
     if not is_strong.any():
         return empty
-    typical = _typical_height(kept[is_strong])
+    if capped is None:
+        typical = _typical_height(stats[keep[is_strong]])
+    else:
+        # The sides of form boxes and table cells: pieces between rules as tall as a
+        # digit (squared paper's squares cut digits into shorter ones).
+        sides = capped[keep]
+        typical = _typical_height(stats[keep[is_strong & ~sides]] if (is_strong & ~sides).any()
+                                  else stats[keep[is_strong]])
+        sides &= stats[keep, 3] >= BOX_SIDE * typical
+        keep, is_strong = keep[~sides], is_strong[~sides]
+        if not is_strong.any():
+            return empty
+    kept = stats[keep]
     groups = _merge_strokes(kept, typical)
 
     strong_flags = is_strong.tolist()

@@ -73,9 +73,11 @@ def test_steady_sheet_is_not_cut_or_classified_again(page, holdout_recognizer, m
     later = [pipeline.process(f, i).tracked for i, f in enumerate(frames[1:], start=1)]
     # Camera noise alone: a stray re-cut is allowed, a re-read of the sheet is not.
     assert sum(t.cut for t in later) <= 0.02 * first.cut * len(later), [t.cut for t in later]
-    assert normalise.items == sum(t.cut for t in later)
+    # The splitter may look again at a blob whose width noise pushed over its line (one
+    # cut each); it never re-reads the sheet.
+    assert sum(t.cut for t in later) <= normalise.items <= sum(t.cut for t in later) + 2
     assert classify.items == sum(t.classified for t in later)
-    assert sum(t.classified for t in later) <= 2
+    assert sum(t.classified for t in later) <= 0.01 * first.cut * len(later)
     assert all(t.reused >= 95 for t in later)
 
 

@@ -108,15 +108,14 @@ def test_live_decides_touching_digits_that_widen_slowly(holdout_recognizer):
     """A blob first seen nearly wide was once remembered as one digit, never checked."""
     page = next(_touching_pages((0.05, 0.14), pages=1))
     live = Splitter(holdout_recognizer._neighbours, remember=True)
-    for share in np.arange(0.70, 1.0001, 0.01):
+    for share in np.arange(0.60, 1.0001, 0.01):
         seen = live(find_candidates(_slanted(page, share)))
-    first = len(Splitter(holdout_recognizer._neighbours)(find_candidates(_slanted(page, 0.7))))
+    first = len(Splitter(holdout_recognizer._neighbours)(find_candidates(_slanted(page, 0.6))))
     fresh = Splitter(holdout_recognizer._neighbours)(find_candidates(_slanted(page, 1.0)))
     # A blob on the edge of a split flips with a pixel of change, so fresh and remembered
-    # readings may differ by a few (more since a wide blob that is not a digit is always
-    # tried); never deciding again would leave all 5-7 unsplit.
+    # readings may differ by one or two; never deciding again would leave all 5-7 unsplit.
     assert len(fresh) - first >= 5
-    assert abs(len(seen) - len(fresh)) <= 3, (len(seen), len(fresh))
+    assert abs(len(seen) - len(fresh)) <= 2, (len(seen), len(fresh))
 
 
 def test_a_blank_frame_keeps_the_remembered_decisions(holdout_recognizer):
