@@ -41,7 +41,7 @@ class ModelParams:
     holdout: bool = False  # True: leave digits.png's held-out tenth out of training
     profile_weight: int = 10  # copies of each profile cell (augmented): 50 cells weigh 500
     negatives: int = 300  # non-digit cells per kind (negatives.WEIGHTS more for some); 0: none
-    styles: int = 150  # cells of each digit style MNIST lacks (then augmented); 0: none
+    styles: int = 40  # cells of each digit style MNIST lacks (then augmented); 0: none
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -362,7 +362,7 @@ def load_cached(params: ModelParams | None = None, *, profile: Path | None = Non
         except LivedigitsError as exc:
             log.warning("rebuilding damaged cached model: %s", exc)
     # Shown at the default level: a first run otherwise sits silent for several seconds.
-    log.warning("building the model from digits.png (first use, about 10 s); cached in %s",
+    log.warning("building the model from digits.png (first use, about 25 s); cached in %s",
                 path.parent)
     model = build_default(params, profile=profile, source=source)
     try:

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 UNSURE_BELOW = 0.6  # vote share under which a digit is shown as "?"
 NOT_A_DIGIT_BELOW = 0.55  # nearest training digit's cosine under which a blob is not a digit
-REJECT_FROM = 0.8  # share of the vote for "not a digit" from which a blob is not a digit
+REJECT_FROM = 0.9  # share of the vote for "not a digit" from which a blob is not a digit
 
 
 def is_digit(reject_share: np.ndarray, nearest_digit: np.ndarray) -> np.ndarray:

@@ -107,3 +107,43 @@ def test_bad_parameters_in_a_model_file_are_a_clear_error(small_model, tmp_path,
              features=small_model.features, labels=small_model.labels)
     with pytest.raises(LivedigitsError, match="p.npz"):
         Model.load(path)
+
+
+def test_reject_rows_come_after_the_digits_and_check(heldout):
+    from livedigits.model import REJECT
+    from livedigits.negatives import render_all
+
+    cells, labels = heldout
+    negative_cells, kinds = render_all(5, np.random.default_rng(0))
+    model = fit(cells, labels, ModelParams(augment_copies=0, dims=32),
+                negatives=(negative_cells, kinds))
+    n = len(model.labels)
+    assert model.labels.max() == REJECT
+    assert (model.labels[: n - len(negative_cells)] < REJECT).all()
+    model.check()
+    only_rejects = Model(model.projection, model.features[-3:], model.labels[-3:],
+                         model.params)
+    with pytest.raises(LivedigitsError, match="inconsistent"):
+        only_rejects.check()
+
+
+def test_a_format_1_file_without_reject_class_still_loads(small_model, tmp_path):
+    path = tmp_path / "old.npz"
+    old_params = {"augment_copies": 0, "dims": 32, "k": 5, "holdout": False, "seed": 0,
+                  "profile_weight": 10}
+    import json
+
+    np.savez(path, format_version=np.int32(1), params=np.array(json.dumps(old_params)),
+             source=np.array(""), projection=small_model.projection,
+             features=small_model.features, labels=small_model.labels)
+    loaded = Model.load(path)
+    assert loaded.params.negatives == ModelParams().negatives
+    assert np.array_equal(loaded.labels, small_model.labels)
+
+
+def test_default_model_has_a_reject_class_and_the_styles(holdout_recognizer):
+    from livedigits.model import REJECT
+
+    labels = holdout_recognizer.model.labels
+    assert (labels == REJECT).sum() >= 3000
+    assert (labels < REJECT).sum() >= 4500 * 4

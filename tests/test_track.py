@@ -260,3 +260,22 @@ def test_signature_change_is_half_the_l1_distance():
     np.testing.assert_allclose(signature_change(a, b), [0.0, 0.8 - 0.2 / 24, 0.0], atol=1e-6)
     disjoint = np.eye(25, dtype=np.float32)
     assert signature_change(disjoint[:1], disjoint[1:2])[0] == pytest.approx(1.0)
+
+
+def test_the_recognizer_classifier_hides_printed_letters_and_grid_crossings(holdout_recognizer,
+                                                                              heldout):
+    from livedigits.cells import deskew
+    from livedigits.negatives import render
+    from livedigits.track import recognizer_classifier
+
+    rng = np.random.default_rng(99)
+    marks = np.concatenate([render("printed", 4, rng), render("crossing", 4, rng)])
+    cells = deskew(np.concatenate([heldout[0][:4], marks]))
+    classify = recognizer_classifier(holdout_recognizer)
+    tracker = Tracker()
+    boxes = np.array([[40 * k, 10, 20, 30] for k in range(len(cells))])
+    for _ in range(3):
+        out = tracker.update(boxes, cells, classify)
+    assert [d.digit for d in out.detections] == list(heldout[1][:4])
+    _, _, is_digit = classify(cells)
+    assert is_digit.tolist() == [True] * 4 + [False] * 8
