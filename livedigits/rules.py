@@ -144,19 +144,37 @@ def _mark_rules(ink: np.ndarray, mask: np.ndarray, x0: int, x1: int, m: float, c
     bins = int(np.ceil(half))
     counts = np.bincount(np.round(off).astype(np.intp) + bins, minlength=2 * bins + 1)
     smooth = np.convolve(counts, np.ones(3), mode="same")
-    peaks = [i for i in range(len(smooth)) if smooth[i] >= 0.6 * width
-             and smooth[i] == smooth[max(0, i - 2):i + 3].max()]
-    for peak in peaks:
+    # Peaks: bins holding a rule's worth of ink, the first of any run of equal maxima.
+    padded = np.concatenate([np.full(2, -1.0), smooth, np.full(2, -1.0)])
+    left = np.maximum(padded[:-4], padded[1:-3])
+    right = np.maximum(padded[3:-1], padded[4:])
+    peaks = np.flatnonzero((smooth >= 0.6 * width) & (smooth > left) & (smooth >= right))
+    for peak in peaks.tolist():
         keep = np.abs(off - (peak - bins)) <= 2.0
         for _ in range(3):  # refit on the points near the line: digits' strokes are outliers
-            if keep.sum() < 2 or np.ptp(xs[keep]) == 0:
+            fitted = _line_fit(xs[keep], ys[keep])
+            if fitted is None:
                 break
-            slope, offset = np.polyfit(xs[keep], ys[keep], 1)
+            slope, offset = fitted
             residual = np.abs(ys - (slope * xs + offset))
             keep = residual <= max(1.5, 2.5 * float(np.median(residual[keep])))
         else:
             if abs(slope - m) <= TILT_SLACK and _stands_out(xs, ys, slope, offset, x0, width):
                 _draw(mask, xs[keep], residual[keep], slope, offset, x0, x1, width, thickest)
+
+
+def _line_fit(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float] | None:
+    """Least-squares line y = slope * x + offset through points (xs, ys) (K,) float64,
+    or None when they do not fix one (fewer than two, or all in one column)."""
+    if len(xs) < 2:
+        return None
+    mx, my = float(xs.mean()), float(ys.mean())
+    dx = xs - mx
+    spread = float(dx @ dx)
+    if spread == 0:
+        return None
+    slope = float(dx @ (ys - my)) / spread
+    return slope, my - slope * mx
 
 
 def _stands_out(xs: np.ndarray, ys: np.ndarray, slope: float, offset: float, x0: int,

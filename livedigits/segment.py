@@ -304,6 +304,10 @@ STRONG_PER_NOISE = 5.0
 STRONG_SHARE = 0.45  # of the writing's level: a digit reaches this somewhere
 WEAK_SHARE = 0.25  # of the writing's level: a digit's strokes stay above this
 BOX_SIDE = 0.8  # a straight piece between rules this many digit heights tall is a box's side
+# Marks this dark are writing whatever else the page holds (bold print sets a level its
+# pencilled entries would not reach); faint print and show-through stay below.
+STRONG_ENOUGH = 64
+WEAK_ENOUGH = 50
 LEVEL_SUPPORT = 3  # marks that must share a darkness for it to be the writing's level
 
 
@@ -396,9 +400,12 @@ def _writing_level(half: np.ndarray, weak_min: float) -> float:
         count, _, stats, peak = _components(marks, half)
         stats, peak = stats[1:], peak[1:].astype(np.float64)
         area = stats[:, 4].astype(np.float64)
-        plausible = ((np.maximum(stats[:, 2], stats[:, 3]) >= 3)
-                     & (stats[:, 2] <= w / 4) & (stats[:, 3] <= h / 3)
-                     & (area <= 0.01 * h * w))
+        bw, bh = stats[:, 2], stats[:, 3]
+        plausible = ((np.maximum(bw, bh) >= 3)
+                     & ~((bw > w / 4) & (bh < bw / 4))  # rules, a page's edge
+                     & ~((bh > h / 3) & (bw < bh / 4))
+                     & (bw <= 0.6 * w) & (bh <= 0.8 * h)
+                     & ~((area > 0.01 * h * w) & (area > 0.6 * bw * bh)))  # a pen, a shadow
         found = int(plausible.sum())
         if least is None:  # a page of one digit has one mark, of course
             least = min(found, max(LEVEL_SUPPORT, 0.02 * found))
@@ -457,9 +464,9 @@ def find_candidates(image: np.ndarray) -> Candidates:
     strong_level = _writing_level(half, weak_min)
     if strong_level <= 0:
         return empty
-    strong = max(strong_min, STRONG_SHARE * strong_level)
+    strong = max(strong_min, min(STRONG_SHARE * strong_level, STRONG_ENOUGH))
     # Faint print touching a digit would join it at a lower threshold.
-    weak_level = max(weak_min, WEAK_SHARE * strong_level)
+    weak_level = max(weak_min, min(WEAK_SHARE * strong_level, WEAK_ENOUGH))
     _, weak = cv2.threshold(smooth, weak_level, 1, cv2.THRESH_BINARY)
     count, labels, stats, peak = _components(weak, dark)
     across, down = rule_lengths(h, w)

@@ -37,6 +37,9 @@ PIECE_HEIGHT = 0.7  # each piece at least this share of the blob's height
 PIECE_CONFIDENCE = 0.8  # each piece's vote share
 CUTS = 3  # least-inked columns tried per blob
 ROUNDS = 3  # a blob is cut at most this many times (four touching digits)
+PAIR_WIDE = 1.0  # a blob the classifier calls no digit is tried as a pair from this wide
+ROW_PITCH = 0.8  # a row of touching digits holds about one per this many heights of width
+AGAIN_WIDE = 1.8  # a piece read as no digit but this wide for its height may be two
 SAME_BELOW = 0.12  # signature change under which a remembered decision holds (as track.py)
 KEEP_FRAMES = 5  # a decision not needed for this many frames is forgotten
 
@@ -139,8 +142,11 @@ class Splitter:
             else:
                 sure, whole = np.asarray(known[0])[which], np.asarray(known[1])[which]
             # (candidate, extent of the blob or piece, the gain its pieces need)
+            # A blob that is no digit is tried only when wide enough for two: one digit's
+            # width that the classifier turns down (a 5 like a printed S) is no pair.
             pending = [(k, found.extents[k], _needed(s, c))
-                       for k, c, s in zip(which, sure, whole, strict=True) if _doubtful(s, c)]
+                       for k, c, s in zip(which, sure, whole, strict=True)
+                       if _doubtful(s, c) and (c > 0 or _aspect(found.extents[k]) >= PAIR_WIDE)]
             for _ in range(ROUNDS):
                 pending = self._cut_once(found, pending, columns)
                 if not pending:
@@ -168,9 +174,15 @@ class Splitter:
         nearest = nearest.reshape(-1, 2)
         best: dict[tuple, tuple] = {}
         for t, (k, extent, needed, column, pieces) in enumerate(tries):
-            if confidences[t].min() < PIECE_CONFIDENCE or nearest[t].min() < needed:
+            digit = (confidences[t] >= PIECE_CONFIDENCE) & (nearest[t] >= needed)
+            # A piece that is no digit but wide enough for two more is cut again later
+            # (a row of touching digits is halved first).
+            more = np.array([confidences[t][j] <= 0 and
+                             p[2] - p[0] >= AGAIN_WIDE * (p[3] - p[1])
+                             for j, p in enumerate(pieces)])
+            if not (digit | more).all():
                 continue
-            score = float(confidences[t].min() * nearest[t].min())
+            score = float(np.prod(np.where(digit, confidences[t] * nearest[t], 0.25)))
             key = (k, extent)
             if key not in best or score > best[key][0]:
                 best[key] = (score, column, pieces, nearest[t], confidences[t])
@@ -185,6 +197,11 @@ class Splitter:
 
 
 Extent = tuple[int, int, int, int]
+
+
+def _aspect(extent: Extent) -> float:
+    """Width over height of an extent (x0, y0, x1, y1)."""
+    return (extent[2] - extent[0]) / max(1, extent[3] - extent[1])
 
 
 def _doubtful(nearest: float, confidence: float) -> bool:
@@ -228,9 +245,9 @@ def _between(found: Candidates, extent: Extent, members: list[int],
 
 
 def _cuts(found: Candidates, extent: Extent, members: list[int]) -> list[tuple[int, list]]:
-    """Up to CUTS (column, two pieces) at the least-inked columns of the middle half of
-    ``extent`` (a blob, or a piece of one); each piece must be at least PIECE_HEIGHT of
-    its height."""
+    """(column, two pieces) at up to CUTS least-inked columns of the middle half of
+    ``extent`` (a blob, or a piece of one), and at its even divisions by the number of
+    digits it may hold; each piece must be at least PIECE_HEIGHT of its height."""
     ink = _ink(found, extent, members)
     height, width = ink.shape
     profile = np.convolve(ink.sum(axis=0).astype(np.float64), np.ones(3) / 3, mode="same")
@@ -242,6 +259,13 @@ def _cuts(found: Candidates, extent: Extent, members: list[int]) -> list[tuple[i
             picked.append(column)
             if len(picked) == CUTS:
                 break
+    # A row of touching round digits is least inked through their middles, not between
+    # them: the even divisions of a blob several digits wide are tried too.
+    count = min(round(width / (ROW_PITCH * height)), ROUNDS + 1)  # one digit: no division
+    for j in range(1, count):
+        column = int(round(width * j / count))
+        if lo <= column < hi and all(abs(column - p) > spacing for p in picked):
+            picked.append(column)
     out = []
     for column in picked:
         pieces = _between(found, extent, members, [column])
