@@ -80,7 +80,8 @@ def image(
     For each FILE writes STEM_overlay.png (green boxes, blue numbers) and STEM_digits.png
     (the numbers alone on white) into --out, and prints the numbers read: digits standing
     close together form one number, numbers are separated by spaces, lines by newlines,
-    an unsure digit is '?'. With --json prints one JSON object per file instead.
+    an unsure digit is '?'; a file with no digits prints "(no digits found)" on stderr.
+    With --json prints one JSON object per file instead.
     A file that cannot be read is reported and skipped; the exit status is then 1.
 
     Example: livedigits image scan1.png photo.jpg --out results/ --json
@@ -106,7 +107,10 @@ def image(
         else:
             if len(files) > 1:
                 typer.echo(f"== {path}")
-            typer.echo(result["text"])
+            if result["detections"]:
+                typer.echo(result["text"])
+            else:
+                typer.echo(f"{path}: (no digits found)", err=True)
     if failed:
         raise typer.Exit(1)
 

@@ -26,8 +26,10 @@ from livedigits.cells import CELL
 from livedigits.rules import rule_lengths, split_rules
 from livedigits.sheet import find_sheet
 
-MAX_SIDE = 4000  # larger images are segmented at this size; boxes map back
-BACKGROUND_SIDE = 160  # the paper estimate is made on an image this large
+MAX_SIDE = 4000  # larger images are segmented at this size at most; boxes map back
+LOOK_SIDE = 1600  # larger images are first read at this size, to measure the digits
+LEAST_HEIGHT = 24  # px: digits this tall at the first look are read there
+WORK_HEIGHT = 32  # px: smaller ones are read again at the scale that makes them this tall
 DIGIT_BOX = 14.3  # longer side of a digit in a cell (MNIST: 20 of 28 px)
 CENTRE = 9.86  # mean centre of mass of digits.png's cells, rows and columns
 WORK_SIDE = 56  # digits are cleaned up at this size before the final resize
@@ -66,44 +68,22 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
-def _paper(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Estimate of the paper's brightness, and where there is no paper at all.
-
-    Returns ``(paper, surround)``: paper (H, W) uint8 >= 16, the bright envelope
-    of ``gray`` (H, W) uint8; surround, a small (h, w) bool map (the image
-    scaled to BACKGROUND_SIDE) of large regions far darker than the paper: a
-    desk or a dark background around the sheet.
-    """
-    h, w = gray.shape
-    factor = BACKGROUND_SIDE / max(h, w)
-    small = cv2.resize(gray, (max(1, round(w * factor)), max(1, round(h * factor))),
-                       interpolation=cv2.INTER_AREA)
-    # Paper is the bright envelope: a max filter removes strokes thinner than it.
-    envelope = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7)))
-    bright = float(np.percentile(envelope, 90))
-    # Dark over an area wider than ink strokes at this scale, plus the edge beside it.
-    dim = (small < SURROUND * bright).astype(np.uint8)
-    dim = cv2.morphologyEx(dim, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-    surround = cv2.dilate(dim, _SQUARE) > 0
-    # Floor at 16 before upscaling: interpolating values >= 16 stays >= 16.
-    paper = np.maximum(cv2.blur(envelope, (9, 9)), 16)
-    return cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR), surround
-
-
 def darkness(gray: np.ndarray, paper: np.ndarray | None = None) -> np.ndarray:
     """How much darker than the paper around it each pixel is.
 
     Parameters
     ----------
     gray : (H, W) uint8
-    paper : (H, W) uint8 paper estimate (computed when not given)
+    paper : (H, W) uint8 paper estimate (when not given, ``sheet.find_sheet``'s, which
+        also turns light writing dark)
 
     Returns
     -------
     (H, W) uint8, 255 * (1 - pixel / paper): 0 on paper, ~180-230 on black ink.
     """
     if paper is None:
-        paper, _ = _paper(gray)
+        sheet = find_sheet(gray)
+        gray, paper = sheet.gray, sheet.paper
     return cv2.bitwise_not(cv2.divide(gray, paper, scale=255))
 
 
@@ -280,8 +260,27 @@ def _capped_by_rules(labels: np.ndarray, stats: np.ndarray, lines: np.ndarray) -
     # Straight: as thin across as a printed line, along the whole piece.
     tall = stats[:, 2] <= np.maximum(4, 0.2 * stats[:, 3])
     wide = stats[:, 3] <= np.maximum(4, 0.2 * stats[:, 2])
-    return ((tall & hit(ys <= y0 + 2) & hit(ys >= y1 - 3))
-            | (wide & hit(xs <= x0 + 2) & hit(xs >= x1 - 3)))
+    top, bottom = hit(ys <= y0 + 2), hit(ys >= y1 - 3)
+    both = (tall & top & bottom) | (wide & hit(xs <= x0 + 2) & hit(xs >= x1 - 3))
+    return both | _comb_teeth(stats, tall & (top ^ bottom), bottom)
+
+
+def _comb_teeth(stats: np.ndarray, standing: np.ndarray, on_bottom: np.ndarray) -> np.ndarray:
+    """(count,) bool: the teeth of a comb form field -- upright pieces ``standing`` on a
+    rule at one end (at their bottom where ``on_bottom``), COMB_TEETH or more of them
+    ending on one row with one height, as printed ticks do (handwritten 1s on a line
+    vary in height)."""
+    out = np.zeros(len(stats), bool)
+    which = np.flatnonzero(standing)
+    if len(which) < COMB_TEETH:
+        return out
+    heights = stats[which, 3].astype(np.float64)
+    ends = np.where(on_bottom[which], stats[which, 1] + stats[which, 3], stats[which, 1])
+    alike = ((np.abs(ends[:, None] - ends[None, :]) <= 3)
+             & (np.abs(heights[:, None] - heights[None, :]) <= 0.08 * heights[:, None] + 1)
+             & (on_bottom[which][:, None] == on_bottom[which][None, :]))
+    out[which[alike.sum(axis=1) >= COMB_TEETH]] = True
+    return out
 
 
 def _touches(region: np.ndarray, box: tuple[int, int, int, int],
@@ -294,7 +293,6 @@ def _touches(region: np.ndarray, box: tuple[int, int, int, int],
                        int(x0 * fx):int(np.ceil(x1 * fx)) + 1].any())
 
 
-SURROUND = 0.45  # paper this much darker than the brightest paper is no paper
 WEAK = 16  # darkness (of 255) that counts as ink at all, on clean paper
 STRONG_MIN = 28  # a digit's darkest pixel reaches at least this, on clean paper
 # On noisy or blotchy paper both rise with the noise: the median darkness of the
@@ -303,6 +301,7 @@ WEAK_PER_NOISE = 3.0
 STRONG_PER_NOISE = 5.0
 STRONG_SHARE = 0.45  # of the writing's level: a digit reaches this somewhere
 WEAK_SHARE = 0.25  # of the writing's level: a digit's strokes stay above this
+COMB_TEETH = 3  # alike upright pieces on one rule that make a comb form field
 BOX_SIDE = 0.8  # a straight piece between rules this many digit heights tall is a box's side
 # Marks this dark are writing whatever else the page holds (bold print sets a level its
 # pencilled entries would not reach); faint print and show-through stay below.
@@ -431,12 +430,36 @@ def find_candidates(image: np.ndarray) -> Candidates:
     -------
     Candidates with boxes in the input's pixels, listed top to bottom; ``cut_cells``
     turns any of them into cells.
+
+    Notes
+    -----
+    The work is done at a scale the writing sets, so that its cost follows the
+    digits, not the pixels: an image larger than ``LOOK_SIDE`` is first read at
+    that size; when its digits come out at least ``LEAST_HEIGHT`` px tall that
+    reading stands, otherwise the image is read again at the scale that makes
+    them ``WORK_HEIGHT`` px tall (up to full size, or ``MAX_SIDE``).
     """
     from livedigits.imageio import to_uint8
 
     gray = to_gray(to_uint8(image))
+    side = max(gray.shape)
+    full = min(1.0, MAX_SIDE / side)
+    if side <= LOOK_SIDE:
+        return _find_at(gray, full)
+    look = LOOK_SIDE / side
+    found = _find_at(gray, look)
+    if len(found) == 0:
+        return found
+    height = float(np.median(found.boxes[:, 3]))  # input pixels
+    if height * look >= LEAST_HEIGHT:
+        return found
+    again = min(full, WORK_HEIGHT / height)
+    return found if again <= 1.2 * look else _find_at(gray, again)
+
+
+def _find_at(gray: np.ndarray, scale: float) -> Candidates:
+    """``find_candidates`` on (H, W) uint8 ``gray`` resized by ``scale`` (<= 1)."""
     full_h, full_w = gray.shape
-    scale = min(1.0, MAX_SIDE / max(full_h, full_w))
     if scale < 1.0:
         gray = cv2.resize(gray, (max(1, round(full_w * scale)), max(1, round(full_h * scale))),
                           interpolation=cv2.INTER_AREA)
