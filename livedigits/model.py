@@ -41,7 +41,7 @@ class ModelParams:
     holdout: bool = False  # True: leave digits.png's held-out tenth out of training
     profile_weight: int = 10  # copies of each profile cell (augmented): 50 cells weigh 500
     negatives: int = 300  # non-digit cells per kind (negatives.WEIGHTS more for some); 0: none
-    styles: int = 40  # cells of each digit style MNIST lacks (then augmented); 0: none
+    styles: int = 15  # cells of each digit style MNIST lacks (then augmented); 0: none
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
