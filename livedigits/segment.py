@@ -221,6 +221,8 @@ def _is_digit_shaped(bw: int, bh: int, typical: float) -> bool:
         return False  # specks, dots, stray marks
     if bh < 0.25 * typical:
         return False  # underlines, dashes
+    if bh < SHORT_TICK * typical and bw <= 0.25 * bh:
+        return False  # a hairline's broken piece, a tick: a 1 stands nearly a digit tall
     if _far_too_big(bw, bh, typical):
         return False  # a pen lying on the sheet, a hand, a shadow
     return not (bw > 8 * bh or (bh > 2.5 * typical and bh > 12 * bw))  # ruled lines
@@ -301,6 +303,7 @@ WEAK_PER_NOISE = 3.0
 STRONG_PER_NOISE = 5.0
 STRONG_SHARE = 0.45  # of the writing's level: a digit reaches this somewhere
 WEAK_SHARE = 0.25  # of the writing's level: a digit's strokes stay above this
+SHORT_TICK = 0.6  # thin upright pieces shorter than this many digit heights are no 1s
 COMB_TEETH = 3  # alike upright pieces on one rule that make a comb form field
 BOX_SIDE = 0.8  # a straight piece between rules this many digit heights tall is a box's side
 # Marks this dark are writing whatever else the page holds (bold print sets a level its

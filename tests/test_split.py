@@ -113,9 +113,9 @@ def test_live_decides_touching_digits_that_widen_slowly(holdout_recognizer):
     first = len(Splitter(holdout_recognizer._neighbours)(find_candidates(_slanted(page, 0.6))))
     fresh = Splitter(holdout_recognizer._neighbours)(find_candidates(_slanted(page, 1.0)))
     # A blob on the edge of a split flips with a pixel of change, so fresh and remembered
-    # readings may differ by one or two; never deciding again would leave all 5-7 unsplit.
+    # readings may differ by up to three; never deciding again leaves all 10-12 unsplit.
     assert len(fresh) - first >= 5
-    assert abs(len(seen) - len(fresh)) <= 2, (len(seen), len(fresh))
+    assert abs(len(seen) - len(fresh)) <= 3, (len(seen), len(fresh))
 
 
 def test_a_blank_frame_keeps_the_remembered_decisions(holdout_recognizer):
