@@ -247,7 +247,8 @@ def _capped_by_rules(labels: np.ndarray, stats: np.ndarray, lines: np.ndarray) -
     (a form box's side between its top and bottom line, a table cell's border).
 
     A digit written in a box meets its lines at one end if at all; one filling the
-    box from line to line is seldom a thin straight piece.
+    box from line to line is seldom a thin straight piece. The teeth of comb fields
+    (``_comb_teeth``), which stand on a rule at one end only, are included.
     """
     count = len(stats)
     near = cv2.dilate(lines, _SQUARE, iterations=2)
