@@ -234,7 +234,7 @@ class Recognizer:
         """Recognise every digit of a gray/BGR/BGRA image; see ``recognize``."""
         from livedigits.layout import arrange
         from livedigits.segment import cut_cells, find_candidates
-        from livedigits.split import Splitter
+        from livedigits.split import Splitter, inside_a_word
 
         found = find_candidates(image)
         cells = cut_cells(found)
@@ -246,7 +246,7 @@ class Recognizer:
         if split is not found:  # touching digits were split: read the new set
             found, cells = split, cut_cells(split)
             judged = self.judge(cells)
-        keep = judged.is_digit
+        keep = judged.is_digit & ~inside_a_word(found.boxes, judged.is_digit)
         digits, confidences = judged.digits, judged.confidences
         boxes = found.boxes[keep]
         digits, confidences, cells = digits[keep], confidences[keep], cells[keep]
