@@ -77,3 +77,28 @@ def arrange(boxes: np.ndarray, digits, confidences,
     symbols = ["?" if confidences[i] < min_confidence else str(int(digits[i])) for i in order]
     ordered = np.asarray(boxes)[order] if order else np.asarray(boxes)
     return order, lines, text_of(ordered, symbols, lines)
+
+
+WORD_GAP = 0.35  # heights between the letters of one word
+
+
+def inside_a_word(boxes: np.ndarray, is_digit: np.ndarray) -> np.ndarray:
+    """(N,) bool: candidates read as digits with a turned-down neighbour close on each side
+    on their line (gaps under WORD_GAP heights, centres within half a height): an ``o`` or
+    an ``l`` inside a written or printed word. ``boxes`` (N, 4) x, y, w, h; ``is_digit``
+    (N,) bool."""
+    is_digit = np.asarray(is_digit, bool)
+    out = np.zeros(len(boxes), bool)
+    if (~is_digit).sum() < 2 or not is_digit.any():
+        return out
+    b = boxes.astype(np.float64)
+    digits, others = b[is_digit], b[~is_digit]  # (D, 4) against (O, 4)
+    h = digits[:, 3:4]
+    line = np.abs((others[None, :, 1] + others[None, :, 3] / 2)
+                  - (digits[:, 1:2] + h / 2)) <= 0.5 * h
+    left, right = digits[:, 0:1], digits[:, 0:1] + digits[:, 2:3]
+    their_left, their_right = others[None, :, 0], others[None, :, 0] + others[None, :, 2]
+    before = line & (their_right <= left + 0.2 * h) & (left - their_right <= WORD_GAP * h)
+    after = line & (their_left >= right - 0.2 * h) & (their_left - right <= WORD_GAP * h)
+    out[is_digit] = before.any(axis=1) & after.any(axis=1)
+    return out

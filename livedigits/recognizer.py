@@ -232,9 +232,9 @@ class Recognizer:
 
     def read(self, image: np.ndarray) -> Reading:
         """Recognise every digit of a gray/BGR/BGRA image; see ``recognize``."""
-        from livedigits.layout import arrange
+        from livedigits.layout import arrange, inside_a_word
         from livedigits.segment import cut_cells, find_candidates
-        from livedigits.split import Splitter, inside_a_word
+        from livedigits.split import Splitter
 
         found = find_candidates(image)
         cells = cut_cells(found)

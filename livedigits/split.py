@@ -38,7 +38,6 @@ PIECE_CONFIDENCE = 0.8  # each piece's vote share
 CUTS = 3  # least-inked columns tried per blob
 ROUNDS = 3  # a blob is cut at most this many times (four touching digits)
 LINE_REACH = 1.5  # heights to either side within which a blob's neighbours share its line
-WORD_GAP = 0.35  # heights between the letters of one word
 PAIR_WIDE = 1.0  # a blob the classifier calls no digit is tried as a pair from this wide
 ROW_PITCH = 0.8  # a row of touching digits holds about one per this many heights of width
 AGAIN_WIDE = 1.8  # a piece read as no digit but this wide for its height may be two
@@ -215,35 +214,14 @@ def _in_a_line_of_print(boxes: np.ndarray, confidences: np.ndarray) -> np.ndarra
         return out
     b = boxes.astype(np.float64)
     cy = b[:, 1] + b[:, 3] / 2
-    for k in rejected.tolist():
-        h = b[k, 3]
-        gap = np.maximum(b[:, 0] - (b[k, 0] + b[k, 2]), b[k, 0] - (b[:, 0] + b[:, 2]))
-        near = (np.abs(cy - cy[k]) <= 0.5 * h) & (gap <= LINE_REACH * h)
-        near[k] = False
-        turned_down = int((near & (confidences <= 0)).sum())
-        out[k] = turned_down >= 2 and turned_down >= int(near.sum()) - turned_down
-    return out
-
-
-def inside_a_word(boxes: np.ndarray, is_digit: np.ndarray) -> np.ndarray:
-    """(N,) bool: candidates read as digits with a turned-down neighbour close on each side
-    on their line (gaps under WORD_GAP heights, centres within half a height): an ``o`` or
-    an ``l`` inside a written or printed word. ``boxes`` (N, 4) x, y, w, h."""
-    out = np.zeros(len(boxes), bool)
-    down = ~np.asarray(is_digit, bool)
-    if down.sum() < 2:
-        return out
-    b = boxes.astype(np.float64)
-    cy = b[:, 1] + b[:, 3] / 2
-    left_end, right_end = b[:, 0], b[:, 0] + b[:, 2]
-    for k in np.flatnonzero(~down).tolist():
-        h = b[k, 3]
-        line = down & (np.abs(cy - cy[k]) <= 0.5 * h)
-        before = line & (right_end <= left_end[k] + 0.2 * h) & \
-            (left_end[k] - right_end <= WORD_GAP * h)
-        after = line & (left_end >= right_end[k] - 0.2 * h) & \
-            (left_end - right_end[k] <= WORD_GAP * h)
-        out[k] = bool(before.any() and after.any())
+    r = b[rejected]  # (R, 4): every turned-down blob against all N candidates
+    h = r[:, 3:4]
+    gap = np.maximum(b[None, :, 0] - (r[:, 0:1] + r[:, 2:3]),
+                     r[:, 0:1] - (b[None, :, 0] + b[None, :, 2]))
+    near = (np.abs(cy[None, :] - cy[rejected, None]) <= 0.5 * h) & (gap <= LINE_REACH * h)
+    near[np.arange(len(rejected)), rejected] = False
+    turned_down = (near & (confidences <= 0)[None, :]).sum(axis=1)
+    out[rejected] = (turned_down >= 2) & (turned_down >= near.sum(axis=1) - turned_down)
     return out
 
 

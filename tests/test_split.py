@@ -154,15 +154,3 @@ def test_a_word_in_a_line_of_print_is_not_tried_as_digits():
     apart[:, 0] = 100 + 200 * np.arange(5)
     assert not _in_a_line_of_print(apart, np.zeros(5)).any()
 
-
-def test_a_letter_inside_a_word_is_not_a_digit():
-    from livedigits.split import inside_a_word
-
-    # "T o t" with the o read as a 0 between two turned-down letters; "5 kg": the 5 has
-    # letters on one side only; "12A": digits beside digits.
-    boxes = np.array([[100, 50, 20, 30], [124, 58, 16, 22], [144, 50, 14, 30],
-                      [100, 150, 18, 30], [130, 150, 18, 30], [152, 150, 18, 30],
-                      [100, 250, 18, 30], [122, 250, 18, 30], [144, 250, 20, 30]], np.int32)
-    is_digit = np.array([False, True, False, True, False, False, True, True, False])
-    assert inside_a_word(boxes, is_digit).tolist() == [False, True, False, False, False,
-                                                       False, False, False, False]
