@@ -80,6 +80,24 @@ def arrange(boxes: np.ndarray, digits, confidences,
 
 
 WORD_GAP = 0.35  # heights between the letters of one word
+LINE_REACH = 1.5  # heights to either side within which a blob's neighbours share its line
+
+
+def _line_gaps(rows: np.ndarray, others: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """How boxes ``others`` (O, 4) stand beside each of ``rows`` (R, 4), x, y, w, h float64.
+
+    Returns ``(same_line, before, after, height)``: (R, O) bool, centres within half
+    the row box's height; (R, O) float64, the gap from an other box's right end to the
+    row box's left end, and from the row box's right end to an other box's left end
+    (negative where they overlap); (R, 1) the row boxes' heights.
+    """
+    height = rows[:, 3:4]
+    same_line = np.abs((others[None, :, 1] + others[None, :, 3] / 2)
+                       - (rows[:, 1:2] + height / 2)) <= 0.5 * height
+    before = rows[:, 0:1] - (others[None, :, 0] + others[None, :, 2])
+    after = others[None, :, 0] - (rows[:, 0:1] + rows[:, 2:3])
+    return same_line, before, after, height
 
 
 def inside_a_word(boxes: np.ndarray, is_digit: np.ndarray) -> np.ndarray:
@@ -92,13 +110,26 @@ def inside_a_word(boxes: np.ndarray, is_digit: np.ndarray) -> np.ndarray:
     if (~is_digit).sum() < 2 or not is_digit.any():
         return out
     b = boxes.astype(np.float64)
-    digits, others = b[is_digit], b[~is_digit]  # (D, 4) against (O, 4)
-    h = digits[:, 3:4]
-    line = np.abs((others[None, :, 1] + others[None, :, 3] / 2)
-                  - (digits[:, 1:2] + h / 2)) <= 0.5 * h
-    left, right = digits[:, 0:1], digits[:, 0:1] + digits[:, 2:3]
-    their_left, their_right = others[None, :, 0], others[None, :, 0] + others[None, :, 2]
-    before = line & (their_right <= left + 0.2 * h) & (left - their_right <= WORD_GAP * h)
-    after = line & (their_left >= right - 0.2 * h) & (their_left - right <= WORD_GAP * h)
-    out[is_digit] = before.any(axis=1) & after.any(axis=1)
+    line, before, after, h = _line_gaps(b[is_digit], b[~is_digit])
+    left = line & (before >= -0.2 * h) & (before <= WORD_GAP * h)
+    right = line & (after >= -0.2 * h) & (after <= WORD_GAP * h)
+    out[is_digit] = left.any(axis=1) & right.any(axis=1)
+    return out
+
+
+def in_a_line_of_print(boxes: np.ndarray, confidences: np.ndarray) -> np.ndarray:
+    """(N,) bool: candidates the classifier turned down (confidence 0) whose neighbours on
+    their line -- within LINE_REACH heights to either side, centres within half a height
+    -- are mostly turned down too, at least two of them: a line of printed words or of
+    written letters, not touching digits among digits. ``boxes`` (N, 4) x, y, w, h."""
+    out = np.zeros(len(boxes), bool)
+    rejected = np.flatnonzero(confidences <= 0)
+    if len(rejected) < 3:
+        return out
+    b = boxes.astype(np.float64)
+    line, before, after, h = _line_gaps(b[rejected], b)
+    near = line & (np.maximum(before, after) <= LINE_REACH * h)
+    near[np.arange(len(rejected)), rejected] = False
+    turned_down = (near & (confidences <= 0)[None, :]).sum(axis=1)
+    out[rejected] = (turned_down >= 2) & (turned_down >= near.sum(axis=1) - turned_down)
     return out

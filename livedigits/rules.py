@@ -112,7 +112,7 @@ def rule_pixels(ink: np.ndarray, length: int) -> np.ndarray | None:
                 if len(cols) < run // 2:
                     continue
                 middle = (band * np.arange(bh)[:, None]).sum(axis=0)[cols] / filled[cols]
-                tilt, at = np.polyfit(cols, middle, 1) if np.ptp(cols) else (0.0, middle[0])
+                tilt, at = _line_fit(cols.astype(np.float64), middle) or (0.0, middle[0])
                 # Back to full-resolution pixels: y = m * x + c over [x0, x1).
                 m = tilt + slope
                 c = f * (at + r0 - lift - tilt * sc) + 0.5 * (f - 1) * (1 - m)

@@ -484,7 +484,7 @@ def _find_at(gray: np.ndarray, scale: float) -> Candidates:
         dark = cv2.multiply(dark, valid)  # the desk and the page's edge hold no ink
     # Thresholds see a smoothed copy (noise); cells are cut from the sharp one.
     smooth = cv2.GaussianBlur(dark, (3, 3), 0)
-    # The page's ink level: most of the darkest tenth of what could be ink at all.
+    # The paper's noise, from the median darkness of the sheet (nearly all paper).
     half = np.ascontiguousarray(smooth[::2, ::2])
     half_valid = None if valid is None else np.ascontiguousarray(valid[::2, ::2])
     histogram = cv2.calcHist([half], [0], half_valid, [256], [0, 256]).ravel()
@@ -533,8 +533,8 @@ def _find_at(gray: np.ndarray, scale: float) -> Candidates:
         # The sides of form boxes and table cells: pieces between rules as tall as a
         # digit (squared paper's squares cut digits into shorter ones).
         sides = capped[keep]
-        typical = _typical_height(stats[keep[is_strong & ~sides]] if (is_strong & ~sides).any()
-                                  else stats[keep[is_strong]])
+        core = is_strong & ~sides
+        typical = _typical_height(stats[keep[core if core.any() else is_strong]])
         sides &= stats[keep, 3] >= BOX_SIDE * typical
         keep, is_strong = keep[~sides], is_strong[~sides]
         if not is_strong.any():

@@ -162,7 +162,8 @@ def find_sheet(gray: np.ndarray) -> Sheet:
     small = _resize_side(gray, ANALYSIS_SIDE)
     if small is gray:
         small = gray.copy()
-    envelope = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (ENVELOPE,) * 2))
+    box = cv2.getStructuringElement(cv2.MORPH_RECT, (ENVELOPE, ENVELOPE))
+    envelope = cv2.dilate(small, box)
     light = _paper_light(envelope)
     paper = small >= PAPER_SHARE * light
     # Close the paper over strokes darker than it (closing keeps the desk's edge in place).
@@ -170,7 +171,7 @@ def find_sheet(gray: np.ndarray) -> Sheet:
     pad = ENVELOPE
     closed = cv2.morphologyEx(
         cv2.copyMakeBorder(paper.view(np.uint8), pad, pad, pad, pad, cv2.BORDER_REPLICATE),
-        cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (ENVELOPE,) * 2))
+        cv2.MORPH_CLOSE, box)
     paper = _fill_enclosed(closed[pad:-pad, pad:-pad].astype(bool))
     valid = None
     if not paper.all():

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from livedigits.layout import in_a_line_of_print
 from livedigits.segment import Candidates
 
 #: (cells (K, 20, 20) uint8, deskewed) -> digits (K,), confidences (K,), nearest training
@@ -37,7 +38,6 @@ PIECE_HEIGHT = 0.7  # each piece at least this share of the blob's height
 PIECE_CONFIDENCE = 0.8  # each piece's vote share
 CUTS = 3  # least-inked columns tried per blob
 ROUNDS = 3  # a blob is cut at most this many times (four touching digits)
-LINE_REACH = 1.5  # heights to either side within which a blob's neighbours share its line
 PAIR_WIDE = 1.0  # a blob the classifier calls no digit is tried as a pair from this wide
 ROW_PITCH = 0.8  # a row of touching digits holds about one per this many heights of width
 AGAIN_WIDE = 1.8  # a piece read as no digit but this wide for its height may be two
@@ -149,7 +149,7 @@ class Splitter:
                        for k, c, s in zip(which, sure, whole, strict=True)
                        if _doubtful(s, c) and (c > 0 or _aspect(found.extents[k]) >= PAIR_WIDE)]
             if known is not None:  # a word in a line of print is no pair of digits
-                in_print = _in_a_line_of_print(found.boxes, np.asarray(known[0]))
+                in_print = in_a_line_of_print(found.boxes, np.asarray(known[0]))
                 pending = [p for p in pending if p[2] > 0 or not in_print[p[0]]]
             for _ in range(ROUNDS):
                 pending = self._cut_once(found, pending, columns)
@@ -201,28 +201,6 @@ class Splitter:
 
 
 Extent = tuple[int, int, int, int]
-
-
-def _in_a_line_of_print(boxes: np.ndarray, confidences: np.ndarray) -> np.ndarray:
-    """(N,) bool: candidates the classifier turned down (confidence 0) whose neighbours on
-    their line -- within LINE_REACH heights to either side, centres within half a height
-    -- are mostly turned down too, at least two of them: a line of printed words or of
-    written letters, not touching digits among digits. ``boxes`` (N, 4) x, y, w, h."""
-    out = np.zeros(len(boxes), bool)
-    rejected = np.flatnonzero(confidences <= 0)
-    if len(rejected) < 3:
-        return out
-    b = boxes.astype(np.float64)
-    cy = b[:, 1] + b[:, 3] / 2
-    r = b[rejected]  # (R, 4): every turned-down blob against all N candidates
-    h = r[:, 3:4]
-    gap = np.maximum(b[None, :, 0] - (r[:, 0:1] + r[:, 2:3]),
-                     r[:, 0:1] - (b[None, :, 0] + b[None, :, 2]))
-    near = (np.abs(cy[None, :] - cy[rejected, None]) <= 0.5 * h) & (gap <= LINE_REACH * h)
-    near[np.arange(len(rejected)), rejected] = False
-    turned_down = (near & (confidences <= 0)[None, :]).sum(axis=1)
-    out[rejected] = (turned_down >= 2) & (turned_down >= near.sum(axis=1) - turned_down)
-    return out
 
 
 def _aspect(extent: Extent) -> float:

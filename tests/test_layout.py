@@ -34,3 +34,21 @@ def test_a_letter_inside_a_word_is_not_a_digit():
     is_digit = np.array([False, True, False, True, False, False, True, True, False])
     assert inside_a_word(boxes, is_digit).tolist() == [False, True, False, False, False,
                                                        False, False, False, False]
+
+
+def test_a_word_in_a_line_of_print_is_not_tried_as_digits():
+    from livedigits.layout import in_a_line_of_print
+
+    # A printed line: five blobs turned down side by side; below, one turned-down blob
+    # (two touching digits) among digits read with confidence.
+    boxes = np.array([[100 + 36 * k, 50, 34, 30] for k in range(5)]
+                     + [[100 + 36 * k, 150, 34, 30] for k in range(5)], np.int32)
+    confidences = np.array([0, 0, 0, 0, 0, 1.0, 0.9, 0, 1.0, 0.95])
+    lines = in_a_line_of_print(boxes, confidences)
+    assert lines[:5].all()
+    assert not lines[5:].any()
+    # Far apart on the line, turned-down blobs are not one line of print.
+    apart = boxes[:5].copy()
+    apart[:, 0] = 100 + 200 * np.arange(5)
+    assert not in_a_line_of_print(apart, np.zeros(5)).any()
+

@@ -137,20 +137,3 @@ def test_a_row_of_touching_wide_digits_is_not_taken_for_an_object(holdout_recogn
     row = [d for d in holdout_recognizer.recognize(page) if d.y > 100]
     assert row and min(d.x for d in row) <= 40 and max(d.x + d.w for d in row) >= 180, row
 
-
-def test_a_word_in_a_line_of_print_is_not_tried_as_digits():
-    from livedigits.split import _in_a_line_of_print
-
-    # A printed line: five blobs turned down side by side; below, one turned-down blob
-    # (two touching digits) among digits read with confidence.
-    boxes = np.array([[100 + 36 * k, 50, 34, 30] for k in range(5)]
-                     + [[100 + 36 * k, 150, 34, 30] for k in range(5)], np.int32)
-    confidences = np.array([0, 0, 0, 0, 0, 1.0, 0.9, 0, 1.0, 0.95])
-    lines = _in_a_line_of_print(boxes, confidences)
-    assert lines[:5].all()
-    assert not lines[5:].any()
-    # Far apart on the line, turned-down blobs are not one line of print.
-    apart = boxes[:5].copy()
-    apart[:, 0] = 100 + 200 * np.arange(5)
-    assert not _in_a_line_of_print(apart, np.zeros(5)).any()
-
