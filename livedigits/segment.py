@@ -11,7 +11,8 @@ specks, rules, page edges and dark surrounds; merging of one digit's strokes;
 normalisation of each digit into a cell as MNIST's are made.
 
 ``find_candidates`` does everything up to the boxes (plus a cheap signature of each
-candidate's patch); ``cut_cells`` normalises the cells of the candidates asked for, so
+candidate's patch); ``cut_cells`` normalises the cells of the candidates asked for
+(compiled, ``kernels.cut``), so
 the live loop cuts only digits that are new or changed; ``segment`` does both.
 """
 
@@ -142,6 +143,10 @@ def normalise(patch: np.ndarray) -> np.ndarray:
     its longer side is WORK_SIDE px, thresholded, and its strokes thickened or
     thinned to MNIST's width at that size. Either is then area-resized to
     DIGIT_BOX px and placed with its centre of mass where digits.png's are.
+
+    The pipeline cuts its cells with ``normalise_all`` (``kernels.cut``, the same
+    steps compiled, many cells a call); this is their reference, and what the
+    training examples drawn by ``styles`` and ``negatives`` are cut with.
     """
     patch = np.ascontiguousarray(patch, np.uint8)
     h, w = patch.shape
@@ -175,6 +180,19 @@ def _ellipse(size: int) -> np.ndarray:
     if size not in _ELLIPSES:
         _ELLIPSES[size] = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     return _ELLIPSES[size]
+
+
+_ELLIPSE_TABLE: list[np.ndarray] = []
+
+
+def _ellipse_table(largest: int = 48) -> np.ndarray:
+    """(largest + 1,) * 3 uint8: element ``s`` is ``_ellipse(s)`` in its top-left corner."""
+    if not _ELLIPSE_TABLE:
+        table = np.zeros((largest + 1, largest + 1, largest + 1), np.uint8)
+        for size in range(1, largest + 1):
+            table[size, :size, :size] = _ellipse(size)
+        _ELLIPSE_TABLE.append(table)
+    return _ELLIPSE_TABLE[0]
 
 
 def _place(ink: np.ndarray) -> np.ndarray:
@@ -597,10 +615,43 @@ def cut_cells(found: Candidates, which: np.ndarray | None = None) -> np.ndarray:
     from livedigits.cells import deskew
 
     indices = range(len(found)) if which is None else np.asarray(which, np.intp).tolist()
-    cells = [normalise(patch_of(found, found.extents[k], found.members[k])) for k in indices]
-    if not cells:
+    extents = [found.extents[k] for k in indices]
+    if not extents:
         return np.zeros((0, CELL, CELL), np.uint8)
-    return deskew(np.stack(cells))
+    return deskew(normalise_all(found.dark, found.labels, extents,
+                                [found.members[k] for k in indices]))
+
+
+def normalise_all(dark: np.ndarray, labels: np.ndarray,
+                  extents: list[tuple[int, int, int, int]],
+                  members: list[list[int]]) -> np.ndarray:
+    """``normalise(patch_of(...))`` of many candidates in one compiled pass.
+
+    Parameters
+    ----------
+    dark : (H, W) uint8 darkness; labels : (H, W) int32 component labels
+    extents : N boxes (x0, y0, x1, y1) in their pixels
+    members : N lists of the component labels that make each candidate
+
+    Returns
+    -------
+    (N, 20, 20) uint8 cells, not deskewed (``kernels.cut``; ``normalise`` is its reference)
+    """
+    from livedigits.kernels.cut import cut_batch
+
+    n = len(extents)
+    out = np.zeros((n, CELL, CELL), np.uint8)
+    if n == 0:
+        return out
+    counts = np.fromiter((len(m) for m in members), np.int64, n)
+    start = np.zeros(n + 1, np.int64)
+    np.cumsum(counts, out=start[1:])
+    flat = np.fromiter((label for m in members for label in m), np.int32, int(start[-1]))
+    cut_batch(np.ascontiguousarray(dark, np.uint8), np.ascontiguousarray(labels, np.int32),
+              np.asarray(extents, np.int64).reshape(n, 4), flat, start, SMALL_DIGIT,
+              float(WORK_SIDE), float(STROKE), float(DIGIT_BOX), float(CENTRE), _ellipse_table(),
+              out)
+    return out
 
 
 def segment(image: np.ndarray) -> Segmentation:

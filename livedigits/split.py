@@ -131,15 +131,12 @@ class Splitter:
 
         A piece left wide and doubtful after a cut is tried again, ROUNDS times at most.
         """
-        from livedigits.cells import deskew
-        from livedigits.segment import normalise, patch_of
+        from livedigits.segment import cut_cells
 
         columns: dict[int, list[int]] = {k: [] for k in which}
         if which:
             if known is None:
-                wholes = [normalise(patch_of(found, found.extents[k], found.members[k]))
-                          for k in which]
-                _, sure, whole = self.neighbours(deskew(np.stack(wholes)))
+                _, sure, whole = self.neighbours(cut_cells(found, which))
             else:
                 sure, whole = np.asarray(known[0])[which], np.asarray(known[1])[which]
             # (candidate, extent of the blob or piece, the gain its pieces need)
@@ -164,16 +161,18 @@ class Splitter:
     def _cut_once(self, found: Candidates, pending: list, columns: dict[int, list[int]]) -> list:
         """Cut each pending blob where it reads best as two digits; returns wide doubtful pieces."""
         from livedigits.cells import deskew
-        from livedigits.segment import normalise, patch_of
+        from livedigits.segment import normalise_all
 
-        tries, cells = [], []
+        tries, extents, members = [], [], []
         for k, extent, needed in pending:
             for column, pieces in _cuts(found, extent, found.members[k]):
                 tries.append((k, extent, needed, column, pieces))
-                cells.extend(normalise(patch_of(found, p, found.members[k])) for p in pieces)
+                extents.extend(pieces)
+                members.extend([found.members[k]] * len(pieces))
         if not tries:
             return []
-        _, confidences, nearest = self.neighbours(deskew(np.stack(cells)))
+        cells = normalise_all(found.dark, found.labels, extents, members)
+        _, confidences, nearest = self.neighbours(deskew(cells))
         confidences = confidences.reshape(-1, 2)
         nearest = nearest.reshape(-1, 2)
         best: dict[tuple, tuple] = {}

@@ -25,12 +25,12 @@ def _frames(image: np.ndarray, n: int, rng: np.random.Generator):
 class _Counting:
     """Wraps a callable and counts the items it was given."""
 
-    def __init__(self, fn, count=len) -> None:
+    def __init__(self, fn, count=lambda first, *rest: len(first)) -> None:
         self.fn, self.count, self.items, self.calls = fn, count, 0, 0
 
     def __call__(self, *args):
         self.calls += 1
-        self.items += self.count(args[0])
+        self.items += self.count(*args)
         return self.fn(*args)
 
 
@@ -61,8 +61,10 @@ def test_steady_sheet_is_not_cut_or_classified_again(page, holdout_recognizer, m
     pipeline = Pipeline(holdout_recognizer)
     classify = _Counting(pipeline._classify)
     pipeline._classify = classify
-    normalise = _Counting(segment_module.normalise, count=lambda patch: 1)
-    monkeypatch.setattr(segment_module, "normalise", normalise)
+    # Every cell is cut by segment.normalise_all, many candidates a call.
+    normalise = _Counting(segment_module.normalise_all,
+                          count=lambda dark, labels, extents, members: len(extents))
+    monkeypatch.setattr(segment_module, "normalise_all", normalise)
     frames = list(_frames(page.image, 8, np.random.default_rng(0)))
     first = pipeline.process(frames[0], 0).tracked
     assert first.cut >= 95 and first.classified == first.cut
