@@ -8,6 +8,11 @@ Files (videos, image globs) are read frame by frame, none skipped. Cameras and s
 read on a thread of their own that keeps only the newest frame (a one-slot buffer), so the
 picture never lags behind the world; that thread opens the device, releases it, and
 reconnects with backoff after repeated failed reads or a frozen picture.
+
+Every frame carries a ``scene`` number that changes wherever the picture jumps instead of
+moving on: each file of an image glob, a camera back after a reconnect, a looping video
+restarting. Whatever follows objects from frame to frame (the live tracker) starts afresh
+when it changes.
 """
 
 from __future__ import annotations
@@ -38,11 +43,16 @@ LOST_MESSAGE = "camera lost \u2014 reconnecting"
 
 @dataclass
 class Frame:
-    """One frame: ``image`` (H, W, 3) uint8 BGR, its index in the source, capture time (s)."""
+    """One frame: ``image`` (H, W, 3) uint8 BGR, its index in the source, capture time (s).
+
+    ``scene`` is the same for consecutive frames of one unbroken view and changes where the
+    picture jumps (a new file, a reconnect, a video's restart).
+    """
 
     index: int
     image: np.ndarray
     time: float = field(default_factory=time.monotonic)
+    scene: int = 0
 
 
 @dataclass(frozen=True)
@@ -168,6 +178,7 @@ class VideoFileSource(FrameSource):
                 "lacks; try converting it to MJPG .avi or H.264 .mp4)")
         self._pending: np.ndarray | None = first
         self._index = 0
+        self._scene = 0
         self.fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
         self.mode = describe_mode(self._capture)
 
@@ -183,11 +194,12 @@ class VideoFileSource(FrameSource):
 
                 self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
                 ok, image = self._capture.read()
+                self._scene += 1  # the sheet jumps back to where it was at the start
             if not ok or image is None:
                 self.finished = True
                 self.close()
                 return None
-        frame = Frame(self._index, _as_bgr(image))
+        frame = Frame(self._index, _as_bgr(image), scene=self._scene)
         self._index += 1
         return frame
 
@@ -196,7 +208,10 @@ class VideoFileSource(FrameSource):
 
 
 class ImageFilesSource(FrameSource):
-    """Still images (a glob or a list of paths), one frame each, in name order."""
+    """Still images (a glob or a list of paths), one frame each, in name order.
+
+    Each file is a scene of its own: nothing read on one carries over to the next.
+    """
 
     def __init__(self, paths: list[Path], *, name: str = "images", loop: bool = False) -> None:
         super().__init__()
@@ -219,7 +234,7 @@ class ImageFilesSource(FrameSource):
         image = read_image(self.paths[self._next])
         self._next += 1
         self.mode = f"{image.shape[1]}x{image.shape[0]} {self.paths[self._next - 1].name}"
-        frame = Frame(self._index, _as_bgr(image))
+        frame = Frame(self._index, _as_bgr(image), scene=self._index)
         self._index += 1
         return frame
 
@@ -265,6 +280,7 @@ class LiveSource(FrameSource):
         self._latest: Frame | None = None
         self._delivered = -1
         self._count = 0
+        self._scene = 0
         self._error: str | None = None
         self.reconnects = 0
         self._thread = threading.Thread(target=self._run, name=f"capture {name}", daemon=True)
@@ -360,6 +376,7 @@ class LiveSource(FrameSource):
                 if ok and image is not None:
                     self._capture_ref = capture
                     self.reconnects += 1
+                    self._scene += 1  # the camera or the sheet may have moved meanwhile
                     self.status = "ok"
                     self._publish(image)
                     return
@@ -368,7 +385,7 @@ class LiveSource(FrameSource):
             wait = min(self._backoff[1], wait * 2)
 
     def _publish(self, image: np.ndarray) -> None:
-        frame = Frame(self._count, _as_bgr(image))
+        frame = Frame(self._count, _as_bgr(image), scene=self._scene)
         self._count += 1
         with self._new:
             self._latest = frame

@@ -38,6 +38,7 @@ def test_video_file_is_read_frame_by_frame_none_skipped(tmp_path, suffix, fourcc
     time.sleep(0.2)  # a file source must not drop frames while the consumer is slow
     frames = list(source)
     assert [f.index for f in frames] == list(range(12))
+    assert {f.scene for f in frames} == {0}  # one unbroken view
     levels = [int(np.median(f.image)) for f in frames]
     assert all(abs(level - (10 + 20 * k)) <= 6 for k, level in enumerate(levels)), levels
     assert frames[0].image.shape == (64, 96, 3) and frames[0].image.dtype == np.uint8
@@ -51,6 +52,7 @@ def test_looping_video_restarts(tmp_path):
     source = open_source(str(path), loop=True)
     got = [source.read() for _ in range(7)]
     assert [f.index for f in got] == list(range(7))
+    assert [f.scene for f in got] == [0, 0, 0, 1, 1, 1, 2]  # each restart is a jump
     assert abs(int(np.median(got[3].image)) - 10) <= 6  # frame 3 is the first again
     source.close()
 
@@ -76,6 +78,7 @@ def test_image_glob_in_name_order(tmp_path):
     assert isinstance(source, ImageFilesSource)
     frames = list(source)
     assert [int(f.image[0, 0, 0]) for f in frames] == [50, 100, 150]
+    assert len({f.scene for f in frames}) == 3  # each file read on its own
     assert frames[0].image.shape == (40, 50, 3)
     with pytest.raises(LivedigitsError, match="no image files"):
         open_source(str(tmp_path / "nothing*.png"))
@@ -161,6 +164,7 @@ def test_camera_lost_then_reconnected():
                         backoff=(0.02, 0.05))
     seen_lost = False
     indices = []
+    scenes = []
     try:
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
@@ -168,6 +172,7 @@ def test_camera_lost_then_reconnected():
             seen_lost |= source.status == LOST_MESSAGE
             if frame is not None:
                 indices.append(frame.index)
+                scenes.append(frame.scene)
             if source.reconnects and len(indices) > 30:
                 break
     finally:
@@ -176,6 +181,8 @@ def test_camera_lost_then_reconnected():
     assert source.reconnects == 1 and source.status == "ok"
     assert attempts["n"] == 4
     assert indices == sorted(indices) and len(indices) > 30
+    # Frames before the loss are one scene, frames after the reconnect another.
+    assert scenes == sorted(scenes) and scenes[0] == 0 and scenes[-1] == 1
     assert log["opens"] == log["releases"] == 2
 
 
