@@ -1,8 +1,11 @@
 """The live loop: frames in, tracked digits drawn and shown, keys, saving; headless too.
 
-Display and keys stay on the main thread (Qt wants it so); frames come from a source's
-own thread; saved files are written by a background writer. ``Pipeline.process`` is the
-pure part (frame -> tracked detections) and is what the headless mode and the tests run.
+In a window, capture, processing and display each run on a thread of their own, joined
+by one-slot newest-item boxes (``livedigits.handoff``): the window repaints and reads
+keys at its own pace whatever processing takes, and a video plays at its own speed.
+Display and keys stay on the main thread (Qt wants it so); saved files are written by a
+background writer. Headless, every frame is processed in order on the calling thread.
+``Pipeline.process`` is the pure part (frame -> tracked detections).
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from typing import TextIO
 import numpy as np
 
 from livedigits.errors import LivedigitsError
+from livedigits.handoff import Slot, Worker
 from livedigits.memory import reuse_freed_memory
 from livedigits.recognizer import Detection, Recognizer
-from livedigits.sources import FrameSource
+from livedigits.sources import Frame, FrameSource
 from livedigits.split import Splitter
 from livedigits.track import TrackedFrame, Tracker, recognizer_classifier
 
@@ -99,20 +103,29 @@ class Pipeline:
 # -- saving --------------------------------------------------------------------------------
 
 
-def _save_problem(directory: Path, exc: OSError | None = None) -> str:
+def _save_problem(directory: Path, exc: OSError) -> str:
     """A one-line HUD message for a save directory that cannot take files."""
-    if exc is None:
-        if not directory.exists():
-            return f"cannot save: {directory} does not exist (create it or use --save-dir)"
-        return f"cannot save: {directory} is not a folder"
     code = exc.errno
     if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
         return f"cannot save: {directory} is full"
     if code in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return f"cannot save: {directory} is read-only"
+        return f"cannot save: {directory} is read-only (pick another --save-dir)"
+    if code in (errno.EEXIST, errno.ENOTDIR):
+        return f"cannot save: {directory} is not a folder (pick another --save-dir)"
     if code == errno.ENOENT:
-        return f"cannot save: {directory} does not exist (create it or use --save-dir)"
+        return f"cannot save: {directory} cannot be created (pick another --save-dir)"
     return f"cannot save to {directory}: {exc.strerror or exc}"
+
+
+def prepare_save_dir(directory: Path) -> str | None:
+    """Create ``directory`` (with its parents) if missing; why it cannot take files, or None."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return _save_problem(directory, exc)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return _save_problem(directory, OSError(errno.EACCES, "not writable"))
+    return None
 
 
 @dataclass
@@ -130,8 +143,10 @@ class Saver:
     Each snapshot is four files in ``directory``: ``STEM_overlay.png``,
     ``STEM_digits.png`` (numbers on white), ``STEM_frame.png`` (the raw frame) and
     ``STEM.json`` (the detections), STEM being ``livedigits-YYYYmmdd-HHMMSS-mmm``.
-    Outcomes arrive as one-line messages from ``poll()``; a failing directory never
-    stops the caller.
+    The directory is created (with its parents) at once and again before each snapshot
+    if it went missing. Outcomes are logged when they happen and arrive as one-line
+    messages from ``poll()``; ``problem`` holds why the directory cannot take files
+    (None once a snapshot is written). A failing directory never stops the caller.
     """
 
     def __init__(self, directory: Path, *, min_confidence: float = 0.6,
@@ -146,8 +161,17 @@ class Saver:
         self._messages: queue.Queue[str] = queue.Queue()
         self.count = 0  # snapshots written
         self.last: list[Path] = []  # files of the latest one
+        self.problem: str | None = None
+        problem = prepare_save_dir(self.directory)
+        if problem:
+            self._fail(problem)
         self._thread = threading.Thread(target=self._run, name="saver", daemon=True)
         self._thread.start()
+
+    def _fail(self, message: str) -> None:
+        self.problem = message
+        log.warning("%s", message)
+        self._messages.put(message)
 
     def submit(self, job: SaveJob) -> bool:
         """Queue a snapshot; False (and a message) if the writer is still busy."""
@@ -180,27 +204,25 @@ class Saver:
             try:
                 paths = self._save(job)
             except OSError as exc:
-                self._messages.put(_save_problem(self.directory, exc))
-                log.warning("%s", _save_problem(self.directory, exc))
+                self._fail(_save_problem(self.directory, exc))
                 continue
             except Exception as exc:  # a writer thread must outlive any one snapshot
-                log.exception("saving failed")
-                self._messages.put(f"cannot save: {exc}")
-                continue
-            if paths is None:
-                self._messages.put(_save_problem(self.directory))
+                log.debug("saving failed", exc_info=True)
+                self._fail(f"cannot save: {exc}")
                 continue
             self.count += 1
             self.last = paths
+            self.problem = None
             stem = paths[-1].stem  # the JSON's name is the snapshot's name
-            self._messages.put(f"saved {stem} ({len(paths)} files) in {self.directory}")
+            message = f"saved {stem} ({len(paths)} files) in {self.directory}"
+            log.info("%s", message)
+            self._messages.put(message)
 
-    def _save(self, job: SaveJob) -> list[Path] | None:
+    def _save(self, job: SaveJob) -> list[Path]:
         from livedigits.imageio import encode_png
         from livedigits.render import overlay, plain
 
-        if not self.directory.is_dir():
-            return None
+        self.directory.mkdir(parents=True, exist_ok=True)  # removed since the start?
         local = time.localtime(job.stamp)
         stem = (time.strftime("livedigits-%Y%m%d-%H%M%S", local)
                 + f"-{int(job.stamp * 1000) % 1000:03d}")
@@ -344,6 +366,7 @@ class _Hud:
     debug: bool = False
     help: bool = False
     fullscreen: bool = False
+    save_problem: str | None = None  # shown for as long as the save folder cannot take files
     last_digits_time: float = field(default_factory=time.monotonic)
 
     def tick(self, ms: float) -> None:
@@ -405,9 +428,11 @@ def compose(result: Result, hud: _Hud, source: FrameSource, config: LiveConfig,
     if source.status != "ok":
         _panel(view, [source.status], (view.shape[1] // 6, view.shape[0] // 2), scale=scale * 2,
                colour=(0, 0, 255), background=(255, 255, 255))
-    if hud.message and now < hud.message_until:
-        _panel(view, [hud.message], (8, below_hud), scale=scale,
-               colour=(0, 255, 255))
+    notes = [hud.message] if hud.message and now < hud.message_until else []
+    if hud.save_problem and hud.save_problem not in notes:
+        notes.append(hud.save_problem)
+    if notes:
+        _panel(view, notes, (8, below_hud), scale=scale, colour=(0, 255, 255))
     return view
 
 
@@ -473,13 +498,11 @@ def run(source: FrameSource, recognizer: Recognizer, config: LiveConfig, *,
     saver = Saver(config.save_dir, min_confidence=recognizer.min_confidence)
     try:
         if config.window:
-            return _run_window(source, pipeline, saver, config)
+            return _WindowRun(source, pipeline, saver, config).run()
         return _run_headless(source, pipeline, saver, config, out or sys.stdout)
     finally:
         saver.close()
         source.close()
-        for message in saver.poll():
-            log.warning("%s", message)
 
 
 class _Timing:
@@ -528,6 +551,7 @@ def _run_headless(source: FrameSource, pipeline: Pipeline, saver: Saver, config:
     times = _Timing()
     last: Result | None = None
     status = "ok"
+    scene = None
     score = None
     last_text = None
     watcher = config.sheet_watcher()
@@ -536,7 +560,10 @@ def _run_headless(source: FrameSource, pipeline: Pipeline, saver: Saver, config:
             status = source.status
             print(f"livedigits: {status if status != 'ok' else 'camera back'}",
                   file=sys.stderr)
-            pipeline.tracker.reset()
+        if frame.scene != scene:
+            if scene is not None:
+                pipeline.tracker.reset()  # a new file, or the camera back after a loss
+            scene = frame.scene
         result = pipeline.process(frame.image, frame.index)
         times.add(result.ms)
         last = result
@@ -555,8 +582,6 @@ def _run_headless(source: FrameSource, pipeline: Pipeline, saver: Saver, config:
         last_text = result.text
         if config.save_every and times.count % config.save_every == 0:
             saver.submit(SaveJob(frame.image, result.detections, result.text, frame.index))
-        for message in saver.poll():
-            print(f"livedigits: {message}", file=sys.stderr)
         if config.max_frames is not None and times.count >= config.max_frames:
             break
     return _summary(times, last, saver, score)
@@ -579,102 +604,269 @@ def _qt_font_dir() -> None:
             return
 
 
-def _run_window(source: FrameSource, pipeline: Pipeline, saver: Saver,
-                config: LiveConfig) -> dict:
-    import cv2
+REPAINT_MS = 15  # the window's pace: keys are read and the picture redrawn ~60 times a second
+JOIN_SECONDS = 10.0
 
-    title = config.title
-    flags = cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO
-    flags |= cv2.WINDOW_GUI_NORMAL if config.kiosk else cv2.WINDOW_GUI_EXPANDED
-    hud = _Hud(fullscreen=config.fullscreen or config.kiosk)
-    times = _Timing()
-    min_conf = pipeline.recognizer.min_confidence
-    score = None
-    watcher = config.sheet_watcher()
 
-    frame = None
-    while frame is None and not source.finished:
-        frame = source.read(timeout=0.5)
-    if frame is None:
-        raise LivedigitsError(f"{source.name}: no frames")
-    result = pipeline.process(frame.image, frame.index)
-    times.add(result.ms)
-    score = _add_score(score, config, result)
+class _WindowRun:
+    """The live loop in a window: capture, processing and display on threads of their own.
 
-    _qt_font_dir()
-    try:
-        cv2.namedWindow(title, flags)
-    except cv2.error as exc:
-        raise LivedigitsError(f"cannot open a window ({exc.err}): run with --no-window") from None
-    if hud.fullscreen:
-        cv2.setWindowProperty(title, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
-    else:
-        h, w = frame.image.shape[:2]
-        cv2.resizeWindow(title, min(w, 1600), min(h, 900))
-    started = time.monotonic()
-    next_due = started
-    status = source.status
-    try:
+    capture thread ──Slot[Frame]──> processing thread ──Slot[Result]──> display (main thread)
+
+    Each hand-off is a one-slot box keeping only the newest item, so no stage waits on a
+    slower one. The capture thread plays a video file at its own speed (frame k is handed
+    on at k / fps seconds after the window opened) and hands on every frame of a file
+    without a frame rate (image globs); processing takes the newest frame whenever it is
+    free, so it skips frames while behind. The display shows the newest result's overlay
+    on that result's own frame, repaints and reads keys every ``REPAINT_MS``, and acts on
+    every key in the order pressed.
+    """
+
+    def __init__(self, source: FrameSource, pipeline: Pipeline, saver: Saver,
+                 config: LiveConfig) -> None:
+        self.source = source
+        self.pipeline = pipeline
+        self.saver = saver
+        self.config = config
+        self.frames: Slot[Frame] = Slot()
+        self.results: Slot[Result] = Slot()
+        self.stop = threading.Event()
+        self.playing = threading.Event()  # cleared while frozen: a video pauses
+        self.playing.set()
+        self.shown = threading.Event()  # the window is open: the video's clock starts
+        self.notes: queue.SimpleQueue[str] = queue.SimpleQueue()  # for the HUD
+        self.times = _Timing()
+        self.score: dict | None = None
+        self.read = 0  # frames the capture thread handed on
+        self.play_started: float | None = None
+        self.play_ended: float | None = None  # when the file ran out (monotonic s)
+        self.keys: deque[int] = deque()
+        self.hud = _Hud(fullscreen=config.fullscreen or config.kiosk)
+
+    # -- capture thread ------------------------------------------------------------------
+
+    def _capture(self) -> None:
+        source = self.source
+        paced = not source.live and self.config.pace_files and source.fps > 0
+        every = not source.live and not paced  # a file without a clock: none skipped
+        clock: float | None = None  # monotonic time at which the video's time 0 is due
+        try:
+            while not self.stop.is_set():
+                if not self.playing.is_set():
+                    paused = time.monotonic()
+                    while not self.playing.wait(0.05):
+                        if self.stop.is_set():
+                            return
+                    if clock is not None:
+                        clock += time.monotonic() - paused
+                    continue
+                if every and not self.frames.wait_empty(0.1):
+                    continue
+                frame = source.read(timeout=0.1)
+                if frame is None:
+                    if source.finished:
+                        self.play_ended = time.monotonic()
+                        return
+                    continue
+                if paced:
+                    at = frame.index / source.fps
+                    if clock is None:
+                        self.frames.put(frame)
+                        self.read += 1
+                        while not self.shown.wait(0.05):  # the first frame opens the window
+                            if self.stop.is_set():
+                                return
+                        clock = self.play_started = time.monotonic() - at
+                        continue
+                    delay = clock + at - time.monotonic()
+                    if delay > 0 and self.stop.wait(delay):
+                        return
+                elif self.play_started is None:
+                    self.play_started = time.monotonic()
+                self.frames.put(frame)
+                self.read += 1
+        finally:
+            self.frames.close()
+
+    # -- processing thread ---------------------------------------------------------------
+
+    def _process(self) -> None:
+        config = self.config
+        watcher = config.sheet_watcher()
+        scene = None
+        try:
+            while not self.stop.is_set():
+                frame = self.frames.take(timeout=0.1)
+                if frame is None:
+                    if self.frames.exhausted:
+                        return
+                    continue
+                if frame.scene != scene:
+                    if scene is not None:
+                        self.pipeline.tracker.reset()  # a new file, or a camera back
+                    scene = frame.scene
+                result = self.pipeline.process(frame.image, frame.index)
+                self.times.add(result.ms)
+                self.score = _add_score(self.score, config, result)
+                if watcher is not None:
+                    message = watcher.feed(frame.image, _frame_time(self.source, frame))
+                    if message:
+                        self.notes.put(message)
+                if config.save_every and self.times.count % config.save_every == 0:
+                    self.saver.submit(SaveJob(frame.image, result.detections, result.text,
+                                              frame.index))
+                self.results.put(result)
+                if config.max_frames is not None and self.times.count >= config.max_frames:
+                    return
+        finally:
+            self.results.close()
+
+    # -- display (main thread) -----------------------------------------------------------
+
+    def run(self) -> dict:
+        """Start the threads, show results until the user quits; the summary of ``run``."""
+        workers = [Worker(self._capture, "capture").start(),
+                   Worker(self._process, "processing").start()]
+        shown: Result | None = None
+        try:
+            while shown is None:
+                for worker in workers:
+                    worker.check()
+                shown = self.results.take(timeout=0.1)
+                if shown is None and self.results.exhausted:
+                    raise LivedigitsError(f"{self.source.name}: no frames")
+            self._open_window(shown)
+            self.shown.set()
+            shown = self._show(shown, workers)
+        finally:
+            self.stop.set()
+            self.playing.set()
+            self.frames.close()
+            self.results.close()
+            for worker in workers:
+                if not worker.join(JOIN_SECONDS):
+                    log.warning("the %s thread did not stop within %.0f s", worker.name,
+                                JOIN_SECONDS)
+            _close_window(self.config.title)
+        return _summary(self.times, shown, self.saver, self.score)
+
+    def _open_window(self, first: Result) -> None:
+        import cv2
+
+        title = self.config.title
+        flags = cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO
+        flags |= cv2.WINDOW_GUI_NORMAL if self.config.kiosk else cv2.WINDOW_GUI_EXPANDED
+        _qt_font_dir()
+        try:
+            cv2.namedWindow(title, flags)
+        except cv2.error as exc:
+            raise LivedigitsError(f"cannot open a window ({exc.err}): run with --no-window"
+                                  ) from None
+        if self.hud.fullscreen:
+            cv2.setWindowProperty(title, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
+        else:
+            h, w = first.image.shape[:2]
+            cv2.resizeWindow(title, min(w, 1600), min(h, 900))
+
+    def _show(self, shown: Result, workers: list[Worker]) -> Result:
+        """Repaint and read keys until quit; returns the result shown last."""
+        import cv2
+
+        config, hud, source = self.config, self.hud, self.source
+        min_conf = self.pipeline.recognizer.min_confidence
+        title = config.title
+        painted = None
+        fresh = True
+        ended = False
         while True:
-            if not hud.frozen and not source.finished and \
-                    (config.max_frames is None or times.count < config.max_frames):
-                wait = 0.0 if not source.live else 0.01
-                now = time.monotonic()
-                if not source.live and config.pace_files and source.fps > 0 and now < next_due:
-                    frame = None
-                else:
-                    frame = source.read(timeout=wait)
-                if frame is not None:
-                    next_due = max(next_due + 1.0 / max(source.fps, 1e-3), now - 0.1)
-                    result = pipeline.process(frame.image, frame.index)
-                    times.add(result.ms)
-                    score = _add_score(score, config, result)
-                    hud.tick(result.ms)
-                    if watcher is not None:
-                        message = watcher.feed(frame.image, _frame_time(source, frame))
-                        if message:
-                            hud.say(message)
-                    if result.detections:
-                        hud.last_digits_time = time.monotonic()
-                    if config.save_every and times.count % config.save_every == 0:
-                        saver.submit(SaveJob(frame.image, result.detections, result.text,
-                                             frame.index))
-            if source.status != status:
-                if source.status != "ok":
-                    pipeline.tracker.reset()  # the sheet may have moved while it was lost
-                status = source.status
-            for message in saver.poll():
+            for worker in workers:
+                worker.check()
+            if not hud.frozen:
+                result = self.results.take(timeout=0)
+                if result is not None:
+                    shown, fresh = result, True
+            if fresh:
+                hud.tick(shown.ms)
+                if shown.detections:
+                    hud.last_digits_time = time.monotonic()
+                fresh = False
+            while not self.notes.empty():
+                hud.say(self.notes.get())
+            for message in self.saver.poll():
                 hud.say(message)
-            if source.finished and not hud.message:
-                hud.say("end of video: q quits")
-            cv2.imshow(title, compose(result, hud, source, config, min_conf))
-            key = cv2.waitKey(1 if not source.finished else 30) & 0xFF
-            if key in (ord("q"), 27):
-                break
-            if key == ord("s"):
-                if saver.submit(SaveJob(result.image, result.detections, result.text,
-                                        result.index)):
-                    hud.say(f"saving to {config.save_dir} ...")
-            elif key == ord(" "):
-                hud.frozen = not hud.frozen
-            elif key == ord("f"):
-                hud.fullscreen = not hud.fullscreen
-                cv2.setWindowProperty(title, cv2.WND_PROP_FULLSCREEN,
-                                      cv2.WINDOW_FULLSCREEN if hud.fullscreen
-                                      else cv2.WINDOW_NORMAL)
-            elif key == ord("d"):
-                hud.debug = not hud.debug
-            elif key == ord("h"):
-                hud.help = not hud.help
+            hud.save_problem = self.saver.problem
+            if self.results.exhausted:
+                if config.max_frames is not None and self.times.count >= config.max_frames:
+                    break
+                if source.finished and not ended:
+                    ended = True
+                    self._log_end()
+                if source.finished and not (hud.message and time.monotonic()
+                                            < hud.message_until):
+                    hud.say("end of video: q quits")
+            now = time.monotonic()
+            state = (id(shown), hud.frozen, hud.debug, hud.help, hud.save_problem,
+                     hud.message if now < hud.message_until else "", source.status,
+                     config.kiosk and now - hud.last_digits_time > KIOSK_IDLE_HELP)
+            if state != painted:
+                cv2.imshow(title, compose(shown, hud, source, config, min_conf))
+                painted = state
+            key = cv2.waitKey(REPAINT_MS)
+            if key != -1 and key & 0xFF != 0xFF:
+                self.keys.append(key & 0xFF)
+            while self.keys:
+                if self._act(self.keys.popleft(), shown):
+                    return shown
             if not _window_open(title):
                 break  # the close button
-            if config.max_frames is not None and times.count >= config.max_frames:
-                break
-    finally:
-        if _window_open(title):
-            cv2.destroyWindow(title)
-            cv2.waitKey(1)
-    return _summary(times, result, saver, score)
+        return shown
+
+    def _act(self, key: int, shown: Result) -> bool:
+        """Do what ``key`` asks; True to quit."""
+        import cv2
+
+        hud = self.hud
+        if key in (ord("q"), 27):
+            log.info("key %s: quit", "q" if key == ord("q") else "Esc")
+            return True
+        if key == ord("s"):
+            if self.saver.submit(SaveJob(shown.image, shown.detections, shown.text,
+                                         shown.index)):
+                hud.say(f"saving to {self.config.save_dir} ...")
+            log.info("key s: snapshot of frame %d", shown.index)
+        elif key == ord(" "):
+            hud.frozen = not hud.frozen
+            if hud.frozen:
+                self.playing.clear()
+            else:
+                self.playing.set()
+            log.info("key space: %s", "frozen" if hud.frozen else "running")
+        elif key == ord("f"):
+            hud.fullscreen = not hud.fullscreen
+            cv2.setWindowProperty(self.config.title, cv2.WND_PROP_FULLSCREEN,
+                                  cv2.WINDOW_FULLSCREEN if hud.fullscreen
+                                  else cv2.WINDOW_NORMAL)
+            log.info("key f: fullscreen %s", "on" if hud.fullscreen else "off")
+        elif key == ord("d"):
+            hud.debug = not hud.debug
+            log.info("key d: debug view %s", "on" if hud.debug else "off")
+        elif key == ord("h"):
+            hud.help = not hud.help
+            log.info("key h: help %s", "shown" if hud.help else "hidden")
+        return False
+
+    def _log_end(self) -> None:
+        played = (self.play_ended or time.monotonic()) - (self.play_started or time.monotonic())
+        log.info("end of %s after %.2f s: %d frames read, %d processed", self.source.name,
+                 played, self.read, self.times.count)
+
+
+def _close_window(title: str) -> None:
+    import cv2
+
+    if _window_open(title):
+        cv2.destroyWindow(title)
+        cv2.waitKey(1)
 
 
 def _window_open(title: str) -> bool:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
+import shutil
 import time
 
 import cv2
@@ -187,19 +189,80 @@ def test_save_dir_faults_are_reported_and_the_writer_goes_on(tmp_path, code, wor
     assert second and second[0].startswith("saved")
 
 
-def test_missing_save_dir_is_reported_not_created(tmp_path, sheet_video):
-    missing = tmp_path / "nope"
-    saver = Saver(missing)
+def test_missing_save_dir_is_created_with_its_parents(tmp_path, sheet_video):
+    nested = tmp_path / "new" / "nested"
+    saver = Saver(nested)
+    assert nested.is_dir() and saver.problem is None and saver.poll() == []
+    shutil.rmtree(tmp_path / "new")  # gone while running: made again for the next snapshot
     saver.submit(_job())
     messages = _wait_messages(saver)
     saver.close()
-    assert messages and "does not exist" in messages[0]
-    assert not missing.exists()
+    assert messages and messages[0].startswith("saved"), messages
+    assert len(list(nested.glob("livedigits-*"))) == 4
+    headless = tmp_path / "headless" / "a" / "b"
     result = runner.invoke(app, ["live", "--source", str(sheet_video.path), "--json",
                                  "--max-frames", "2", "--save-every", "1", "--save-dir",
-                                 str(missing)])
+                                 str(headless)])
     assert result.exit_code == 0, result.output
     assert len(_json_lines(result.stdout)) == 2
+    images = sorted(headless.glob("livedigits-*.png"))
+    assert len(images) == 6, sorted(p.name for p in headless.iterdir())  # 2 snapshots
+    assert all(cv2.imread(str(path)) is not None for path in images)
+
+
+def test_unwritable_save_dir_is_reported_at_once_and_the_run_goes_on(
+        tmp_path, sheet_video, caplog, holdout_recognizer):
+    from livedigits.app import LiveConfig, Pipeline, _Hud, compose
+    from livedigits.sources import DemoSource
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    bad = blocker / "saves"
+    with caplog.at_level(logging.WARNING, logger="livedigits.app"):
+        saver = Saver(bad)
+        problem = saver.problem
+        assert problem and "not a folder" in problem and str(bad) in problem
+        assert saver.poll() == [problem]  # for the HUD, before any snapshot is asked for
+        assert [r.getMessage() for r in caplog.records] == [problem]  # and in the log
+        saver.submit(_job())
+        assert _wait_messages(saver) == [problem]
+        saver.close()
+    source = DemoSource(width=480, height=320, n_digits=12, frames=1, seed=2)
+    frame = source.read()
+    result = Pipeline(holdout_recognizer).process(frame.image, frame.index)
+    plain = compose(result, _Hud(), source, LiveConfig(), 0.6)
+    warned = compose(result, _Hud(save_problem=problem), source, LiveConfig(), 0.6)
+    changed = np.argwhere(np.any(plain != warned, axis=2))
+    assert len(changed) > 200 and changed[:, 0].min() < 320 // 2  # a line under the HUD
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="livedigits.app"):
+        result = runner.invoke(app, ["live", "--source", str(sheet_video.path), "--json",
+                                     "--max-frames", "3", "--save-every", "1", "--save-dir",
+                                     str(bad)])
+    assert result.exit_code == 0, result.output
+    assert [o["frame"] for o in _json_lines(result.stdout)] == [0, 1, 2]
+    assert problem in caplog.text
+    assert blocker.read_text() == "not a folder"
+
+
+def test_image_glob_reads_each_page_on_its_own(tmp_path):
+    """Three different pages: each frame shows that page's digits and nothing left over."""
+    from livedigits.synth import render_page, score
+
+    pages = []
+    for k in range(3):
+        page = render_page(np.random.default_rng(40 + k), width=640, height=480,
+                           digit_height=36, n_digits=13, perspective=0.0, faint_text=False)
+        cv2.imwrite(str(tmp_path / f"page{k}.png"), page.image)
+        pages.append(page)
+    result = runner.invoke(app, ["live", "--source", str(tmp_path / "page*.png"), "--json"])
+    assert result.exit_code == 0, result.output
+    objects = _json_lines(result.stdout)
+    assert [o["frame"] for o in objects] == [0, 1, 2]
+    for obj, page in zip(objects, pages, strict=True):
+        got = score(page.boxes, page.digits, [Detection(**d) for d in obj["detections"]])
+        assert got["fp"] == 0 and got["found"] >= len(page.boxes) - 1, got
+        assert got["correct"] >= len(page.boxes) - 2, got  # no votes left from another page
 
 
 # -- drawing and long runs ------------------------------------------------------------------
