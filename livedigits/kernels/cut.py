@@ -17,82 +17,70 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_OPTS = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
+_OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
 
 @njit(**_OPTS)
-def _linear_taps(n_dst, n_src):
-    """For each of ``n_dst`` samples: the two source pixels and the second one's weight."""
-    first = np.empty(n_dst, np.int64)
-    second = np.empty(n_dst, np.int64)
-    weight = np.empty(n_dst, np.float64)
+def _taps(n_dst, n_src):
+    """Resampling ``n_src`` pixels to ``n_dst``: for each output pixel the first source
+    pixel and the weights (n_dst, T) of T consecutive ones from there.
+
+    Shrinking, each output pixel averages the source interval it covers (exact
+    overlaps, OpenCV's ``INTER_AREA``); growing, it interpolates linearly at
+    (d + 0.5) * n_src / n_dst - 0.5, clamped at the edges (``INTER_LINEAR``).
+    """
+    scale = n_src / n_dst
+    area = n_dst < n_src
+    n_taps = int(np.ceil(scale)) + 1 if area else 2
+    first = np.zeros(n_dst, np.int64)
+    weights = np.zeros((n_dst, n_taps), np.float32)
     for d in range(n_dst):
-        f = (d + 0.5) * (n_src / n_dst) - 0.5
-        i = int(np.floor(f))
-        frac = f - i
-        if i < 0:
-            i, frac = 0, 0.0
-        if i >= n_src - 1:
-            i, frac = n_src - 1, 0.0
-        first[d] = i
-        second[d] = min(i + 1, n_src - 1)
-        weight[d] = frac
-    return first, second, weight
+        if area:
+            f0 = d * scale
+            f1 = min(f0 + scale, float(n_src))
+            i0 = int(np.floor(f0))
+            first[d] = i0
+            for t in range(n_taps):
+                lo = max(f0, float(i0 + t))
+                hi = min(f1, float(i0 + t + 1))
+                if hi > lo:
+                    weights[d, t] = (hi - lo) / (f1 - f0)
+        else:
+            f = (d + 0.5) * scale - 0.5
+            i = int(np.floor(f))
+            frac = f - i
+            if i < 0:
+                i, frac = 0, 0.0
+            if i >= n_src - 1:
+                i, frac = n_src - 1, 0.0
+            first[d] = i
+            weights[d, 0] = 1 - frac
+            weights[d, 1] = frac
+    return first, weights
 
 
 @njit(**_OPTS)
 def _resize(src, nh, nw):
-    """(h, w) float32 -> (nh, nw) float32: area average when shrinking, linear when growing."""
+    """(h, w) float32 -> (nh, nw) float32 by ``_taps`` along the rows, then the columns."""
     h, w = src.shape
-    out = np.empty((nh, nw), np.float32)
     if nh == h and nw == w:
-        out[:, :] = src
-        return out
-    if nh <= h and nw <= w:
-        # Separable exact area weights: rows of the source first, then columns.
-        sy = h / nh
-        sx = w / nw
-        rows = np.zeros((nh, w), np.float64)
-        for dy in range(nh):
-            f0 = dy * sy
-            f1 = min(f0 + sy, float(h))
-            y = int(np.floor(f0))
-            while y < f1 and y < h:
-                lo = max(f0, float(y))
-                hi = min(f1, float(y + 1))
-                if hi > lo:
-                    weight = hi - lo
-                    for x in range(w):
-                        rows[dy, x] += weight * src[y, x]
-                y += 1
-            span = f1 - f0
+        return src.copy()
+    row_first, row_weights = _taps(nh, h)
+    col_first, col_weights = _taps(nw, w)
+    rows = np.zeros((nh, w), np.float32)
+    for d in range(nh):
+        for t in range(row_weights.shape[1]):
+            y = min(row_first[d] + t, h - 1)
+            weight = row_weights[d, t]
             for x in range(w):
-                rows[dy, x] /= span
-        for dx in range(nw):
-            f0 = dx * sx
-            f1 = min(f0 + sx, float(w))
-            span = f1 - f0
-            for dy in range(nh):
-                total = 0.0
-                x = int(np.floor(f0))
-                while x < f1 and x < w:
-                    lo = max(f0, float(x))
-                    hi = min(f1, float(x + 1))
-                    if hi > lo:
-                        total += (hi - lo) * rows[dy, x]
-                    x += 1
-                out[dy, dx] = total / span
-        return out
-    # Linear: source coordinate (d + 0.5) * (src / dst) - 0.5, clamped at the edges.
-    x0s, x1s, fxs = _linear_taps(nw, w)
-    y0s, y1s, fys = _linear_taps(nh, h)
-    for dy in range(nh):
-        y, y1, fy = y0s[dy], y1s[dy], fys[dy]
-        for dx in range(nw):
-            a, b, fx = x0s[dx], x1s[dx], fxs[dx]
-            top = src[y, a] * (1 - fx) + src[y, b] * fx
-            bottom = src[y1, a] * (1 - fx) + src[y1, b] * fx
-            out[dy, dx] = top * (1 - fy) + bottom * fy
+                rows[d, x] += weight * src[y, x]
+    out = np.zeros((nh, nw), np.float32)
+    for r in range(nh):
+        for d in range(nw):
+            total = np.float32(0)
+            for t in range(col_weights.shape[1]):
+                total += col_weights[d, t] * rows[r, min(col_first[d] + t, w - 1)]
+            out[r, d] = total
     return out
 
 
