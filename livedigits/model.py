@@ -11,13 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from livedigits import parts
 from livedigits.errors import LivedigitsError
+from livedigits.parts import Parts
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +249,8 @@ def fit(
     extra_labels: np.ndarray | None = None,
     negatives: tuple[np.ndarray, np.ndarray] | None = None,
     source: str = "",
+    augmented: tuple[np.ndarray, dict] | None = None,
+    projection: np.ndarray | None = None,
 ) -> Model:
     """Fit a model from raw cells (not deskewed) and their labels.
 
@@ -257,6 +264,11 @@ def fit(
         (``negatives.render_all``); they are labelled REJECT, after the digits. The
         projection's within-class whitening sees each kind as a class of its own
         (printed letters and grid crossings have nothing in common).
+    augmented : ``augment(cells, params.augment_copies, rng)`` made earlier from
+        ``default_rng(params.seed)`` (``(copies * N, 20, 20)`` uint8) and the generator's
+        state after it (``bit_generator.state``), used instead of augmenting again.
+    projection : (512, dims) float32 fitted earlier on this very training set, used
+        instead of fitting it again.
     """
     from livedigits.cells import augment, deskew
     from livedigits.kernels.hog import hog
@@ -265,7 +277,11 @@ def fit(
     parts = [cells]
     part_labels = [labels]
     if params.augment_copies:
-        parts.append(augment(cells, params.augment_copies, rng))
+        if augmented is None:
+            parts.append(augment(cells, params.augment_copies, rng))
+        else:
+            parts.append(augmented[0])
+            rng.bit_generator.state = augmented[1]
         part_labels.append(np.tile(labels, params.augment_copies))
     if extra_cells is not None and len(extra_cells):
         parts.append(extra_cells)
@@ -278,10 +294,13 @@ def fit(
         part_labels.append(REJECT + np.asarray(negatives[1]))
     train = deskew(np.concatenate(parts))
     classes = np.concatenate(part_labels).astype(np.int32)  # REJECT + kind for negatives
-    raw = hog(train)
+    # One thread: the same numbers as the parallel kernel (measured), 0.2 s more for
+    # 25,000 cells, and no 4 s first compile of the parallel kernel.
+    raw = hog(train, parallel=False)
     drawn = np.sqrt((raw * raw).sum(axis=1)) > 1e-6  # blank cells have no direction
     raw, classes = raw[drawn], classes[drawn]
-    projection = fit_projection(raw, classes, params.dims)
+    if projection is None:
+        projection = fit_projection(raw, classes, params.dims)
     reduced = raw @ projection
     norms = np.sqrt((reduced * reduced).sum(axis=1, keepdims=True))
     keep = norms[:, 0] > 1e-6
@@ -303,38 +322,119 @@ def source_hash(profile: Path | None = None) -> str:
 
 
 def build_default(params: ModelParams | None = None, *, profile: Path | None = None,
-                  source: str | None = None) -> Model:
+                  source: str | None = None, shipped: bool = True) -> Model:
     """Fit the model from digits.png (and a profile file), without the cache.
 
-    ``source`` is ``source_hash(profile)`` when the caller has it already.
+    ``source`` is ``source_hash(profile)`` when the caller has it already. With
+    ``shipped`` the parts of the training set that the package ships
+    (``parts.shipped``) and that these parameters share are taken from there
+    instead of being rendered again: the same cells, so the same model.
+    """
+    params = params or ModelParams()
+    inputs = _training_inputs(params, profile, parts.shipped() if shipped else None)
+    del inputs["styles"]
+    return fit(inputs.pop("cells"), inputs.pop("labels"), params, **inputs,
+               source=source or source_hash(profile))
+
+
+def render_parts(params: ModelParams | None = None) -> Parts:
+    """Render the slow parts of the training set for ``params`` (no profile) and fit
+    the projection on them: what ``scripts/build_default_parts.py`` ships."""
+    from livedigits.paths import digits_png
+
+    params = params or ModelParams()
+    inputs = _training_inputs(params, None, None)
+    model = fit(inputs["cells"], inputs["labels"], params, negatives=inputs["negatives"],
+                augmented=inputs["augmented"])
+    empty = np.zeros((0, 20, 20), np.uint8)
+    style_cells, style_digits = inputs["styles"] or (empty, np.zeros(0, np.int32))
+    negative_cells, negative_kinds = inputs["negatives"] or (empty, np.zeros(0, np.int32))
+    augmented, state = inputs["augmented"] or (empty, {})
+    return Parts(params=params, sheet=sheet_hash(digits_png()), recipe=RECIPE,
+                 style_cells=style_cells, style_digits=style_digits,
+                 negative_cells=negative_cells, negative_kinds=negative_kinds,
+                 augmented=augmented, rng_state=state, projection=model.projection)
+
+
+def _training_inputs(params: ModelParams, profile: Path | None, ready: Parts | None) -> dict:
+    """What ``fit`` is given for ``params``: ``cells`` and ``labels`` (digits.png's and
+    the styles'), ``styles`` (cells, digits) or None, and ``fit``'s keyword inputs.
+
+    Every part not taken from ``ready`` is rendered, with progress at the default log
+    level (those parts take seconds).
     """
     from livedigits.cells import load_sheet
     from livedigits.paths import digits_png
 
-    params = params or ModelParams()
     cells, labels, holdout = load_sheet(digits_png())
     if params.holdout:
         cells, labels = cells[~holdout], labels[~holdout]
-    if params.styles:
-        from livedigits import styles
 
-        style_cells, style_digits, _ = styles.render_all(
-            params.styles, np.random.default_rng([params.seed, STYLES_SEED]))
-        cells = np.concatenate([cells, style_cells])
-        labels = np.concatenate([labels, style_digits])
+    def shares(*names: str) -> bool:
+        return ready is not None and all(getattr(ready.params, n) == getattr(params, n)
+                                         for n in names)
+
+    style_parts = None
+    if params.styles:
+        if shares("seed", "styles"):
+            style_parts = (ready.style_cells, ready.style_digits)
+        else:
+            from livedigits import styles
+
+            with _stage("rendering the digit styles MNIST lacks", 0.5):
+                style_parts = styles.render_all(
+                    params.styles, np.random.default_rng([params.seed, STYLES_SEED]))[:2]
+        cells = np.concatenate([cells, style_parts[0]])
+        labels = np.concatenate([labels, style_parts[1]])
     negatives = None
     if params.negatives:
-        from livedigits import negatives as kinds
+        if shares("seed", "negatives"):
+            negatives = (ready.negative_cells, ready.negative_kinds)
+        else:
+            from livedigits import negatives as kinds
 
-        negatives = kinds.render_all(params.negatives,
-                                     np.random.default_rng([params.seed, NEGATIVES_SEED]))
+            count = params.negatives * sum(kinds.WEIGHTS.get(k, 1.0) for k in kinds.KINDS)
+            with _stage(f"rendering {count:.0f} examples of what is not a digit",
+                        NEGATIVE_SECONDS * count):
+                negatives = kinds.render_all(
+                    params.negatives, np.random.default_rng([params.seed, NEGATIVES_SEED]))
     extra_cells = extra_labels = None
     if profile is not None:
         from livedigits.profiles import load_profile
 
         extra_cells, extra_labels = load_profile(profile)
-    return fit(cells, labels, params, extra_cells=extra_cells, extra_labels=extra_labels,
-               negatives=negatives, source=source or source_hash(profile))
+    augmented = projection = None
+    if params.augment_copies and shares("seed", "styles", "augment_copies", "holdout"):
+        augmented = (ready.augmented, ready.rng_state)
+        if profile is None and shares("negatives", "dims"):
+            projection = ready.projection
+    elif params.augment_copies:
+        from livedigits.cells import augment
+
+        # Done here, at the start of fit's own generator sequence, to show progress.
+        with _stage(f"augmenting {len(cells)} digits {params.augment_copies} times",
+                    AUGMENT_SECONDS * len(cells) * params.augment_copies):
+            rng = np.random.default_rng(params.seed)
+            augmented = (augment(cells, params.augment_copies, rng), rng.bit_generator.state)
+    return dict(cells=cells, labels=labels, styles=style_parts, extra_cells=extra_cells,
+                extra_labels=extra_labels, negatives=negatives, augmented=augmented,
+                projection=projection)
+
+
+# Seconds a cell, measured on one core of a 2-vCPU machine (render_all of 4,650
+# negatives: 11 s; augment of 15,405 cells: 4.6 s): the estimates the progress shows.
+NEGATIVE_SECONDS = 2.4e-3
+AUGMENT_SECONDS = 0.3e-3
+
+
+@contextmanager
+def _stage(what: str, seconds: float) -> Iterator[None]:
+    """Log a slow stage of a model build at the default level, with its estimate,
+    and how long it took once done (at info level)."""
+    log.warning("model: %s (about %.0f s)...", what, max(seconds, 1))
+    start = time.perf_counter()
+    yield
+    log.info("model: %s took %.1f s", what, time.perf_counter() - start)
 
 
 # Second words of the rendering seeds: the training renderings of styles and negatives;
@@ -361,10 +461,10 @@ def load_cached(params: ModelParams | None = None, *, profile: Path | None = Non
             return Model.load(path)
         except LivedigitsError as exc:
             log.warning("rebuilding damaged cached model: %s", exc)
-    # Shown at the default level: a first run otherwise sits silent for several seconds.
-    log.warning("building the model from digits.png (first use, about 25 s); cached in %s",
-                path.parent)
+    start = time.perf_counter()
+    log.info("building the model from digits.png (first use); cached in %s", path.parent)
     model = build_default(params, profile=profile, source=source)
+    log.info("model built in %.1f s", time.perf_counter() - start)
     try:
         model.save(path)
     except OSError as exc:

@@ -147,3 +147,89 @@ def test_default_model_has_a_reject_class_and_the_styles(holdout_recognizer):
     labels = holdout_recognizer.model.labels
     assert (labels == REJECT).sum() >= 3000
     assert (labels < REJECT).sum() >= 4500 * 4
+
+
+def test_shipped_parts_are_for_this_recipe_digits_png_and_the_default_parameters():
+    # Fails when the recipe, digits.png or the defaults change and the shipped file is
+    # not rebuilt (scripts/build_default_parts.py): it would be ignored, and every
+    # first run would render the parts again (20 s).
+    from livedigits import parts
+    from livedigits.model import RECIPE, sheet_hash
+    from livedigits.paths import digits_png
+
+    found = parts.load(parts.SHIPPED)
+    assert found.recipe == RECIPE
+    assert found.sheet == sheet_hash(digits_png())
+    assert found.params == ModelParams()
+    assert parts.shipped() is not None
+    n_digits = 5000 + len(found.style_cells)
+    assert found.augmented.shape == (ModelParams().augment_copies * n_digits, 20, 20)
+
+
+def test_shipped_parts_are_what_rendering_gives_now():
+    # The rendering code changed without the file being rebuilt: caught for the styles
+    # (all of them) and the first not-a-digit kind (its first cells).
+    from livedigits import negatives, parts, styles
+    from livedigits.model import NEGATIVES_SEED, STYLES_SEED
+
+    found = parts.shipped()
+    p = found.params
+    style_cells, style_digits, _ = styles.render_all(
+        p.styles, np.random.default_rng([p.seed, STYLES_SEED]))
+    assert np.array_equal(found.style_cells, style_cells)
+    assert np.array_equal(found.style_digits, style_digits)
+    first = negatives.render(negatives.KINDS[0], 40,
+                             np.random.default_rng([p.seed, NEGATIVES_SEED]))
+    assert np.array_equal(found.negative_cells[:40], first)
+    assert (found.negative_kinds[:40] == 0).all()
+
+
+def test_a_model_from_rendered_parts_equals_one_rendered_in_full(monkeypatch, tmp_path,
+                                                                 heldout):
+    # The augmentation, the generator's state after it and the projection taken from
+    # the parts give the very model a full build gives, with a profile's cells too.
+    from livedigits import model as model_module
+    from livedigits import parts
+    from livedigits.profiles import PROFILE_FORMAT
+
+    profile = tmp_path / "hand.npz"
+    np.savez(profile, format_version=np.int32(PROFILE_FORMAT), cells=heldout[0][::25],
+             labels=heldout[1][::25])
+    params = ModelParams(augment_copies=1, negatives=3, styles=2, dims=16, profile_weight=3)
+    rendered = model_module.render_parts(params)
+    path = rendered.save(tmp_path / "parts.npz")
+    monkeypatch.setattr(parts, "shipped", lambda: parts.load(path))
+    for hand in (None, profile):
+        quick = model_module.build_default(params, profile=hand)
+        full = model_module.build_default(params, profile=hand, shipped=False)
+        for name in ("projection", "features", "labels"):
+            assert np.array_equal(getattr(quick, name), getattr(full, name)), (hand, name)
+
+
+def test_parts_for_other_parameters_are_not_used_and_rendering_shows_its_stages(
+        monkeypatch, caplog):
+    import logging
+
+    from livedigits import model as model_module
+    from livedigits import parts
+
+    other = model_module.render_parts(
+        ModelParams(augment_copies=1, negatives=2, styles=1, dims=16, seed=1))
+    monkeypatch.setattr(parts, "shipped", lambda: other)
+    with caplog.at_level(logging.WARNING, logger="livedigits.model"):
+        built = model_module.build_default(
+            ModelParams(augment_copies=1, negatives=2, styles=1, dims=16))
+    stages = [r.getMessage() for r in caplog.records if r.name == "livedigits.model"]
+    # Every part is rendered again, and each stage says so with its estimate.
+    for what in ("digit styles", "not a digit", "augmenting"):
+        assert any(what in s and "about" in s for s in stages), (what, stages)
+    assert not np.array_equal(built.projection, other.projection)
+
+
+def test_damaged_parts_file_is_refused(tmp_path):
+    from livedigits import parts
+
+    path = tmp_path / "p.npz"
+    path.write_bytes(b"junk")
+    with pytest.raises(ValueError):
+        parts.load(path)
