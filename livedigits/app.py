@@ -777,6 +777,7 @@ class _WindowRun:
         title = config.title
         painted = None
         fresh = True
+        shown_count = 0  # results shown so far: a new one needs a repaint
         ended = False
         while True:
             for worker in workers:
@@ -786,6 +787,7 @@ class _WindowRun:
                 if result is not None:
                     shown, fresh = result, True
             if fresh:
+                shown_count += 1
                 hud.tick(shown.ms)
                 if shown.detections:
                     hud.last_digits_time = time.monotonic()
@@ -803,9 +805,9 @@ class _WindowRun:
                     self._log_end()
                 if source.finished and not (hud.message and time.monotonic()
                                             < hud.message_until):
-                    hud.say("end of video: q quits")
+                    hud.say("end of video: q quits" if source.fps > 0 else "last image: q quits")
             now = time.monotonic()
-            state = (id(shown), hud.frozen, hud.debug, hud.help, hud.save_problem,
+            state = (shown_count, hud.frozen, hud.debug, hud.help, hud.save_problem,
                      hud.message if now < hud.message_until else "", source.status,
                      config.kiosk and now - hud.last_digits_time > KIOSK_IDLE_HELP)
             if state != painted:
