@@ -88,11 +88,12 @@ def darkness(gray: np.ndarray, paper: np.ndarray | None = None) -> np.ndarray:
     return cv2.bitwise_not(cv2.divide(gray, paper, scale=255))
 
 
-def _merge_strokes(stats: np.ndarray, typical: float) -> list[tuple[list[int], tuple]]:
+def _merge_strokes(stats: np.ndarray, typical: float) -> tuple[np.ndarray, np.ndarray]:
     """Group component indices that are strokes of one digit.
 
-    Returns ``(members, (x0, y0, x1, y1))`` per group: indices into ``stats``
-    and the group's joint box, groups in the order of their first member.
+    Returns ``(group, boxes)``: group (N,) int64, the group of each row of ``stats``
+    (groups numbered in the order of their first member), and boxes (G, 4) int64,
+    each group's joint box ``x0, y0, x1, y1``.
 
     Two components join when their boxes overlap along x by most of the narrower
     one and are vertically close, and the joined box stays digit-sized; two
@@ -107,18 +108,20 @@ def _merge_strokes(stats: np.ndarray, typical: float) -> list[tuple[list[int], t
     box = np.empty((n, 4), np.int64)
     box[:, :2] = stats[:, :2]
     box[:, 2:] = stats[:, :2].astype(np.int64) + stats[:, 2:4]
+    if n == 0:
+        return np.zeros(0, np.int64), box
     # Far bigger than a digit (a pen lying on the sheet, a shadow): no digit's stroke,
     # and it must not swallow the digits it overlaps.
-    huge = np.array([_far_too_big(int(s[2]), int(s[3]), typical) for s in stats], bool)
+    huge = _far_too_big(stats[:, 2], stats[:, 3], typical)
     order = np.argsort(box[:, 0], kind="stable").astype(np.int64)
     reach = max(2.0, 0.2 * typical)  # farthest gap any rule below bridges
     parent = np.empty(n, np.int64)
-    if n:
-        merge_strokes(box, huge, order, float(typical), reach, parent)
-    groups: dict[int, list[int]] = {}
-    for i, root in enumerate(parent.tolist()):
-        groups.setdefault(root, []).append(i)
-    return [(members, tuple(int(v) for v in box[root])) for root, members in groups.items()]
+    merge_strokes(box, huge, order, float(typical), reach, parent)
+    roots, first, inverse = np.unique(parent, return_index=True, return_inverse=True)
+    by_first = np.argsort(first, kind="stable")
+    rank = np.empty(len(roots), np.int64)
+    rank[by_first] = np.arange(len(roots))
+    return rank[inverse.ravel()], box[roots[by_first]]
 
 
 def _stroke_width(mask: np.ndarray) -> float:
@@ -225,25 +228,24 @@ def _typical_height(stats: np.ndarray) -> float:
     return float(np.median(shaped[shaped >= 0.5 * np.percentile(shaped, 90)]))
 
 
-def _far_too_big(bw: int, bh: int, typical: float) -> bool:
-    """Too big for a digit, or for a row of touching digits (one digit tall, however wide)."""
-    return bh > 3 * typical or (bw > 3 * typical and bh > 1.5 * typical)
+def _far_too_big(bw, bh, typical: float):
+    """Too big for a digit, or for a row of touching digits (one digit tall, however wide).
+    ``bw``, ``bh`` px, numbers or arrays alike."""
+    return (bh > 3 * typical) | ((bw > 3 * typical) & (bh > 1.5 * typical))
 
 
-def _is_digit_shaped(bw: int, bh: int, typical: float) -> bool:
-    """False for specks, dashes, underlines, ruled lines and things far bigger than the
-    digits, relative to the digit scale."""
-    if bh < 6 and bw < 6:
-        return False
-    if bh < 0.35 * typical and bw < 0.6 * typical:
-        return False  # specks, dots, stray marks
-    if bh < 0.25 * typical:
-        return False  # underlines, dashes
-    if bh < SHORT_TICK * typical and bw <= 0.25 * bh:
-        return False  # a hairline's broken piece, a tick: a 1 stands nearly a digit tall
-    if _far_too_big(bw, bh, typical):
-        return False  # a pen lying on the sheet, a hand, a shadow
-    return not (bw > 8 * bh or (bh > 2.5 * typical and bh > 12 * bw))  # ruled lines
+def _is_digit_shaped(bw: np.ndarray, bh: np.ndarray, typical: float) -> np.ndarray:
+    """(N,) bool of boxes (N,) wide by (N,) tall, px: False for specks, dashes, underlines,
+    ruled lines and things far bigger than the digits, relative to the digit scale."""
+    bw = np.asarray(bw, np.float64)
+    bh = np.asarray(bh, np.float64)
+    return ~((bh < 6) & (bw < 6)
+             | (bh < 0.35 * typical) & (bw < 0.6 * typical)  # specks, dots, stray marks
+             | (bh < 0.25 * typical)  # underlines, dashes
+             # a hairline's broken piece, a tick: a 1 stands nearly a digit tall
+             | (bh < SHORT_TICK * typical) & (bw <= 0.25 * bh)
+             | _far_too_big(bw, bh, typical)  # a pen lying on the sheet, a hand, a shadow
+             | (bw > 8 * bh) | (bh > 2.5 * typical) & (bh > 12 * bw))  # ruled lines
 
 
 def _components(mask: np.ndarray, values: np.ndarray):
@@ -304,14 +306,17 @@ def _comb_teeth(stats: np.ndarray, standing: np.ndarray, on_bottom: np.ndarray) 
     return out
 
 
-def _touches(region: np.ndarray, box: tuple[int, int, int, int],
-             shape: tuple[int, int]) -> bool:
-    """Whether ``box`` (x0, y0, x1, y1) in an image of ``shape`` meets the small bool map."""
+def _touching(region: np.ndarray, boxes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(N,) bool: which boxes (N, 4) ``x0, y0, x1, y1`` in an image of ``shape`` meet the
+    small (h, w) bool map ``region`` (the map's cells under each box, rounded outwards)."""
     sh, sw = region.shape
+    table = cv2.integral(region.view(np.uint8))  # (sh + 1, sw + 1) int32
     fy, fx = sh / shape[0], sw / shape[1]
-    x0, y0, x1, y1 = box
-    return bool(region[int(y0 * fy):int(np.ceil(y1 * fy)) + 1,
-                       int(x0 * fx):int(np.ceil(x1 * fx)) + 1].any())
+    x0 = np.minimum((boxes[:, 0] * fx).astype(np.intp), sw)
+    y0 = np.minimum((boxes[:, 1] * fy).astype(np.intp), sh)
+    x1 = np.minimum(np.ceil(boxes[:, 2] * fx).astype(np.intp) + 1, sw)
+    y1 = np.minimum(np.ceil(boxes[:, 3] * fy).astype(np.intp) + 1, sh)
+    return (table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]) > 0
 
 
 WEAK = 16  # darkness (of 255) that counts as ink at all, on clean paper
@@ -558,25 +563,24 @@ def _find_at(gray: np.ndarray, scale: float) -> Candidates:
         if not is_strong.any():
             return empty
     kept = stats[keep]
-    groups = _merge_strokes(kept, typical)
-
-    strong_flags = is_strong.tolist()
-    keep_list = keep.tolist()
-    outside = None if sheet.valid is None else ~sheet.valid  # a sheet filling the frame
-    extents, members = [], []
-    for group, (x0, y0, x1, y1) in groups:
-        if not any(strong_flags[i] for i in group):
-            continue  # whole blobs must reach strong ink: faint print stays out
-        if not _is_digit_shaped(x1 - x0, y1 - y0, typical):
-            continue
-        if outside is not None and _touches(outside, (x0, y0, x1, y1), (h, w)):
-            continue  # a sheet's edge against the desk, not ink
-        if min(x1 - x0, y1 - y0) <= 3 and (x0 == 0 or y0 == 0 or x1 == w or y1 == h):
-            continue  # a hairline along the picture's edge: a scanner's or a page's border
-        extents.append((x0, y0, x1, y1))
-        members.append([keep_list[i] for i in group])
-    if not extents:
+    group, joint = _merge_strokes(kept, typical)
+    bw, bh = joint[:, 2] - joint[:, 0], joint[:, 3] - joint[:, 1]
+    # Whole blobs must reach strong ink: faint print stays out.
+    fine = np.bincount(group, weights=is_strong, minlength=len(joint)) > 0
+    fine &= _is_digit_shaped(bw, bh, typical)
+    if sheet.valid is not None:  # a sheet's edge against the desk is not ink
+        fine &= ~_touching(~sheet.valid, joint, (h, w))
+    # A hairline along the picture's edge: a scanner's or a page's border.
+    fine &= ~((np.minimum(bw, bh) <= 3) & ((joint[:, 0] == 0) | (joint[:, 1] == 0)
+                                          | (joint[:, 2] == w) | (joint[:, 3] == h)))
+    if not fine.any():
         return empty
+    by_group = np.argsort(group, kind="stable")
+    starts = np.searchsorted(group[by_group], np.arange(len(joint) + 1))
+    labels_of = keep[by_group].tolist()
+    picked = np.flatnonzero(fine)
+    extents = [tuple(v) for v in joint[picked].tolist()]
+    members = [labels_of[starts[g]:starts[g + 1]] for g in picked.tolist()]
     boxes_arr = np.array([(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in extents],
                          np.float64)
     if scale < 1.0:

@@ -176,7 +176,7 @@ def test_merge_strokes_groups_one_digits_strokes_only():
         [120, 10, 22, 40, 160],  # 4: a 1 beside, apart from everything
         [0, 45, 400, 200, 9000], # 5: a pen lying across, far bigger than a digit
     ], np.int32)
-    groups = _merge_strokes(stats, 40.0)
-    assert sorted(sorted(m) for m, _ in groups) == [[0, 1], [2, 3], [4], [5]]
-    boxes = {tuple(sorted(m)): box for m, box in groups}
+    group, joint = _merge_strokes(stats, 40.0)
+    assert group.tolist() == [0, 0, 1, 1, 2, 3]  # numbered by their first member
+    boxes = {tuple(np.flatnonzero(group == g)): tuple(joint[g]) for g in range(len(joint))}
     assert boxes[(0, 1)] == (9, 10, 31, 49) and boxes[(2, 3)] == (60, 4, 82, 50)
