@@ -66,3 +66,23 @@ def test_first_run_from_empty_caches_then_a_warm_one(tmp_path):
     assert cold_cpu <= COLD_CPU_BOUND, cold.stderr
     assert cold_s <= COLD_WALL_BOUND, cold.stderr
     assert warm_s <= WARM_BOUND, warm.stderr
+
+
+def test_no_second_process_when_the_knn_kernels_are_cached_or_no_core_is_idle(
+        tmp_path, monkeypatch):
+    from livedigits import kernels
+
+    monkeypatch.setattr(kernels.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(kernels.os, "cpu_count", lambda: 2)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    (tmp_path / "kernels_0").mkdir()
+    (tmp_path / "kernels_0" / "knn.vote-450.py311.nbi").write_bytes(b"")
+    assert kernels.compile_knn_elsewhere() is None
+    started = []
+    monkeypatch.setattr(kernels.subprocess, "Popen", lambda *a, **k: started.append(a))
+    (tmp_path / "kernels_0" / "knn.vote-450.py311.nbi").unlink()
+    monkeypatch.setattr(kernels.os, "getloadavg", lambda: (1.5, 1.0, 1.0))
+    assert kernels.compile_knn_elsewhere() is None and not started
+    monkeypatch.setattr(kernels.os, "getloadavg", lambda: (0.2, 0.1, 0.1))
+    kernels.compile_knn_elsewhere()
+    assert len(started) == 1

@@ -89,8 +89,13 @@ def compile_knn_elsewhere() -> subprocess.Popen | None:
     about 10 s of the first run's compiling) into the shared cache while this one
     compiles the others. Returns the process (``wait_for`` it before the first
     k-NN search, which then loads the kernels from the cache), or None when they are
-    cached already or no process could be started.
+    cached already, no core is idle (load average above the cores less one) or no
+    process could be started.
     """
+    # Only with a core to spare: on a busy machine (measured at a load of 7 on 2 cores)
+    # the second process competed for the same core and the first run took 25% longer.
+    if os.getloadavg()[0] > (os.cpu_count() or 1) - 1:
+        return None
     folder = numba_cache_dir()
     if any(glob.glob(os.path.join(folder, pattern, "knn.vote-*.nbi"))
            for pattern in ("", "*")):
