@@ -86,7 +86,11 @@ def light_writing(gray: np.ndarray) -> bool:
     around dark ink most pixels sit near the bright end, around chalk near the
     dark end. A page's edge or a desk's grain puts as many pixels at either end.
     """
-    small = _resize_side(gray, POLARITY_SIDE)
+    return _light_writing_at(_resize_side(gray, POLARITY_SIDE))
+
+
+def _light_writing_at(small: np.ndarray) -> bool:
+    """``light_writing`` of the picture already at POLARITY_SIDE (or smaller)."""
     size = max(5, round(max(small.shape) / 36)) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
     high = cv2.dilate(small, kernel).astype(np.float32)
@@ -155,11 +159,14 @@ def _fill_enclosed(paper: np.ndarray) -> np.ndarray:
 
 def find_sheet(gray: np.ndarray) -> Sheet:
     """The writing surface of a (H, W) uint8 gray image; see the module's docstring."""
-    inverted = light_writing(gray)
+    look = _resize_side(gray, POLARITY_SIDE)
+    inverted = _light_writing_at(look)
     if inverted:
         gray = cv2.bitwise_not(gray)
+        look = cv2.bitwise_not(look)
     h, w = gray.shape
-    small = _resize_side(gray, ANALYSIS_SIDE)
+    # From the polarity picture: one pass over the full image's pixels, not two.
+    small = _resize_side(look, ANALYSIS_SIDE)
     if small is gray:
         small = gray.copy()
     box = cv2.getStructuringElement(cv2.MORPH_RECT, (ENVELOPE, ENVELOPE))
