@@ -44,11 +44,19 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def load_recognizer(profile: str | None, model: Path | None, min_confidence: float = 0.6):
-    """The Recognizer for a command's --profile/--model/--min-confidence options."""
+def load_recognizer(profile: str | None, model: Path | None, min_confidence: float = 0.6,
+                    *, quick_start: bool = True):
+    """The Recognizer for a command's --profile/--model/--min-confidence options.
+
+    With ``quick_start`` (a command reading in this process) kernels not compiled for
+    this machine yet are stood in for by reference code while they compile in the
+    background (``kernels.ready``); ``batch``, whose workers read, compiles them.
+    """
+    from livedigits.kernels import allow_references
     from livedigits.memory import reuse_freed_memory
     from livedigits.recognizer import Recognizer
 
+    allow_references(quick_start)
     reuse_freed_memory()  # commands that load a recognizer go on to process many images
     recognizer = Recognizer.load(profile, model_path=model)
     recognizer.min_confidence = min_confidence

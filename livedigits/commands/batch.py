@@ -57,7 +57,8 @@ def batch(
     from livedigits.errors import LivedigitsError
 
     try:
-        recognizer = load_recognizer(profile, model, min_confidence)  # builds the cache once
+        # Builds the cache once; the workers read, with kernels compiled.
+        recognizer = load_recognizer(profile, model, min_confidence, quick_start=False)
         summary = run_batch(inputs, out=out, recognizer=recognizer, workers=workers,
                             overlays=overlays, csv_path=csv_file, scheduler=scheduler)
     except LivedigitsError as exc:
