@@ -87,17 +87,11 @@ def image(
     Example: livedigits image scan1.png photo.jpg --out results/ --json
     """
     from livedigits.batch import process_file
-    from livedigits.kernels import compile_knn_elsewhere, wait_for
 
-    helper = compile_knn_elsewhere()  # None once the kernels are cached
     try:
         recognizer = load_recognizer(profile, model, min_confidence)
-        if helper is not None:
-            _compile_reading_kernels(recognizer)
     except LivedigitsError as exc:
         raise fail(str(exc)) from None
-    finally:
-        wait_for(helper)
     failed = 0
     for path in files:
         try:
@@ -119,21 +113,6 @@ def image(
                 typer.echo(f"{path}: (no digits found)", err=True)
     if failed:
         raise typer.Exit(1)
-
-
-def _compile_reading_kernels(recognizer) -> None:
-    """Compile the kernels reading an image takes before its k-NN search (segmenting,
-    cutting, deskewing, HOG), on a small rendered page, while another process compiles
-    the k-NN search's."""
-    import numpy as np
-
-    from livedigits.model import describe
-    from livedigits.segment import cut_cells, find_candidates
-    from livedigits.synth import render_page
-
-    page = render_page(np.random.default_rng(0), width=320, height=240, digit_height=30,
-                       n_digits=6, pen=None).image
-    describe(cut_cells(find_candidates(page)), recognizer.model.projection)
 
 
 @app.command()
