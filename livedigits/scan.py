@@ -20,6 +20,7 @@ import queue
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -324,6 +325,8 @@ def _pump(stream, kind: str, events: queue.Queue, activity: list[float]) -> None
         activity[0] = time.monotonic()
         pending += chunk
         *lines, pending = re.split(rb"[\r\n]", pending)
+        if len(pending) > 65536:  # no line is this long: garbage, dropped
+            pending = b""
         for line in lines:
             if line.strip():
                 events.put((kind, line.decode("utf-8", "replace")))
@@ -366,6 +369,7 @@ def scan_pages(settings: ScanSettings, out_dir: Path, *, stamp: str | None = Non
         work = Path(tempfile.mkdtemp(prefix=".livedigits-scan-", dir=out_dir))
     except OSError as exc:
         raise LivedigitsError(f"{out_dir}: cannot write pages there ({exc.strerror})") from None
+    work = Path(os.path.realpath(work))  # pages are recognised by their resolved folder
     cmd = scanimage_command(settings, work / "page-%d.pnm")
     log.info("running %s", " ".join(cmd))
     try:
@@ -382,6 +386,7 @@ def scan_pages(settings: ScanSettings, out_dir: Path, *, stamp: str | None = Non
         pump.start()
     messages: list[str] = []
     pending: list[Path] = []
+    foreign: list[str] = []  # names scanimage printed that are not pages of this run
     saved = 0
     open_pipes = 2
     hung = False
@@ -400,7 +405,7 @@ def scan_pages(settings: ScanSettings, out_dir: Path, *, stamp: str | None = Non
             if line is None:
                 open_pipes -= 1
             elif kind == "page":
-                pending.append(_page_path(line, work))
+                _add_page(line, work, pending, foreign)
             elif not line.startswith("Progress:"):
                 messages.append(line)
                 log.debug("scanimage: %s", line)
@@ -423,8 +428,10 @@ def scan_pages(settings: ScanSettings, out_dir: Path, *, stamp: str | None = Non
             except queue.Empty:
                 break
             if kind == "page" and line:
-                saved += 1
-                yield _keep(_page_path(line, work), out_dir / page_name(stamp, saved))
+                _add_page(line, work, pending, foreign)
+        while pending:
+            saved += 1
+            yield _keep(pending.pop(0), out_dir / page_name(stamp, saved))
         if hung:
             raise LivedigitsError(
                 f"{settings.device}: no response from the scanner for {settings.timeout:g} s "
@@ -435,8 +442,15 @@ def scan_pages(settings: ScanSettings, out_dir: Path, *, stamp: str | None = Non
             returncode = _last_status(messages)  # stopped while stuck at exit, its work done
         error = fault_message(settings.device, returncode, messages,
                               batch=settings.batch, saved=saved)
+        if foreign and not saved:
+            error = (f"{settings.device}: scanimage named {len(foreign)} file(s) outside its "
+                     f"work folder (first: {foreign[0][:120]!r}); they were left alone and no "
+                     "page was saved; check which program `scanimage` is on PATH")
         if error:
             raise LivedigitsError(error)
+        if foreign:
+            log.warning("scanimage named %d file(s) outside its work folder (first: %r); "
+                        "they were left alone", len(foreign), foreign[0][:120])
     finally:
         _stop(process)
         while True:
@@ -445,7 +459,7 @@ def scan_pages(settings: ScanSettings, out_dir: Path, *, stamp: str | None = Non
             except queue.Empty:
                 break
             if kind == "page" and line:
-                pending.append(_page_path(line, work))
+                _add_page(line, work, pending, foreign)
         for left in pending:  # the caller stopped early: keep what was scanned anyway
             if left.exists():
                 saved += 1
@@ -457,6 +471,40 @@ def scan_pages(settings: ScanSettings, out_dir: Path, *, stamp: str | None = Non
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _page_path(line: str, work: Path) -> Path:
-    path = Path(line.strip())
-    return path if path.is_absolute() else work / path.name
+_PAGE_NAME = re.compile(r"page-\d{1,6}\.pnm")
+
+
+def _add_page(line: str, work: Path, pending: list[Path], foreign: list[str]) -> None:
+    """Queue the page ``line`` names if it is one of this run's: a ``page-N.pnm`` regular
+    file (not a link) directly inside ``work`` (resolved); anything else goes to ``foreign``
+    and is never read, moved or deleted."""
+    page = _page_path(line, work)
+    if page is None:
+        if len(foreign) < 100:
+            foreign.append(line.strip())
+        log.debug("scanimage named %r, not a page of this run; ignored", line.strip()[:200])
+    elif page not in pending:
+        pending.append(page)
+
+
+def _page_path(line: str, work: Path) -> Path | None:
+    """The page ``line`` names inside the resolved folder ``work``, or None."""
+    text = line.strip()
+    if "\x00" in text or len(text) > 4096:
+        return None
+    name = os.path.basename(text)
+    if not _PAGE_NAME.fullmatch(name):
+        return None
+    folder = os.path.dirname(text)
+    if folder:
+        try:
+            if os.path.realpath(os.path.join(os.getcwd(), folder)) != str(work):
+                return None
+        except (OSError, ValueError):
+            return None
+    page = work / name
+    try:
+        info = os.lstat(page)
+    except OSError:
+        return None
+    return page if stat.S_ISREG(info.st_mode) else None

@@ -401,3 +401,58 @@ def test_page_kept_when_scanimage_is_stuck_at_exit(sane, tmp_path, monkeypatch):
                    "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.stderr
     assert len(_json_lines(result.stdout)) == 1 and len(_pages(tmp_path / "out")) == 1
+
+
+# ---- files that are not ours ------------------------------------------------------------
+
+_NAMES_OTHERS = '''#!{python}
+"""A scanimage that names other files as its pages and writes none."""
+import os, sys
+out = sys.stdout.buffer
+for line in {lines!r}:
+    out.write(line + b"\\n")
+out.flush()
+sys.exit(0)
+'''
+
+
+def _stand_in(folder, lines: list[bytes]):
+    from sane import _executable
+
+    return _executable(folder / "scanimage", _NAMES_OTHERS.format(python=sys.executable,
+                                                                  lines=lines))
+
+
+def test_pages_named_outside_the_work_folder_are_left_alone(tmp_path, monkeypatch):
+    """The bar: a stand-in printing absolute paths of other files leaves them untouched,
+    exits 1 with one line, and leaves no work folder behind."""
+    decoys = tmp_path / "decoys"
+    decoys.mkdir()
+    important = decoys / "important.png"
+    cv2.imwrite(str(important), np.full((40, 60), 255, np.uint8))
+    notes = decoys / "notes.txt"
+    notes.write_text("keep me\n")
+    page_named = decoys / "page-1.pnm"  # the right name in the wrong folder
+    write_pnm(page_named, np.full((40, 60), 255, np.uint8))
+    before = {p: p.read_bytes() for p in (important, notes, page_named)}
+    lines = [str(p).encode() for p in before] + [b"../decoys/page-1.pnm"]
+    stand_in = _stand_in(tmp_path / "bin", lines)
+    monkeypatch.setenv("PATH", f"{stand_in.parent}{os.pathsep}{os.environ['PATH']}")
+    out = tmp_path / "out"
+    result = _scan("--device", "pnm:0", "--out", str(out))
+    assert result.exit_code == 1, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "outside its work folder" in result.output and "left alone" in result.output
+    assert {p: p.read_bytes() for p in before} == before
+    assert not list(out.iterdir())
+
+
+def test_binary_garbage_from_scanimage_is_one_line(tmp_path, monkeypatch):
+    stand_in = _stand_in(tmp_path / "bin", [bytes(range(1, 256)) * 40, b"\xff" * 5000])
+    monkeypatch.setenv("PATH", f"{stand_in.parent}{os.pathsep}{os.environ['PATH']}")
+    out = tmp_path / "out"
+    result = _scan("--device", "pnm:0", "--out", str(out))
+    assert result.exit_code == 1, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "Traceback" not in result.output
+    assert not list(out.iterdir())
