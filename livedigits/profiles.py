@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from livedigits.errors import LivedigitsError
+from livedigits.limits import check_profile_file
 
 PROFILE_FORMAT = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -37,19 +38,27 @@ def resolve_profile(profile: str | Path) -> Path:
         path = Path(text)
     else:
         path = calibration_dir() / f"{check_name(text)}.npz"
-    if not path.is_file():
+    if not path.exists():
         raise LivedigitsError(
             f"{path}: no such handwriting profile; make one with "
             "`livedigits calibrate read SHEET --profile NAME`"
         )
+    check_profile_file(path)
     return path
 
 
 def load_profile(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Cells (N, 20, 20) uint8 and labels (N,) int32 of a profile file."""
+    """Cells (N, 20, 20) uint8 and labels (N,) int32 of a profile file.
+
+    The file is checked first (``limits.check_profile_file``: a regular file of at
+    most ``MAX_PROFILE_CELLS`` cells), so a hostile file costs no memory.
+    """
+    check_profile_file(path)
     try:
         with np.load(path, allow_pickle=False) as data:
             version = int(data["format_version"])
+            if data["cells"].dtype != np.uint8:
+                raise TypeError("cells are not uint8")
             cells = np.ascontiguousarray(data["cells"], np.uint8)
             labels = np.ascontiguousarray(data["labels"], np.int32)
     except FileNotFoundError:
