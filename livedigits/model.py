@@ -94,6 +94,9 @@ class Model:
     def load(cls, path: Path) -> Model:
         """Read a model file; a missing, damaged or foreign file is a LivedigitsError."""
         path = Path(path)
+        from livedigits.limits import check_model_file
+
+        check_model_file(path)  # kind of file, array sizes and params depth, before loading
         try:
             with np.load(path, allow_pickle=False) as data:
                 version = int(data["format_version"])
