@@ -18,11 +18,12 @@ import io
 import json
 import logging
 import os
+import stat
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -105,6 +106,12 @@ def collect_inputs(inputs: Iterable[str]) -> list[str]:
 
 
 def _read_list(list_file: Path) -> list[str]:
+    from livedigits.limits import regular_file
+
+    regular_file(list_file, "list of paths")
+    if list_file.stat().st_size > MAX_LIST:
+        raise LivedigitsError(f"{list_file}: over {MAX_LIST >> 20} MB, too large for a list of "
+                              "paths")
     try:
         text = list_file.read_text(encoding="utf-8")
     except OSError as exc:
@@ -135,6 +142,17 @@ def _expand(item: str) -> list[str]:
     return [item]
 
 
+def _not_inside(images: list[str], folder: Path) -> list[str]:
+    """``images`` without those inside ``folder`` (a batch's own outputs, never inputs)."""
+    root = os.path.realpath(folder)
+    kept = [p for p in images
+            if os.path.commonpath([root, os.path.realpath(p)]) != root]
+    if len(kept) < len(images):
+        log.info("%s: %d files inside the --overlays folder skipped (outputs, not inputs)",
+                 folder, len(images) - len(kept))
+    return kept
+
+
 def plan_tasks(images: Sequence[str]) -> list[Task]:
     """Tasks for ``images``, each with an overlay stem unique among them.
 
@@ -157,66 +175,159 @@ def plan_tasks(images: Sequence[str]) -> list[Task]:
 # ---------------------------------------------------------------------------- results file
 
 
+MAX_LINE = 4 << 20  # bytes; a longer "line" is not a result line
+MAX_LIST = 64 << 20  # bytes of a list file
+
+
 class ResultsFile:
     """The JSON Lines results file, locked for one writer, appended line by line.
 
-    Opening it reads the images already done and cuts off a trailing partial line
-    left by a crash.
+    Opening it reads the images already done (``done``: their ``image`` values;
+    ``done_paths``: the same resolved), cuts off a trailing partial line left by a
+    crash and drops lines that are not result lines (the file is rewritten
+    atomically without them). A file that is not a results file (an existing file
+    whose first line is not a result line, a link, a device, a FIFO) is refused
+    before anything is written.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        if self.path.parent != Path(""):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        _check_results_target(self.path)
         try:
-            self._handle = open(self.path, "ab")  # noqa: SIM115 (closed by close())
+            if self.path.parent != Path(""):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = _open_append(self.path)
         except OSError as exc:
             raise LivedigitsError(f"{self.path}: cannot write ({exc.strerror})") from None
         try:
             _lock(self._handle, self.path)
             self.failed: set[str] = set()  # images whose last line is an error
             self.done = self._scan_and_repair()
+            self.done_paths = {os.path.realpath(image) for image in self.done}
+            self.failed_paths = {os.path.realpath(image) for image in self.failed}
         except BaseException:
             self._handle.close()
             raise
 
     def _scan_and_repair(self) -> set[str]:
         done: set[str] = set()
-        good_end = 0
+        good: list[bytes] = []
+        dropped: list[int] = []
+        partial = False
+        size = os.fstat(self._handle.fileno()).st_size
         with open(self.path, "rb") as reader:
-            for number, raw in enumerate(reader, 1):
-                if not raw.endswith(b"\n"):
+            for number, raw in enumerate(_lines(reader), 1):
+                if not raw.endswith(b"\n") and reader.tell() >= size:
                     log.warning("%s: cutting off a partial last line (%d bytes) left by an "
                                 "interrupted run", self.path, len(raw))
+                    partial = True
                     break
-                good_end += len(raw)
                 image, failed = _image_of(raw)
                 if image is None:
                     if raw.strip():
-                        log.warning("%s:%d: not a result line; ignored", self.path, number)
+                        dropped.append(number)
                     continue
+                good.append(raw)
                 done.add(image)
                 if failed:
                     self.failed.add(image)
                 else:
                     self.failed.discard(image)
-        if good_end < os.fstat(self._handle.fileno()).st_size:
-            os.ftruncate(self._handle.fileno(), good_end)
+        if dropped:
+            shown = ", ".join(map(str, dropped[:5])) + (", ..." if len(dropped) > 5 else "")
+            log.warning("%s: dropping %d line(s) that are not result lines (line %s)",
+                        self.path, len(dropped), shown)
+            self._rewrite(b"".join(good))
+        elif partial:
+            os.ftruncate(self._handle.fileno(), sum(map(len, good)))
         return done
+
+    def _rewrite(self, data: bytes) -> None:
+        """Replace the file by ``data`` atomically and hold the lock on the new one."""
+        from livedigits.atomic import write_bytes_atomic
+
+        try:
+            write_bytes_atomic(self.path, data)
+        except OSError as exc:
+            raise LivedigitsError(f"{self.path}: cannot rewrite ({exc.strerror})") from None
+        self._handle.close()
+        self._handle = _open_append(self.path)
+        _lock(self._handle, self.path)
 
     def append(self, line: str) -> None:
         """Write one result line and flush it to the operating system."""
-        self._handle.write(line.encode("utf-8") + b"\n")
-        self._handle.flush()
+        try:
+            self._handle.write(line.encode("utf-8") + b"\n")
+            self._handle.flush()
+        except OSError as exc:
+            raise LivedigitsError(f"{self.path}: cannot write ({exc.strerror}); the images "
+                                  "read so far are kept, rerun the same command to go "
+                                  "on") from None
 
     def close(self) -> None:
-        self._handle.close()
+        with suppress(OSError):  # append() has reported a failure already
+            self._handle.close()
 
     def __enter__(self) -> ResultsFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _lines(reader: io.BufferedReader) -> Iterator[bytes]:
+    """The lines of ``reader``, each at most ``MAX_LINE`` bytes (the rest of a longer
+    line is skipped and the line given as ``b"?\\n"``, never a result line)."""
+    while True:
+        raw = reader.readline(MAX_LINE)
+        if not raw:
+            return
+        if len(raw) == MAX_LINE and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = reader.readline(MAX_LINE)
+            yield b"?\n"
+            continue
+        yield raw
+
+
+def _check_results_target(path: Path) -> None:
+    """Refuse ``path`` as a results file unless it is missing, empty or a results file."""
+    hint = "give a new file name for --out (a results file is JSON Lines, one image a line)"
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise LivedigitsError(f"{path}: cannot read ({exc.strerror})") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise LivedigitsError(f"{path}: is a symbolic link; {hint}, or the file it points to")
+    if stat.S_ISDIR(info.st_mode):
+        raise LivedigitsError(f"{path}: is a folder; {hint}")
+    if not stat.S_ISREG(info.st_mode):
+        raise LivedigitsError(f"{path}: not a regular file (a device, FIFO or socket); {hint}")
+    if info.st_size == 0:
+        return
+    try:
+        with open(path, "rb") as reader:
+            first = reader.readline(MAX_LINE)
+    except OSError as exc:
+        raise LivedigitsError(f"{path}: cannot read ({exc.strerror})") from None
+    image, _failed = _image_of(first)
+    partial = not first.endswith(b"\n") and first.startswith(b'{"image": ')
+    if image is None and not partial:
+        raise LivedigitsError(f"{path}: exists and is not a livedigits results file (its first "
+                              f"line is not a result line); it was left as it is; {hint}")
+
+
+def _open_append(path: Path) -> io.BufferedWriter:
+    """``path`` opened for appending, never through a link, only as a regular file."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) \
+        | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o666)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise LivedigitsError(f"{path}: not a regular file; give a new file name for --out")
+    return os.fdopen(fd, "ab")
 
 
 def _lock(handle: io.BufferedWriter, path: Path) -> None:
@@ -247,7 +358,7 @@ def read_results(path: Path) -> dict[str, dict]:
     """Every complete result line of a results file, keyed by image (the last one wins)."""
     results: dict[str, dict] = {}
     with open(path, "rb") as reader:
-        for raw in reader:
+        for raw in _lines(reader):
             if not raw.endswith(b"\n"):
                 break
             try:
@@ -616,6 +727,15 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def check_outputs(out: Path, csv_path: Path | None = None) -> None:
+    """Refuse a results file ``out`` that is not one (see ResultsFile) or is also the
+    ``csv_path`` table, before anything is read or written."""
+    if csv_path is not None and os.path.realpath(csv_path) == os.path.realpath(out):
+        raise LivedigitsError(f"{csv_path}: --csv and --out name the same file; give the "
+                              "table a name of its own")
+    _check_results_target(Path(out))
+
+
 def run_batch(
     inputs: Sequence[str],
     *,
@@ -636,13 +756,18 @@ def run_batch(
     file is also written as a flat table at the end.
     """
     stream = stream or sys.stderr
+    check_outputs(out, csv_path)
     images = collect_inputs(inputs)
+    if overlays is not None:
+        images = _not_inside(images, Path(overlays))
     if not images:
         raise LivedigitsError("no image files found in " + " ".join(map(str, inputs)))
     with ResultsFile(out) as results:
-        tasks = [t for t in plan_tasks(images) if t.image not in results.done]
+        keys = [os.path.realpath(image) for image in images]
+        tasks = [task for task, key in zip(plan_tasks(images), keys, strict=True)
+                 if key not in results.done_paths]
         summary = Summary(total=len(images), skipped=len(images) - len(tasks),
-                          earlier_errors=len(results.failed.intersection(images)))
+                          earlier_errors=len(results.failed_paths.intersection(keys)))
         out_dir = str(Path(overlays).resolve()) if overlays is not None else None
         if progress is None:
             progress = stream.isatty()

@@ -212,7 +212,7 @@ def test_results_file_is_locked_and_repaired(tmp_path):
     out.write_bytes(b'{"image": "x.png", "text": ""}\nnot json\n{"image": "y.png", "te')
     with ResultsFile(out) as results:
         assert results.done == {"x.png"}
-        assert out.read_bytes() == b'{"image": "x.png", "text": ""}\nnot json\n'
+        assert out.read_bytes() == b'{"image": "x.png", "text": ""}\n'  # "not json" dropped
         with pytest.raises(LivedigitsError, match="another batch"):
             ResultsFile(out)
 
@@ -280,3 +280,87 @@ def test_dask_worker_killed_mid_run_loses_nothing(pages, holdout_recognizer, ref
     assert killed.is_set()
     assert summary.done == N_PAGES + 1
     assert keyed(out) == reference
+
+
+# ---- hostile and unlucky outputs ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_pages(tmp_path_factory) -> Path:
+    from livedigits.synth import render_page
+
+    root = tmp_path_factory.mktemp("two") / "in"
+    root.mkdir()
+    for i in range(2):
+        page = render_page(np.random.default_rng(70 + i), width=320, height=240,
+                           digit_height=36, n_digits=5)
+        cv2.imwrite(str(root / f"p{i}.png"), page.image)
+    return root
+
+
+def test_out_on_a_device_fails_fast_in_little_memory(two_pages, tmp_path):
+    """The bar: `batch --out /dev/zero` is a one-line error within 5 s under 500 MB."""
+    from peak import livedigits, run_measured
+
+    for device in ("/dev/zero", "/dev/stdout"):
+        done = run_measured(livedigits("batch", str(two_pages), "--out", device), timeout=30)
+        assert done.rc == 1, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert device in done.stderr and "give a new file name for --out" in done.stderr
+        assert done.seconds < 5 and done.peak_mb < 500, (done.seconds, done.peak_mb)
+        print(f"batch --out {device}: {done.seconds:.2f} s, peak {done.peak_mb:.0f} MB")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    result = CliRunner().invoke(app, ["batch", str(two_pages), "--out", str(fifo)])
+    assert result.exit_code == 1 and "not a regular file" in result.output
+    listed = tmp_path / "list-fifo"
+    os.mkfifo(listed)
+    with pytest.raises(LivedigitsError, match="not a regular file"):
+        collect_inputs([f"@{listed}"])
+
+
+def test_out_that_is_not_a_results_file_is_left_byte_identical(two_pages, tmp_path):
+    notes = tmp_path / "notes.csv"
+    notes.write_bytes(b"name,amount\nrent,900\nfood,310")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(tmp_path / "elsewhere.jsonl")
+    runner = CliRunner()
+    for out in (notes, link):
+        result = runner.invoke(app, ["batch", str(two_pages), "--out", str(out)])
+        assert result.exit_code == 1, result.output
+        assert str(out) in result.output
+    assert notes.read_bytes() == b"name,amount\nrent,900\nfood,310"
+    assert link.is_symlink() and not (tmp_path / "elsewhere.jsonl").exists()
+    same = tmp_path / "r.jsonl"
+    result = runner.invoke(app, ["batch", str(two_pages), "--out", str(same), "--csv",
+                                 str(same)])
+    assert result.exit_code == 1 and "the same file" in result.output
+    assert not same.exists()
+
+
+def test_resume_keys_by_resolved_path_and_skips_own_outputs(two_pages, holdout_recognizer,
+                                                             tmp_path, monkeypatch):
+    """`in/x.png` then `$PWD/in/x.png` is one image; overlays written inside the input
+    tree are never read back as inputs; corrupt lines are dropped on the next run."""
+    import shutil
+
+    tree = tmp_path / "in"
+    shutil.copytree(two_pages, tree)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "r.jsonl"
+    first = run_batch(["in/p0.png"], out=out, recognizer=holdout_recognizer, workers=0)
+    assert first.done == 1
+    again = run_batch([str(tree / "p0.png"), "./in/../in/p0.png"], out=out,
+                      recognizer=holdout_recognizer, workers=0)
+    assert again.done == 0 and again.skipped == 1
+    with open(out, "ab") as handle:
+        handle.write(b"garbage in the middle\n")
+    for _ in range(3):
+        run_batch([str(tree)], out=out, recognizer=holdout_recognizer, workers=0,
+                  overlays=tree / "overlays")
+    lines = out.read_bytes().splitlines()
+    assert b"garbage in the middle" not in lines
+    images = [json.loads(line)["image"] for line in lines]
+    assert len(images) == 2 and not any("overlay" in image for image in images), images
+    # p0 was read without --overlays; p1 once, its overlay never read back
+    assert [p.name for p in (tree / "overlays").glob("*_overlay.png")] == ["p1_overlay.png"]

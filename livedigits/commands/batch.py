@@ -53,10 +53,11 @@ def batch(
     livedigits batch 'forms/**/*.jpg' @more.txt --out r.jsonl --workers 4;
     livedigits batch /shared/scans --out r.jsonl --scheduler tcp://10.0.0.5:8786
     """
-    from livedigits.batch_run import run_batch
+    from livedigits.batch_run import check_outputs, run_batch
     from livedigits.errors import LivedigitsError
 
     try:
+        check_outputs(out, csv_file)  # before the model is loaded: a wrong --out fails fast
         # Builds the cache once; the workers read, with kernels compiled.
         recognizer = load_recognizer(profile, model, min_confidence, quick_start=False)
         summary = run_batch(inputs, out=out, recognizer=recognizer, workers=workers,
