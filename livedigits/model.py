@@ -464,10 +464,17 @@ def load_cached(params: ModelParams | None = None, *, profile: Path | None = Non
             return Model.load(path)
         except LivedigitsError as exc:
             log.warning("rebuilding damaged cached model: %s", exc)
+    from livedigits.kernels import references_used
+
     start = time.perf_counter()
     log.info("building the model from digits.png (first use); cached in %s", path.parent)
+    before = references_used()
     model = build_default(params, profile=profile, source=source)
     log.info("model built in %.1f s", time.perf_counter() - start)
+    if references_used() != before:
+        # Features from the reference HOG (the kernel not compiled yet) equal the kernel's
+        # to float rounding only: the model the next run builds with the kernel is cached.
+        return model
     try:
         model.save(path)
     except OSError as exc:

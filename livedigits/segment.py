@@ -641,6 +641,7 @@ def normalise_all(dark: np.ndarray, labels: np.ndarray,
     -------
     (N, 20, 20) uint8 cells, not deskewed (``kernels.cut``; ``normalise`` is its reference)
     """
+    from livedigits.kernels import ready
     from livedigits.kernels.cut import cut_batch
 
     n = len(extents)
@@ -651,10 +652,17 @@ def normalise_all(dark: np.ndarray, labels: np.ndarray,
     start = np.zeros(n + 1, np.int64)
     np.cumsum(counts, out=start[1:])
     flat = np.fromiter((label for m in members for label in m), np.int32, int(start[-1]))
-    cut_batch(np.ascontiguousarray(dark, np.uint8), np.ascontiguousarray(labels, np.int32),
-              np.asarray(extents, np.int64).reshape(n, 4), flat, start, SMALL_DIGIT,
-              float(WORK_SIDE), float(STROKE), float(DIGIT_BOX), float(CENTRE), _ellipse_table(),
-              out)
+    args = (np.ascontiguousarray(dark, np.uint8), np.ascontiguousarray(labels, np.int32),
+            np.asarray(extents, np.int64).reshape(n, 4), flat, start, SMALL_DIGIT,
+            float(WORK_SIDE), float(STROKE), float(DIGIT_BOX), float(CENTRE), _ellipse_table(),
+            out)
+    if not ready(cut_batch, *args):  # not compiled yet: the reference, cell by cell
+        view = Candidates(np.zeros((0, 4), np.int32), np.zeros((0, 0), np.float32), dark, 1.0,
+                          dark, labels)
+        for i, (extent, parts) in enumerate(zip(extents, members, strict=True)):
+            out[i] = normalise(patch_of(view, extent, parts))
+        return out
+    cut_batch(*args)
     return out
 
 

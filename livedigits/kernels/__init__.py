@@ -8,7 +8,6 @@ changed since it was cached) on the ``livedigits.kernels`` logger, at the
 default level: a first run otherwise sits silent while it compiles.
 """
 
-import glob
 import logging
 import os
 import subprocess
@@ -81,52 +80,79 @@ class _CompileReport:
                          module, name, took, self.total)
 
 
-def compile_knn_elsewhere() -> subprocess.Popen | None:
-    """Start compiling the k-NN kernels in a second process when they are not cached.
+# --- Reading before the kernels are compiled ----------------------------------------
+#
+# A first run would otherwise compile for half a minute before its first result. The
+# commands that read images (``image``, ``live``, ``demo``, ``scan``) allow the plain
+# numpy/OpenCV reference code to stand in for a kernel that is neither compiled in this
+# process nor in Numba's cache, while a process of its own (``livedigits.warm``)
+# compiles every kernel into the cache, detached so that it finishes after a short
+# command exits; a long one (``live``) switches to each kernel as soon as it is cached.
+# Library use and tests never see references: kernels compile on first call, as always.
 
-    Numba compiles one kernel at a time in a process, and a first run's compiling is
-    CPU-bound: a second process on a second core compiles the k-NN kernels (``knn``,
-    about 10 s of the first run's compiling) into the shared cache while this one
-    compiles the others. Returns the process (``wait_for`` it before the first
-    k-NN search, which then loads the kernels from the cache), or None when they are
-    cached already, no core is idle (load average above the cores less one) or no
-    process could be started.
-    """
-    # Only with a core to spare: on a busy machine (measured at a load of 7 on 2 cores)
-    # the second process competed for the same core and the first run took 25% longer.
-    if os.getloadavg()[0] > (os.cpu_count() or 1) - 1:
-        return None
-    folder = numba_cache_dir()
-    if any(glob.glob(os.path.join(folder, pattern, "knn.vote-*.nbi"))
-           for pattern in ("", "*")):
-        return None
-    code = "from livedigits.kernels.knn import warmup; warmup()"
-    try:
-        process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except OSError as exc:
-        log.info("cannot start a second process to compile in (%s)", exc)
-        return None
-    log.warning("compiling kernels.knn in a second process...")
-    return process
+_references_allowed = False
+_ready: set = set()
+_checked: dict = {}
+_state = {"references": 0, "warming": None}
+RECHECK_S = 2.0  # a kernel found uncompiled is looked for in the cache again after this
 
 
-def wait_for(process: subprocess.Popen | None, timeout: float = 300.0) -> None:
-    """Wait for ``compile_knn_elsewhere``'s process (None: nothing to wait for); one
-    that fails or hangs is stopped, and the kernels compile here as they are needed."""
-    if process is None:
+def allow_references(allowed: bool = True) -> None:
+    """Let reference code stand in for kernels that would have to compile first."""
+    global _references_allowed
+    _references_allowed = allowed
+
+
+def references_used() -> int:
+    """How many times reference code stood in for a kernel in this process."""
+    return _state["references"]
+
+
+def ready(dispatcher, *args) -> bool:
+    """Whether ``dispatcher`` (a kernel) runs on ``args`` without compiling: True unless
+    references are allowed and the kernel is neither compiled in this process nor in
+    Numba's cache for these argument types. A False starts ``warm_elsewhere`` and
+    counts a use of the reference code, which the caller then runs."""
+    if not _references_allowed or dispatcher in _ready:
+        return True
+    now = time.monotonic()
+    last = _checked.get(dispatcher)
+    if last is None or now - last[0] >= RECHECK_S:
+        from numba.core.compiler_lock import global_compiler_lock
+
+        types = tuple(dispatcher.typeof_pyval(a) for a in args)
+        found = types in dispatcher.overloads
+        if not found:
+            with global_compiler_lock:
+                found = dispatcher._cache.load_overload(types, dispatcher.targetctx) \
+                    is not None
+        if found:
+            _ready.add(dispatcher)
+            _checked.pop(dispatcher, None)
+            return True
+        _checked[dispatcher] = (now, False)
+    warm_elsewhere()
+    _state["references"] += 1
+    return False
+
+
+def warm_elsewhere() -> None:
+    """Compile every kernel in a detached process (once a process; none while another
+    holds the cache's lock), so that the next run, or this one later, finds them."""
+    if _state["warming"] is not None:
         return
-    start = time.perf_counter()
+    _state["warming"] = False
     try:
-        status = process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        status = "timed out"
-    if status != 0:
-        log.info("the second process did not compile kernels.knn (%s)", status)
-    else:
-        log.info("waited %.1f s for kernels.knn", time.perf_counter() - start)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "livedigits.warm"], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError as exc:
+        log.info("cannot start a process to compile the kernels in (%s)", exc)
+        return
+    _state["warming"] = process
+    log.warning("the kernels are not compiled for this machine yet: reading with slower "
+                "reference code while they compile in the background (first run only, "
+                "about %d s; cached in %s)", FIRST_RUN_SECONDS, numba_cache_dir())
 
 
 #: Seconds a first ``livedigits image`` spends compiling on a 2-vCPU machine: 35-37 s of

@@ -36,6 +36,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from livedigits.kernels import ready
+
 CELL_SIDE = 20
 PIXELS_PER_CELL = 4
 CELLS_PER_SIDE = CELL_SIDE // PIXELS_PER_CELL  # 5
@@ -308,7 +310,21 @@ def hog(cells: np.ndarray, *, parallel: bool | None = None) -> np.ndarray:
     if parallel is None:
         parallel = cells.shape[0] >= PARALLEL_MIN
     if parallel:
-        hog_parallel(cells, out, POOL_TARGET, POOL_WEIGHT, _CHUNK)
+        args = (cells, out, POOL_TARGET, POOL_WEIGHT, _CHUNK)
+        if not ready(hog_parallel, *args):
+            return _reference(cells)
+        hog_parallel(*args)
     else:
-        hog_serial(cells, out, POOL_TARGET, POOL_WEIGHT)
+        args = (cells, out, POOL_TARGET, POOL_WEIGHT)
+        if not ready(hog_serial, *args):
+            return _reference(cells)
+        hog_serial(*args)
     return out
+
+
+def _reference(cells: np.ndarray) -> np.ndarray:
+    """The features by ``reference.hog_numpy``, while the kernel is not compiled
+    (``kernels.ready``)."""
+    from livedigits.reference import hog_numpy
+
+    return hog_numpy(cells)

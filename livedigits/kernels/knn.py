@@ -10,8 +10,10 @@ similarities : (Q, k) float32, dot products (cosines) in [-1, 1], best first
 train_labels : (M,) int32, classes in [0, n_classes)
 labels : (Q,) int32; confidences : (Q,) float32 in [0, 1]
 
-Importing the module compiles the kernels (eager signatures) or loads them from
-Numba's cache: about 0.5 s warm, 8 s cold on a 2-vCPU machine.
+Each kernel compiles on its first call for the argument types it is given (or loads
+from Numba's cache), so a command compiles only the ways of searching it uses. While
+they are not compiled a command that allows it searches with ``reference.knn_numpy``
+(``kernels.ready``).
 
 Notes
 -----
@@ -49,7 +51,9 @@ last bits (about 1e-7). Non-finite inputs give unspecified results.
 from __future__ import annotations
 
 import numpy as np
-from numba import get_num_threads, njit, prange, types
+from numba import get_num_threads, njit, prange
+
+from livedigits.kernels import ready
 
 FEW_QUERIES = 32  # smaller batches use _scan_rows; twice as many when D > 128
 PARALLEL_MIN_WORK = 1 << 21  # multiply-adds (Q * M * D), about 50 us on one thread
@@ -58,24 +62,18 @@ _LANE_WIDTH = 16  # float32 lanes of an AVX-512 register
 _MAX_LANES = 256
 _OPTS = dict(cache=True, fastmath=True, nogil=True, error_model="numpy")
 
-# Eager signatures: one compiled version per kernel, read-only inputs accepted.
-_F4, _I8, _VOID = types.float32, types.int64, types.void
-_IN = types.Array(types.float32, 2, "C", readonly=True)
-_F1, _F2, _F3 = types.float32[::1], types.float32[:, ::1], types.float32[:, :, ::1]
-_I1, _I2, _I3 = types.int32[::1], types.int32[:, ::1], types.int32[:, :, ::1]
-
 _WORST = np.float32(-3.0e38)  # below any similarity: an empty slot of a top-k list
 _NEVER = np.float32(3.0e38)  # threshold of a padding lane: nothing gets in
 
 
-@njit(_VOID(_F2, _I2), **_OPTS)
+@njit(**_OPTS)
 def _reset(top_s, top_i):
     """Empty the (Q, k) top-k lists."""
     top_s[:] = _WORST
     top_i[:] = -1
 
 
-@njit(_F4(_F2, _I2, _I8, _I8, _F4, _I8), **_OPTS)
+@njit(**_OPTS)
 def _push(top_s, top_i, q, k, s, j):
     """Insert similarity ``s`` of train row ``j`` into row ``q`` of the top-k
     lists; the caller has checked that ``s`` beats the k-th entry. Returns the
@@ -90,7 +88,7 @@ def _push(top_s, top_i, q, k, s, j):
     return top_s[q, k - 1]
 
 
-@njit(_VOID(_IN, _IN, _I8, _F2, _I2, _I8, _I8), **_OPTS)
+@njit(**_OPTS)
 def _scan_rows(queries, train, k, top_s, top_i, t_lo, t_hi):
     """Offer train rows [t_lo, t_hi) to every query's top-k list.
 
@@ -194,7 +192,7 @@ def _scan_rows(queries, train, k, top_s, top_i, t_lo, t_hi):
                 th = _push(top_s, top_i, q, k, s3, j3)
 
 
-@njit(_VOID(_IN, _IN, _I8, _F2, _I2, _F1, _F2, _I8, _I8, _I8, _I8), **_OPTS)
+@njit(**_OPTS)
 def _scan_lanes(block, train, k, top_s, top_i, thr, acc, q0, n_real, t_lo, t_hi):
     """Offer train rows [t_lo, t_hi) to the top-k lists of one block of queries.
 
@@ -262,7 +260,7 @@ def _scan_lanes(block, train, k, top_s, top_i, thr, acc, q0, n_real, t_lo, t_hi)
                         thr[q] = _push(top_s, top_i, q0 + q, k, acc[r, q], j + r)
 
 
-@njit(types.Tuple((_F3, _F3))(_IN, _I8, _I8), **_OPTS)
+@njit(**_OPTS)
 def _transpose_blocks(queries, n_lanes, n_chunks):
     """Queries (Q, D) as (n_blocks, D, n_lanes) zero-padded blocks, and the
     thresholds (n_chunks, n_blocks, n_lanes) of empty lists."""
@@ -280,7 +278,7 @@ def _transpose_blocks(queries, n_lanes, n_chunks):
     return blocks, thr
 
 
-@njit(_VOID(_IN, _IN, _I8, _I8, _F2, _I2), **_OPTS)
+@njit(**_OPTS)
 def search_serial(queries, train, k, n_lanes, top_s, top_i):
     """Top-k of (Q, D) ``queries`` over (M, D) ``train`` into (Q, k) ``top_s``,
     ``top_i``, on the calling thread; ``n_lanes`` 0 selects ``_scan_rows``."""
@@ -298,7 +296,7 @@ def search_serial(queries, train, k, n_lanes, top_s, top_i):
         _scan_lanes(blocks[b], train, k, top_s, top_i, thr[0, b], acc, q0, n_real, 0, n_train)
 
 
-@njit(types.Tuple((_F3, _F3, _F3, _F3, _I3))(_IN, _I8, _I8, _I8), **_OPTS)
+@njit(**_OPTS)
 def _parallel_scratch(queries, k, n_lanes, n_chunks):
     """For ``search_parallel``: query blocks and thresholds as ``_transpose_blocks``
     makes them (one unused block when ``n_lanes`` is 0), ``acc`` (n_tasks, 4,
@@ -313,7 +311,7 @@ def _parallel_scratch(queries, k, n_lanes, n_chunks):
     return blocks, thr, acc, part_s, part_i
 
 
-@njit(_VOID(_IN, _IN, _I8, _I8, _I8, _F3, _F3, _F3, _F3, _I3, _I8), **_OPTS)
+@njit(**_OPTS)
 def _parallel_task(queries, train, k, n_lanes, n_chunks, blocks, thr, acc, part_s, part_i,
                    task):
     """Task ``task`` of ``search_parallel``: one query block over one train chunk."""
@@ -332,7 +330,7 @@ def _parallel_task(queries, train, k, n_lanes, n_chunks, blocks, thr, acc, part_
                     q0, min(n_lanes, n_q - q0), t_lo, t_hi)
 
 
-@njit(_VOID(_F3, _I3, _F2, _I2), **_OPTS)
+@njit(**_OPTS)
 def _merge(part_s, part_i, top_s, top_i):
     """Merge the sorted (n_chunks, Q, k) lists ``part_s``, ``part_i``, chunk by
     chunk, into (Q, k) ``top_s``, ``top_i``."""
@@ -348,7 +346,7 @@ def _merge(part_s, part_i, top_s, top_i):
                 th = _push(top_s, top_i, q, k, s, part_i[c, q, p])
 
 
-@njit(_VOID(_IN, _IN, _I8, _I8, _I8, _F2, _I2), parallel=True, **_OPTS)
+@njit(parallel=True, **_OPTS)
 def search_parallel(queries, train, k, n_lanes, n_chunks, top_s, top_i):
     """As ``search_serial`` on Numba's threads: the train set in ``n_chunks``
     chunks, one task per (query block, chunk), the chunks' lists merged after."""
@@ -441,14 +439,20 @@ def knn_search(
         n_blocks = 1 if n_lanes == 0 else -(-n_q // n_lanes)
         # Split the train set so the tasks (blocks x chunks) share evenly among the threads.
         n_chunks = max(1, min(n_threads // int(np.gcd(n_blocks, n_threads)), n_train // 64))
-        search_parallel(queries, train, k, n_lanes, n_chunks, similarities, indices)
+        args = (queries, train, k, n_lanes, n_chunks, similarities, indices)
+        kernel = search_parallel
     else:
-        search_serial(queries, train, k, n_lanes, similarities, indices)
+        args = (queries, train, k, n_lanes, similarities, indices)
+        kernel = search_serial
+    if not ready(kernel, *args):
+        from livedigits.reference import knn_numpy
+
+        return knn_numpy(queries, train, k)
+    kernel(*args)
     return indices, similarities
 
 
-@njit(_VOID(types.Array(types.int32, 2, "C", readonly=True), _IN,
-            types.Array(types.int32, 1, "C", readonly=True), _F4, _F1, _I1, _F1), **_OPTS)
+@njit(**_OPTS)
 def vote(indices, similarities, train_labels, power, votes, labels, confidences):
     """Weighted vote of (Q, k) neighbours into (Q,) ``labels`` and
     ``confidences``; ``votes`` (n_classes,) float32 scratch."""
@@ -542,16 +546,21 @@ def knn_vote(
     labels = np.empty(n_q, np.int32)
     confidences = np.empty(n_q, np.float32)
     if n_q:
-        vote(np.ascontiguousarray(indices, dtype=np.int32),
-             np.ascontiguousarray(similarities, dtype=np.float32),
-             np.ascontiguousarray(train_labels, dtype=np.int32),
-             np.float32(power), np.empty(int(n_classes), np.float32), labels, confidences)
+        args = (np.ascontiguousarray(indices, dtype=np.int32),
+                np.ascontiguousarray(similarities, dtype=np.float32),
+                np.ascontiguousarray(train_labels, dtype=np.int32),
+                np.float32(power), np.empty(int(n_classes), np.float32), labels, confidences)
+        if not ready(vote, *args):
+            from livedigits.reference import knn_vote_numpy
+
+            return knn_vote_numpy(*args[:4], int(n_classes))
+        vote(*args)
     return labels, confidences
 
 
 def warmup() -> None:
-    """Run every kernel once on tiny inputs (the module's import compiled them or
-    loaded them from Numba's cache), which also starts Numba's thread pool."""
+    """Run every kernel once on tiny inputs (compiling them or loading them from
+    Numba's cache), which also starts Numba's thread pool."""
     rng = np.random.default_rng(0)
     train = rng.standard_normal((70, 8)).astype(np.float32)
     train /= np.linalg.norm(train, axis=1, keepdims=True)
