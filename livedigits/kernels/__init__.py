@@ -60,7 +60,10 @@ class _CompileReport:
             module = _kernel_module(event)
             if module is None or module in self.modules:
                 return
-            if not self.modules:
+            if not self.modules and _references_allowed:
+                log.warning("compiling the small kernels for this machine (first run only, "
+                            "a few seconds; cached in %s)", numba_cache_dir())
+            elif not self.modules:
                 log.warning("compiling the kernels for this machine (first run only, about "
                             "%d s in all; cached in %s)", FIRST_RUN_SECONDS, numba_cache_dir())
             self.modules.add(module)
@@ -155,8 +158,8 @@ def warm_elsewhere() -> None:
                 "about %d s; cached in %s)", FIRST_RUN_SECONDS, numba_cache_dir())
 
 
-#: Seconds a first ``livedigits image`` spends compiling on a 2-vCPU machine: 35-37 s of
-#: CPU measured on a loaded one, the k-NN kernels' 10-14 s of it in a second process.
+#: Seconds compiling every kernel takes on a 2-vCPU machine: 30-37 s of CPU measured on a
+#: loaded one (the cell cutter's 7-15 s, the k-NN search's 5-10 s, HOG's 5-9 s).
 FIRST_RUN_SECONDS = 30
 
 
