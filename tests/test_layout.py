@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from livedigits.layout import reading_order, text_of
 
@@ -52,3 +53,127 @@ def test_a_word_in_a_line_of_print_is_not_tried_as_digits():
     apart[:, 0] = 100 + 200 * np.arange(5)
     assert not in_a_line_of_print(apart, np.zeros(5)).any()
 
+
+
+# A sheet of 10 handwritten rows of 10 digits, numbers of 1-4 digits, a degree or two of
+# tilt, then turned as a whole: the layout must find the rows along their own direction.
+ROW_PATTERNS = [(3, 2, 4, 1), (1, 1, 2, 1, 1, 4), (4, 4, 2), (2, 2, 2, 2, 2), (5, 5),
+                (1, 3, 3, 3), (2, 1, 4, 3), (10,), (3, 3, 4), (1, 2, 3, 4)]
+
+
+def _rows_layout(rng, height=40, sizes=None):
+    """Boxes (100, 4) float of the digits' ink, unturned, and their rows (100,); ``sizes``
+    (100, 2) gives each digit's width and height (drawn at random when None)."""
+    if sizes is None:
+        sizes = np.stack([height * rng.uniform(0.35, 0.75, 100),
+                          height * rng.uniform(0.85, 1.1, 100)], 1)
+    boxes, rows = [], []
+    for row, pattern in enumerate(ROW_PATTERNS):
+        x = 60 + float(rng.uniform(0, 20))
+        for k, length in enumerate(pattern):
+            if k:
+                x += height * rng.uniform(1.0, 1.6)
+            for d in range(length):
+                if d:
+                    x += height * rng.uniform(0.15, 0.3)
+                w, h = sizes[len(boxes)]
+                top = 60 + row * 1.9 * height + rng.uniform(0, max(1.0, 1.1 * height - h))
+                boxes.append((x, top, w, h))
+                rows.append(row)
+                x += w
+    return np.array(boxes), np.array(rows)
+
+
+def _turn_boxes(boxes, degrees, about):
+    """Axis-aligned boxes of ``boxes`` turned by ``degrees`` about ``about`` (x, y)."""
+    theta = np.radians(degrees)
+    c, s = np.cos(theta), np.sin(theta)
+    centre = boxes[:, :2] + boxes[:, 2:] / 2 - about
+    turned = np.stack([centre[:, 0] * c - centre[:, 1] * s,
+                       centre[:, 0] * s + centre[:, 1] * c], 1) + about
+    size = np.stack([boxes[:, 2] * abs(c) + boxes[:, 3] * abs(s),
+                     boxes[:, 2] * abs(s) + boxes[:, 3] * abs(c)], 1)
+    return np.concatenate([turned - size / 2, size], 1)
+
+
+def _word_lengths(text):
+    return [tuple(len(word) for word in line.split(" ")) for line in text.split("\n")]
+
+
+@pytest.mark.parametrize("turn", [0.0, 10.0, 15.0, -10.0, -15.0])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_tilted_rows_are_read_along_their_direction(turn, seed):
+    from livedigits.layout import arrange, estimate_skew
+
+    rng = np.random.default_rng(seed)
+    boxes, rows = _rows_layout(rng)
+    tilt = float(rng.uniform(1.0, 2.0)) * rng.choice([-1, 1])
+    boxes = _turn_boxes(boxes, tilt + turn, np.array([500.0, 400.0]))
+    shuffle = rng.permutation(len(boxes))
+    boxes, rows = boxes[shuffle], rows[shuffle]
+    assert abs(estimate_skew(boxes) - (tilt + turn)) < 1.5
+    order, lines, text = arrange(np.round(boxes), np.zeros(100, int), np.ones(100), 0.6)
+    assert len(lines) == 10, text
+    assert [sorted(set(rows[order][line].tolist())) for line in lines] == \
+        [[row] for row in range(10)]
+    assert _word_lengths(text) == ROW_PATTERNS
+
+
+def test_scattered_digits_keep_a_level_reading():
+    from livedigits.layout import estimate_skew, reading_order
+
+    # Digits far apart (a form, a scattered sheet): no pairs to vote, no skew.
+    boxes = np.array([[100, 100, 30, 50], [400, 118, 30, 50], [700, 92, 30, 50],
+                      [250, 300, 30, 50], [600, 318, 30, 50]])
+    assert estimate_skew(boxes) == 0.0
+    assert reading_order(boxes) == [[0, 1, 2], [3, 4]]
+
+
+def _rows_sheet(rng, cells, turn, height=40):
+    """A white page with ``_rows_layout``'s digits drawn in ink from held-out cells, tilted
+    a degree or two and turned by ``turn`` degrees on a canvas large enough to hold it.
+    Returns the (H, W, 3) uint8 image, the digits (100,) and their rows (100,)."""
+    import cv2
+
+    from livedigits.synth import _digit_sprite
+
+    source, labels = cells
+    picks = rng.choice(len(source), 100, replace=False)
+    sprites = []
+    for k in picks.tolist():
+        sprite = _digit_sprite(source[k], int(height * rng.uniform(0.85, 1.1)),
+                               float(rng.uniform(0.06, 0.12)))
+        ys, xs = np.nonzero(sprite > 0.5)  # the ink, as the reader sees it: gaps are ink's
+        sprites.append(sprite[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
+    boxes, rows = _rows_layout(rng, height, np.array([s.shape[::-1] for s in sprites]))
+    ink = np.zeros((int(boxes[:, 1].max()) + 2 * height, int(boxes[:, 0].max()) + 2 * height),
+                   np.float32)
+    for (x, y, _, _), sprite in zip(boxes.astype(int).tolist(), sprites, strict=True):
+        region = ink[y:y + sprite.shape[0], x:x + sprite.shape[1]]
+        np.maximum(region, sprite, out=region)
+    angle = turn + float(rng.uniform(1.0, 2.0)) * rng.choice([-1, 1])
+    side = int(np.hypot(*ink.shape)) + 40
+    matrix = cv2.getRotationMatrix2D((ink.shape[1] / 2, ink.shape[0] / 2), -angle, 1.0)
+    matrix[:, 2] += [(side - ink.shape[1]) / 2, (side - ink.shape[0]) / 2]
+    ink = cv2.warpAffine(ink, matrix, (side, side), flags=cv2.INTER_LINEAR)
+    page = 245 - (ink[:, :, None] * np.array([135, 205, 225], np.float32) * 0.92)
+    return np.clip(page, 0, 255).astype(np.uint8), labels[picks], rows
+
+
+@pytest.mark.parametrize("turn", [0.0, 10.0, 15.0])
+def test_a_tilted_ten_row_sheet_reads_as_ten_lines(turn, holdout_recognizer, heldout):
+    """The bar: a 10-row sheet with a degree or two of tilt reads as 10 lines, also turned
+    by 10 and 15 degrees, each line one row, its numbers as written."""
+    image, digits, rows = _rows_sheet(np.random.default_rng(7), heldout, turn)
+    reading = holdout_recognizer.read(image)
+    from difflib import SequenceMatcher
+
+    lines = reading.text.split("\n")
+    assert len(lines) == 10, reading.text
+    for row, line in enumerate(lines):  # each line is its row (a digit missed or misread)
+        written = "".join(map(str, digits[rows == row].tolist()))
+        assert SequenceMatcher(None, line.replace(" ", ""), written).ratio() >= 0.8, \
+            (row, reading.text)
+    numbers = sum(a == b for a, b in zip(_word_lengths(reading.text), ROW_PATTERNS,
+                                         strict=True))
+    assert numbers >= 8, reading.text  # the numbers as written, where no digit was missed
