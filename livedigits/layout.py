@@ -112,6 +112,30 @@ def estimate_skew(boxes: np.ndarray) -> float:
     return mode
 
 
+
+class SteadySkew:
+    """The lines' direction of a live stream: ``estimate_skew`` of each frame's boxes,
+    changed only when it stays more than ``step`` degrees from the one in use for
+    ``frames`` frames in a row, so lines do not regroup with every frame's jitter."""
+
+    def __init__(self, step: float = 1.0, frames: int = 3) -> None:
+        self.step, self.frames = step, frames
+        self.angle = 0.0
+        self._pending: list[float] = []
+
+    def __call__(self, boxes: np.ndarray) -> float:
+        """The direction in degrees to read boxes (N, 4) x, y, w, h with."""
+        estimate = estimate_skew(boxes)
+        if abs(estimate - self.angle) <= self.step:
+            self._pending = []
+            return self.angle
+        self._pending.append(estimate)
+        if len(self._pending) >= self.frames:
+            self.angle = float(np.median(self._pending))
+            self._pending = []
+        return self.angle
+
+
 def _turned(boxes: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Centres of boxes (N, 4) in coordinates turned by ``angle`` degrees: ``u`` along the
     lines, ``v`` across them (down), and the heights; all (N,) float64."""

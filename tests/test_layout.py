@@ -177,3 +177,21 @@ def test_a_tilted_ten_row_sheet_reads_as_ten_lines(turn, holdout_recognizer, hel
     numbers = sum(a == b for a, b in zip(_word_lengths(reading.text), ROW_PATTERNS,
                                          strict=True))
     assert numbers >= 8, reading.text  # the numbers as written, where no digit was missed
+
+
+def test_a_stream_keeps_its_direction_through_jitter():
+    from livedigits.layout import SteadySkew, estimate_skew
+
+    rng = np.random.default_rng(5)
+    boxes, _ = _rows_layout(rng)
+    steady = SteadySkew()
+    turned = _turn_boxes(boxes, 10.0, np.array([500.0, 400.0]))
+    # The first frames of a turned sheet: the direction is taken after three of them.
+    assert [round(steady(turned)) for _ in range(3)] == [0, 0, 10]
+    for _ in range(5):  # jitter of a fraction of a degree: the direction in use stays
+        jittered = _turn_boxes(boxes, 10.0 + rng.uniform(-0.8, 0.8), np.array([500.0, 400.0]))
+        assert steady(jittered) == pytest.approx(estimate_skew(turned))
+    # One stray frame does not turn it; a page turned for good does.
+    level = _turn_boxes(boxes, 0.0, np.array([500.0, 400.0]))
+    assert round(steady(level)) == 10 and round(steady(turned)) == 10
+    assert [round(steady(level)) for _ in range(3)] == [10, 10, 0]
