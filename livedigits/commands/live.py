@@ -141,6 +141,7 @@ def demo(
     """
     from livedigits.app import LiveConfig, gui_problem, run
     from livedigits.errors import LivedigitsError
+    from livedigits.kernels import allow_references
     from livedigits.model import ModelParams
     from livedigits.recognizer import Recognizer
     from livedigits.sources import DemoSource
@@ -153,6 +154,8 @@ def demo(
             typer.echo(f"livedigits: no window ({problem.split(':')[0]}); running headless",
                        err=True)
     try:
+        # A first run shows its first frames before compiling ends (kernels.ready).
+        allow_references()
         # A model that never saw the held-out digits, so the figures mean something.
         recognizer = Recognizer.load(params=ModelParams(holdout=True))
         recognizer.min_confidence = min_confidence
