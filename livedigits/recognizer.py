@@ -72,16 +72,24 @@ class Detection:
         return {"x": self.x, "y": self.y, "w": self.w, "h": self.h,
                 "digit": self.digit, "confidence": round(self.confidence, 4)}
 
+    def __repr__(self) -> str:
+        return (f"Detection(x={self.x}, y={self.y}, w={self.w}, h={self.h}, "
+                f"digit={self.digit}, confidence={self.confidence:.3f})")
+
 
 @dataclass
 class Reading:
     """Everything recognised in one image, in reading order."""
 
     detections: list[Detection]
-    lines: list[list[int]]
+    lines: list[list[int]]  # positions in ``detections``, first line first
     text: str
     cells: np.ndarray  # (N, 20, 20) uint8, for the debug view
     ink: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        return (f"Reading(text={self.text!r}, {len(self.detections)} detections, "
+                f"{len(self.lines)} lines)")
 
 
 class Recognizer:
@@ -89,8 +97,13 @@ class Recognizer:
 
     def __init__(self, model: Model, *, min_confidence: float = UNSURE_BELOW) -> None:
         self.model = model
-        self.min_confidence = min_confidence
+        self.min_confidence = _checked_confidence(min_confidence)
         self._digits_cache: tuple | None = None
+        self._origin = "model"  # what it was loaded from, for repr
+
+    def __repr__(self) -> str:
+        return (f"Recognizer({self._origin}, {len(self.model.labels)} training rows, "
+                f"k={self.model.params.k}, min_confidence={self.min_confidence:g})")
 
     @classmethod
     def load(
@@ -99,22 +112,34 @@ class Recognizer:
         *,
         model_path: str | Path | None = None,
         params: ModelParams | None = None,
+        min_confidence: float = UNSURE_BELOW,
     ) -> Recognizer:
         """The default model (built from digits.png on first use and cached).
 
         ``profile`` names a handwriting profile (``calibration/NAME.npz``) or is a
-        path to one; ``model_path`` loads a model file written by ``livedigits train``.
+        path to one; ``model_path`` loads a model file written by ``livedigits train``;
+        ``min_confidence`` (0..1) is the vote share under which ``read`` shows a digit
+        as ``?``. A missing or damaged profile or model file raises LivedigitsError.
         """
         from livedigits.model import load_cached
 
+        min_confidence = _checked_confidence(min_confidence)
+        for name, value in (("profile", profile), ("model_path", model_path)):
+            if value is not None and not isinstance(value, (str, Path)):
+                raise TypeError(f"{name} must be a str or Path, got {type(value).__name__}")
         if model_path is not None:
-            return cls(Model.load(Path(model_path)))
+            recognizer = cls(Model.load(Path(model_path)), min_confidence=min_confidence)
+            recognizer._origin = f"model file {str(model_path)!r}"
+            return recognizer
         profile_path = None
         if profile is not None:
             from livedigits.profiles import resolve_profile
 
             profile_path = resolve_profile(profile)
-        return cls(load_cached(params, profile=profile_path))
+        recognizer = cls(load_cached(params, profile=profile_path),
+                         min_confidence=min_confidence)
+        recognizer._origin = "default model" if profile is None else f"profile {str(profile)!r}"
+        return recognizer
 
     def warmup(self) -> None:
         """Compile (or load from cache) every kernel on tiny inputs."""
@@ -230,13 +255,31 @@ class Recognizer:
         judged = self.judge(deskew(np.ascontiguousarray(cells, np.uint8)))
         return judged.digits, judged.confidences, judged.is_digit
 
-    def read(self, image: np.ndarray) -> Reading:
-        """Recognise every digit of a gray/BGR/BGRA image; see ``recognize``."""
+    def read(self, image: np.ndarray | str | Path) -> Reading:
+        """Recognise every digit of an image and read its text.
+
+        Parameters
+        ----------
+        image : (H, W) gray, (H, W, 3) BGR or (H, W, 4) BGRA array, uint8 or uint16
+            (float in [0, 1] accepted), or the path of an image file (read upright)
+
+        Returns
+        -------
+        Reading: ``detections`` in reading order (boxes in the image's pixels),
+        ``lines`` (positions in ``detections``, first line first), ``text`` (digits
+        close together form a number, numbers on a line are separated by a space,
+        lines by a newline, a digit under ``min_confidence`` is ``?``) and ``cells``
+        (N, 20, 20) uint8, the normalised cells read.
+
+        Raises TypeError or ValueError for what is not an image (None, a list, an
+        empty or 1-D array, an unsupported dtype) and LivedigitsError naming a file
+        that cannot be read.
+        """
         from livedigits.layout import arrange, inside_a_word
         from livedigits.segment import cut_cells, find_candidates
         from livedigits.split import Splitter
 
-        found = find_candidates(image)
+        found = find_candidates(as_image(image))
         cells = cut_cells(found)
         if len(cells) == 0:
             return Reading([], [], "", cells, found.ink)
@@ -258,15 +301,71 @@ class Recognizer:
         ]
         return Reading(detections, lines, text, cells[order], found.ink)
 
-    def recognize(self, image: np.ndarray) -> list[Detection]:
+    def recognize(self, image: np.ndarray | str | Path) -> list[Detection]:
         """Detections in reading order.
 
         Parameters
         ----------
-        image : (H, W) or (H, W, 3) BGR or (H, W, 4) BGRA uint8 (uint16 accepted)
+        image : (H, W) or (H, W, 3) BGR or (H, W, 4) BGRA uint8 (uint16, float in
+            [0, 1] accepted), or the path of an image file; as ``read``'s
 
         Returns
         -------
         list of Detection, boxes in the input image's pixels
         """
         return self.read(image).detections
+
+
+def _checked_confidence(value: float) -> float:
+    """``value`` as a float in [0, 1]; TypeError or ValueError naming it otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"min_confidence must be a number in [0, 1], "
+                        f"got {type(value).__name__}")
+    if not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"min_confidence must be in [0, 1], got {value!r}")
+    return float(value)
+
+
+def as_image(image: object) -> np.ndarray:
+    """An image argument of the public API as an array ``find_candidates`` takes.
+
+    Accepts a path (``str`` or ``os.PathLike``, read upright with ``imageio.read_image``),
+    a numpy array or anything with ``__array_interface__`` (a PIL image): (H, W),
+    (H, W, 1), (H, W, 3) or (H, W, 4), uint8 or uint16, or float with values in [0, 1].
+    Raises TypeError for other types and dtypes, ValueError for other shapes, an empty
+    image and float values out of range; each message says what was passed.
+    """
+    import os
+
+    if image is None:
+        raise TypeError("image is None (cv2.imread returns None for a file it cannot "
+                        "read): pass an image array or the path of an image file")
+    if isinstance(image, (str, os.PathLike)):
+        from livedigits.imageio import read_image
+
+        return read_image(image)
+    if isinstance(image, bytes):
+        raise TypeError("image is bytes: decode it first (cv2.imdecode) or pass a path")
+    if not isinstance(image, np.ndarray):
+        if not hasattr(image, "__array_interface__") and not hasattr(image, "__array__"):
+            raise TypeError(f"image must be a numpy array or a path, "
+                            f"got {type(image).__name__}")
+        image = np.asarray(image)
+    if image.size == 0:
+        raise ValueError(f"image is empty (shape {image.shape})")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
+        raise ValueError(f"image must have shape (H, W), (H, W, 3) or (H, W, 4), "
+                         f"got {image.shape}")
+    if image.dtype in (np.uint8, np.uint16):
+        return image
+    if image.dtype.kind == "f":
+        finite = image[np.isfinite(image)]
+        if finite.size == 0 or finite.min() < 0 or finite.max() > 1:
+            raise ValueError("a float image must hold values in [0, 1], got "
+                             + (f"{finite.min():g}..{finite.max():g}" if finite.size
+                                else "no finite value"))
+        image = np.nan_to_num(image, nan=1.0, posinf=1.0, neginf=0.0)  # missing: paper
+        return np.round(image * 255).astype(np.uint8)
+    raise TypeError(f"image must be uint8 or uint16 (or float in [0, 1]), got {image.dtype}")
