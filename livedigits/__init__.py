@@ -2,7 +2,8 @@
 
     from livedigits import Recognizer
     recognizer = Recognizer.load()
-    detections = recognizer.recognize(image)   # image: (H, W) or (H, W, 3) uint8
+    detections = recognizer.recognize(image)   # image: (H, W) or (H, W, 3) uint8, or a path
+    text = recognizer.read(image).text         # numbers by lines, as `livedigits image` prints
 
 Heavy modules (numba, cv2) load on first use, so importing the package is cheap.
 """
@@ -12,15 +13,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Detection", "LivedigitsError", "Recognizer", "__version__"]
+__all__ = ["Detection", "LivedigitsError", "Reading", "Recognizer", "__version__"]
 
 if TYPE_CHECKING:
     from livedigits.errors import LivedigitsError
-    from livedigits.recognizer import Detection, Recognizer
+    from livedigits.recognizer import Detection, Reading, Recognizer
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Recognizer", "Detection"):
+    if name in ("Recognizer", "Detection", "Reading"):
         from livedigits import recognizer
 
         return getattr(recognizer, name)
