@@ -33,14 +33,17 @@ def overlay(image: np.ndarray, detections: Sequence[Detection], *,
     -------
     (H, W, 3) uint8 BGR: a green box per digit with its number in blue above it;
     a digit under ``min_confidence`` gets an orange box and ``?`` beside the number.
+    Boxes are drawn just outside the digit's box, so they never cover its strokes.
     """
     out = image.copy()
     scale_ref = max(image.shape[:2]) / 1000.0
     thickness = max(1, round(2 * scale_ref))
+    pad = thickness // 2 + 1  # cv2 centres the line on the rectangle: keep it off the ink
     for d in detections:
         unsure = d.confidence < min_confidence
         colour = UNSURE if unsure else BOX
-        cv2.rectangle(out, (d.x, d.y), (d.x + d.w - 1, d.y + d.h - 1), colour, thickness)
+        cv2.rectangle(out, (d.x - pad, d.y - pad), (d.x + d.w - 1 + pad, d.y + d.h - 1 + pad),
+                      colour, thickness)
         label = f"{d.digit}?" if unsure else str(d.digit)
         size = max(12.0, 0.45 * d.h)
         scale = _font_scale(size)
@@ -62,16 +65,23 @@ def plain(shape: tuple[int, ...], detections: Sequence[Detection], *,
 
     Returns
     -------
-    (H, W, 3) uint8 BGR white page; unsure digits are drawn as ``?``.
+    (H, W, 3) uint8 BGR white page; a digit under ``min_confidence`` shows its best
+    guess in orange with a smaller orange ``?`` after it.
     """
     h, w = shape[:2]
     out = np.full((h, w, 3), 255, np.uint8)
     for d in detections:
-        label = "?" if d.confidence < min_confidence else str(d.digit)
+        unsure = d.confidence < min_confidence
+        label = str(d.digit)
         scale = _font_scale(0.8 * d.h)
         weight = max(1, round(scale * 2))
         (tw, th), _ = cv2.getTextSize(label, FONT, scale, weight)
         x = d.x + (d.w - tw) // 2
         y = d.y + (d.h + th) // 2
-        cv2.putText(out, label, (x, y), FONT, scale, (0, 0, 0), weight, cv2.LINE_AA)
+        colour = UNSURE if unsure else (0, 0, 0)
+        cv2.putText(out, label, (x, y), FONT, scale, colour, weight, cv2.LINE_AA)
+        if unsure:  # the mark: a half-size '?' at the digit's top right
+            small = max(0.3, scale / 2)
+            cv2.putText(out, "?", (x + tw + max(1, weight // 2), y - th // 2), FONT, small,
+                        UNSURE, max(1, weight // 2), cv2.LINE_AA)
     return out
