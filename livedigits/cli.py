@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -43,6 +44,16 @@ app = typer.Typer(
 
 log = logging.getLogger("livedigits")
 
+
+
+class ImageFormat(str, Enum):
+    """What ``image`` prints."""
+
+    text = "text"
+    json = "json"
+    tsv = "tsv"
+    hocr = "hocr"
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"livedigits {__version__}")
@@ -74,6 +85,11 @@ def image(
     model: ModelFile = None,
     no_images: Annotated[bool, typer.Option("--no-images",
                                             help="Do not write overlay/plain images.")] = False,
+    output_format: Annotated[
+        ImageFormat, typer.Option("--format", "-f",
+                          help="What to print: the text read, JSON Lines (as --json), "
+                               "tesseract's TSV of boxes (a number is a word) or hOCR "
+                               "(each digit's box as ocrx_cinfo).")] = ImageFormat.text,
 ) -> None:
     """Read the handwritten digits in image files.
 
@@ -81,29 +97,45 @@ def image(
     (the numbers alone on white) into --out, and prints the numbers read: digits standing
     close together form one number, numbers are separated by spaces, lines by newlines,
     an unsure digit is '?'; a file with no digits prints "(no digits found)" on stderr.
-    With --json prints one JSON object per file instead.
+    With --json (or --format json) prints one JSON object per file instead; --format tsv
+    and --format hocr print what tesseract prints with those names, one page per file.
     A file that cannot be read is reported and skipped; the exit status is then 1.
 
     Example: livedigits image scan1.png photo.jpg --out results/ --json
     """
+    from livedigits import formats
     from livedigits.batch import process_file
 
+    output_format = ImageFormat(output_format).value
+    if json_output and output_format not in ("text", "json"):
+        raise typer.BadParameter(f"--json and --format {output_format} ask for two outputs; "
+                                 "give one", param_hint="--format")
+    if json_output:
+        output_format = "json"
     try:
         recognizer = load_recognizer(profile, model, min_confidence)
     except LivedigitsError as exc:
         raise fail(str(exc)) from None
     failed = 0
-    for path in files:
+    if output_format == "tsv":
+        typer.echo(formats.TSV_HEADER)
+    elif output_format == "hocr":
+        typer.echo(formats.hocr_head(), nl=False)
+    for page, path in enumerate(files, 1):
         try:
             result = process_file(recognizer, path, out_dir=None if no_images else out)
         except LivedigitsError as exc:
             failed += 1
             typer.echo(f"livedigits: {exc}", err=True)
-            if json_output:
+            if output_format == "json":
                 typer.echo(json.dumps({"image": str(path), "error": str(exc)}))
             continue
-        if json_output:
+        if output_format == "json":
             typer.echo(json.dumps(result, ensure_ascii=False))
+        elif output_format == "tsv":
+            typer.echo("\n".join(formats.tsv_rows(result, page)))
+        elif output_format == "hocr":
+            typer.echo(formats.hocr_page(result, page), nl=False)
         else:
             if len(files) > 1:
                 typer.echo(f"== {path}")
@@ -111,6 +143,8 @@ def image(
                 typer.echo(result["text"])
             else:
                 typer.echo(f"{path}: (no digits found)", err=True)
+    if output_format == "hocr":
+        typer.echo(formats.HOCR_TAIL, nl=False)
     if failed:
         raise typer.Exit(1)
 
