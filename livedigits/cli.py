@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from livedigits import __version__
+from livedigits import __version__, formats
 from livedigits.errors import LivedigitsError
 from livedigits.options import (
     JsonFlag,
@@ -103,7 +103,6 @@ def image(
 
     Example: livedigits image scan1.png photo.jpg --out results/ --json
     """
-    from livedigits import formats
     from livedigits.batch import process_file
 
     output_format = ImageFormat(output_format).value
@@ -128,10 +127,11 @@ def image(
             failed += 1
             typer.echo(f"livedigits: {exc}", err=True)
             if output_format == "json":
-                typer.echo(json.dumps({"image": str(path), "error": str(exc)}))
+                typer.echo(json.dumps({"image": str(path), "error": str(exc),
+                                       "schema": formats.JSON_SCHEMA}))
             continue
         if output_format == "json":
-            typer.echo(json.dumps(result, ensure_ascii=False))
+            typer.echo(json.dumps(result | {"schema": formats.JSON_SCHEMA}, ensure_ascii=False))
         elif output_format == "tsv":
             typer.echo("\n".join(formats.tsv_rows(result, page)))
         elif output_format == "hocr":
@@ -191,23 +191,45 @@ def train(
 @app.command(name="eval")
 def evaluate(
     model: ModelFile = None,
-    json_output: JsonFlag = False,
+    json_output: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON object: n, correct, accuracy, confusion, "
+                       "seen.")] = False,
+    allow_seen: Annotated[bool, typer.Option(
+        "--allow-seen", help="Score a model trained on the held-out digits anyway (the "
+                             "figure then says nothing about new digits; marked so).")] = False,
 ) -> None:
     """Accuracy on digits.png's held-out tenth (the last 10 columns), with a confusion matrix.
 
     Without --model, evaluates a model built like the default one but without the
-    held-out digits, so no digit is scored that the model was trained on.
+    held-out digits, so no digit is scored that the model was trained on. A --model
+    trained on them (`livedigits train` without --holdout) is refused unless
+    --allow-seen, which marks the figure as one on seen digits.
     """
     from livedigits.evaluate import heldout_report
 
     try:
+        seen = False
+        if model is not None:
+            from livedigits.model import Model
+
+            seen = not Model.load(model).params.holdout
+            if seen and not allow_seen:
+                raise LivedigitsError(
+                    f"{model}: this model was trained on digits.png's held-out tenth, so its "
+                    "score would be on digits it has seen; build one with `livedigits train "
+                    "--holdout`, or pass --allow-seen to score it anyway")
         report = heldout_report(model)
     except LivedigitsError as exc:
         raise fail(str(exc)) from None
+    report["seen"] = seen
     if json_output:
-        typer.echo(json.dumps(report))
+        typer.echo(json.dumps(report | {"schema": formats.JSON_SCHEMA}))
         return
-    typer.echo(f"held-out accuracy: {report['accuracy'] * 100:.2f}% "
+    if seen:
+        typer.echo("livedigits: warning: the model was trained on these digits; the accuracy "
+                   "below is on seen digits, not a test", err=True)
+    typer.echo(f"{'accuracy on seen digits' if seen else 'held-out accuracy'}: "
+               f"{report['accuracy'] * 100:.2f}% "
                f"({report['correct']}/{report['n']})")
     typer.echo("confusion (rows: true digit, columns: predicted)")
     typer.echo("     " + "".join(f"{d:>5}" for d in range(10)))

@@ -218,3 +218,33 @@ def test_overlay_and_plain_image_keep_one_suffix(sheet, tmp_path):
     assert obj["digits"].endswith("sheet one_digits-1.png")
     assert (tmp_path / "sheet one_overlay.png").read_bytes() == b"an older overlay"
     assert not (tmp_path / "sheet one_digits.png").exists()
+
+
+def test_every_json_record_carries_a_schema(sheet, tmp_path):
+    path, _ = sheet
+    done = runner.invoke(app, ["image", str(path), str(tmp_path / "none.png"), "--json",
+                               "--no-images"])
+    read, error = (json.loads(line) for line in done.stdout.splitlines())
+    assert read["schema"] == error["schema"] == 1
+    assert list(read)[:5] == ["image", "width", "height", "text", "detections"]
+
+
+def test_eval_refuses_a_model_that_saw_the_digits_it_scores(holdout_recognizer, tmp_path):
+    from dataclasses import replace
+
+    model = holdout_recognizer.model
+    fair = model.save(tmp_path / "fair.npz")
+    seen = replace(model, params=replace(model.params, holdout=False)).save(tmp_path / "seen.npz")
+    done = runner.invoke(app, ["eval", "--model", str(seen)])
+    assert done.exit_code == 1
+    assert "seen.npz: this model was trained on digits.png's held-out tenth" in done.stderr
+    assert "--allow-seen" in done.stderr and not done.stdout
+    done = runner.invoke(app, ["eval", "--model", str(seen), "--allow-seen"])
+    assert done.exit_code == 0, done.output
+    assert done.stdout.startswith("accuracy on seen digits: ") and "warning" in done.stderr
+    done = runner.invoke(app, ["eval", "--model", str(seen), "--allow-seen", "--json"])
+    report = json.loads(done.stdout)
+    assert report["seen"] is True and report["schema"] == 1 and report["n"] == 500
+    done = runner.invoke(app, ["eval", "--model", str(fair), "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["seen"] is False
