@@ -50,6 +50,12 @@ def save_renderings(image, reading, stem: str, out_dir: Path, min_confidence: fl
     return {"overlay": str(over), "digits": str(flat)}
 
 
+def _scaled(detection: dict, factor: float) -> dict:
+    """A detection dict with its box multiplied by ``factor``."""
+    return {**detection, **{key: int(round(detection[key] * factor))
+                            for key in ("x", "y", "w", "h")}}
+
+
 def process_file(recognizer: Recognizer, path: Path, *, out_dir: Path | None,
                  name: str | None = None, stem: str | None = None,
                  overwrite: bool = False) -> dict:
@@ -60,14 +66,18 @@ def process_file(recognizer: Recognizer, path: Path, *, out_dir: Path | None,
     Returns the ``image --json`` object, plus ``overlay``/``digits`` paths when written.
     Raises LivedigitsError naming the file when it cannot be read.
     """
-    from livedigits.imageio import read_image
+    from livedigits.imageio import decode_file
 
-    image = read_image(path)
+    decoded = decode_file(path)
+    image = decoded.image
     try:
         reading = recognizer.read(image)
     except MemoryError:
         raise LivedigitsError(f"{path}: too large to process in memory") from None
-    result = reading_dict(path if name is None else name, image.shape, reading)
+    width, height = decoded.size
+    result = reading_dict(path if name is None else name, (height, width), reading)
+    if decoded.scale != 1.0:  # read reduced: boxes in the file's own pixels
+        result["detections"] = [_scaled(d, 1.0 / decoded.scale) for d in result["detections"]]
     if out_dir is not None:
         result.update(save_renderings(image, reading, stem or Path(path).stem, Path(out_dir),
                                       recognizer.min_confidence, overwrite=overwrite))

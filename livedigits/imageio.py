@@ -2,42 +2,100 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from livedigits.errors import LivedigitsError
 
-MAX_PIXELS = 400_000_000  # beyond this a file is refused rather than decoded
+MAX_PIXELS = 150_000_000  # a larger image is refused (JPEG: read reduced) before decoding
+MAX_FILE_BYTES = 1 << 30  # an image file larger than this is refused unread
+_REDUCED = ((2, "IMREAD_REDUCED_{}_2"), (4, "IMREAD_REDUCED_{}_4"), (8, "IMREAD_REDUCED_{}_8"))
+
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_PIXELS))  # formats not parsed here
 
 
-def read_image(path: str | Path) -> np.ndarray:
-    """Decode an image file as-is: (H, W), (H, W, 3) BGR or (H, W, 4) BGRA, uint8 or uint16.
+@dataclass
+class Decoded:
+    """An image as read: ``image`` upright (as viewers show it), ``scale`` what its
+    pixels are of the file's (1.0, or 1/2, 1/4, 1/8 for a large JPEG read reduced) and
+    ``size`` the upright ``(width, height)`` of the file itself."""
 
-    Raises LivedigitsError naming the file for anything that is not a readable image.
+    image: np.ndarray
+    scale: float
+    size: tuple[int, int]
+
+
+def read_image(path: str | Path, *, max_pixels: int | None = None) -> np.ndarray:
+    """Decode an image file upright: (H, W) gray, (H, W, 3) BGR (alpha composited on
+    white), uint8 or uint16; a JPEG over ``max_pixels`` (default ``MAX_PIXELS``) read
+    reduced (``decode_file`` says by how much).
+
+    Raises LivedigitsError naming the file for anything that is not a readable image,
+    and for one over ``max_pixels`` pixels that cannot be read reduced.
+    """
+    return decode_file(path, max_pixels=max_pixels).image
+
+
+def decode_file(path: str | Path, *, max_pixels: int | None = None) -> Decoded:
+    """``read_image`` with the scale and the file's own size (see Decoded).
+
+    The size is read from the header before decoding: over ``max_pixels`` a JPEG is
+    decoded at 1/2, 1/4 or 1/8 (libjpeg scales while decoding, so the full size is
+    never in memory), anything else refused with a message naming size and limit. The
+    EXIF orientation (JPEG, TIFF, PNG eXIf) is applied; non-finite float pixels are
+    treated as missing (paper).
     """
     import cv2
 
+    from livedigits.imageheader import read_header
+    from livedigits.limits import regular_file
+
+    max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
     path = Path(path)
     if not path.exists():
         raise LivedigitsError(f"{path}: no such file")
     if path.is_dir():
         raise LivedigitsError(f"{path}: is a directory; pass the image files inside it")
+    regular_file(path, "image file")
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise LivedigitsError(f"{path}: cannot read ({exc.strerror})") from None
     if size == 0:
         raise LivedigitsError(f"{path}: empty file")
+    if size > MAX_FILE_BYTES:
+        raise LivedigitsError(f"{path}: {size / 2**20:.0f} MB, over the "
+                              f"{MAX_FILE_BYTES >> 20} MB limit for an image file")
     try:
         data = np.fromfile(str(path), np.uint8)
     except OSError as exc:
         raise LivedigitsError(f"{path}: cannot read ({exc.strerror})") from None
+    header = read_header(memoryview(data))
+    flags, scale = cv2.IMREAD_UNCHANGED, 1.0
+    if header is not None and header.pixels > max_pixels:
+        over = (f"{path}: {header.width}x{header.height} pixels "
+                f"({header.pixels / 1e6:.0f} MP) is over the {max_pixels / 1e6:.0f} MP limit")
+        if header.kind != "jpeg":
+            raise LivedigitsError(f"{over}; scale it down (300 dpi is plenty) and try again")
+        for factor, name in _REDUCED:
+            if header.pixels / factor**2 <= max_pixels:
+                colour = "GRAYSCALE" if header.channels == 1 else "COLOR"
+                flags, scale = getattr(cv2, name.format(colour)), 1.0 / factor
+                break
+        else:
+            raise LivedigitsError(f"{over}, even at 1/8; scale it down and try again")
     try:
-        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+        image = cv2.imdecode(data, flags)
     except cv2.error:
         image = None
+    del data
     if image is None or image.size == 0:
+        if header is not None and header.pixels > MAX_PIXELS:
+            raise LivedigitsError(f"{path}: {header.width}x{header.height} pixels is over the "
+                                  f"{MAX_PIXELS / 1e6:.0f} MP limit")
         raise LivedigitsError(
             f"{path}: not a readable image (damaged, truncated or not PNG/JPEG/TIFF/BMP/PNM)"
         )
@@ -46,10 +104,55 @@ def read_image(path: str | Path) -> np.ndarray:
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
         raise LivedigitsError(f"{path}: unsupported image layout {image.shape}")
     if image.dtype not in (np.uint8, np.uint16):
-        image = np.clip(image, 0, None)
-        peak = float(image.max()) or 1.0
-        image = (image.astype(np.float32) * (255.0 / peak)).astype(np.uint8)
-    return image
+        image = _float_to_uint8(image)
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = flatten_alpha(image)
+    if flags == cv2.IMREAD_UNCHANGED and header is not None:
+        # IMREAD_UNCHANGED keeps the stored orientation (the reduced reads apply it)
+        image = upright(image, header.orientation)
+    width, height = image.shape[1], image.shape[0]
+    if scale != 1.0 and header is not None:
+        turned = header.orientation >= 5
+        width, height = (header.height, header.width) if turned else (header.width,
+                                                                      header.height)
+    return Decoded(image, scale, (int(width), int(height)))
+
+
+def upright(image: np.ndarray, orientation: int) -> np.ndarray:
+    """``image`` as stored turned as EXIF ``orientation`` (1-8) says viewers show it
+    (the same turns as OpenCV's IMREAD_COLOR applies)."""
+    import cv2
+
+    if orientation in (5, 6, 7, 8):
+        image = cv2.transpose(image)
+    flip = {2: 1, 3: -1, 4: 0, 6: 1, 7: -1, 8: 0}.get(orientation)
+    return image if flip is None else cv2.flip(image, flip)
+
+
+def _float_to_uint8(image: np.ndarray) -> np.ndarray:
+    """A float (or other) image as uint8, its brightest finite value 255; NaN and
+    infinite pixels take the image's median (missing samples, not ink or glare)."""
+    image = image.astype(np.float32, copy=False)
+    finite = np.isfinite(image)
+    if not finite.all():
+        fill = float(np.median(image[finite])) if finite.any() else 0.0
+        image = np.where(finite, image, np.float32(fill))
+    image = np.clip(image, 0, None)
+    peak = float(image.max()) or 1.0
+    return (image * (255.0 / peak)).astype(np.uint8)
+
+
+def flatten_alpha(image: np.ndarray) -> np.ndarray:
+    """(H, W, 4) BGRA uint8 or uint16 composited over white as (H, W, 3), in bands of
+    rows with integer arithmetic, so memory is the output plus a band."""
+    top = 65535 if image.dtype == np.uint16 else 255
+    out = np.empty(image.shape[:2] + (3,), image.dtype)
+    rows = max(1, (1 << 22) // max(1, image.shape[1]))
+    for start in range(0, image.shape[0], rows):
+        band = image[start:start + rows].astype(np.uint32 if top == 65535 else np.uint16)
+        alpha = band[:, :, 3:4]
+        out[start:start + rows] = (band[:, :, :3] * alpha + top * (top - alpha) + top // 2) // top
+    return out
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -72,8 +175,7 @@ def to_bgr8(image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     if image.shape[2] == 4:
-        alpha = image[:, :, 3:4].astype(np.float32) / 255
-        return (image[:, :, :3].astype(np.float32) * alpha + 255 * (1 - alpha)).astype(np.uint8)
+        return flatten_alpha(image)
     return image
 
 
