@@ -21,7 +21,11 @@ class Check:
     detail: str
 
     def to_dict(self) -> dict:
-        return {"level": self.level, "what": self.what, "detail": self.detail}
+        """The ``doctor --json`` record (with the JSON records' ``schema``)."""
+        from livedigits.formats import JSON_SCHEMA
+
+        return {"level": self.level, "what": self.what, "detail": self.detail,
+                "schema": JSON_SCHEMA}
 
 
 def _installed(name: str) -> str | None:

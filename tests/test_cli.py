@@ -248,3 +248,10 @@ def test_eval_refuses_a_model_that_saw_the_digits_it_scores(holdout_recognizer, 
     done = runner.invoke(app, ["eval", "--model", str(fair), "--json"])
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["seen"] is False
+
+
+def test_doctor_records_carry_the_schema():
+    from livedigits.doctor import Check
+
+    assert Check("OK", "display", ":0").to_dict() == {"level": "OK", "what": "display",
+                                                      "detail": ":0", "schema": 1}
