@@ -2,18 +2,58 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+from livedigits.errors import LivedigitsError
+
+
+class UnsafeTarget(LivedigitsError, OSError):
+    """A write refused because its target is a symbolic link or a special file.
+
+    Both a LivedigitsError (its message says what to do) and an OSError, so callers
+    that report failed writes (disk full, no permission) report this one too.
+    """
+
+    def __init__(self, path: Path, what: str) -> None:
+        super().__init__(errno.EEXIST, f"is {what}; livedigits writes only regular files, "
+                                       "never through a link: give another name", str(path))
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.strerror}"
+
+
+def check_target(path: Path) -> None:
+    """Raise UnsafeTarget when ``path`` is a symbolic link, a device, FIFO or socket
+    (a missing path or a regular file is fine)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError:
+        return  # the write itself reports it
+    if stat.S_ISLNK(info.st_mode):
+        raise UnsafeTarget(path, "a symbolic link")
+    if stat.S_ISDIR(info.st_mode):
+        raise UnsafeTarget(path, "a folder")
+    if not stat.S_ISREG(info.st_mode):
+        raise UnsafeTarget(path, "a device, FIFO or socket")
 
 
 def write_bytes_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> Path:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
     With ``overwrite=False`` an existing file is never replaced: the data goes to
-    ``name-1.ext``, ``name-2.ext``, ... instead. Returns the path written.
+    ``name-1.ext``, ``name-2.ext``, ... instead. Returns the path written. A target
+    that is a symbolic link or a special file is never written through or replaced
+    (UnsafeTarget); missing folders are created.
     """
     path = Path(path)
+    if overwrite:
+        check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -43,3 +43,44 @@ def test_file_systems_without_hard_links_still_never_overwrite(tmp_path, monkeyp
     assert (first.name, second.name) == ("s.json", "s-1.json")
     assert first.read_bytes() == b"1" and second.read_bytes() == b"2"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s-1.json", "s.json"]
+
+
+def test_links_and_special_files_are_never_written_through_or_replaced(tmp_path):
+    import pytest
+
+    from livedigits.atomic import UnsafeTarget
+    from livedigits.errors import LivedigitsError
+
+    target = tmp_path / "kept.csv"
+    target.write_bytes(b"precious")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    for path in (link, fifo, tmp_path, "/dev/null"):
+        with pytest.raises(UnsafeTarget) as raised:
+            write_bytes_atomic(path, b"new")
+        assert isinstance(raised.value, OSError) and isinstance(raised.value, LivedigitsError)
+        assert str(raised.value).startswith(f"{path}: is a")
+    assert link.is_symlink() and target.read_bytes() == b"precious"
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo.csv", "kept.csv", "link.csv"]
+    # never-overwriting writes step past a link to a free name
+    assert write_bytes_atomic(link, b"new", overwrite=False).name == "link-1.csv"
+    assert target.read_bytes() == b"precious"
+
+
+def test_batch_csv_on_a_link_is_a_one_line_error(tmp_path):
+    import pytest
+
+    from livedigits.batch_run import write_csv
+    from livedigits.errors import LivedigitsError
+
+    (tmp_path / "r.jsonl").write_text('{"image": "x.png", "text": "1"}\n')
+    elsewhere = tmp_path / "elsewhere.csv"
+    link = tmp_path / "t.csv"
+    link.symlink_to(elsewhere)
+    with pytest.raises(LivedigitsError, match="is a symbolic link") as raised:
+        write_csv(tmp_path / "r.jsonl", link)
+    assert "\n" not in str(raised.value)
+    assert link.is_symlink() and not elsewhere.exists()
