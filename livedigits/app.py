@@ -28,6 +28,7 @@ import numpy as np
 
 from livedigits.errors import LivedigitsError
 from livedigits.handoff import Slot, Worker
+from livedigits.kiosk import ATTRACT_SECONDS, HEALTH_SECONDS, STALL_SECONDS
 from livedigits.memory import reuse_freed_memory
 from livedigits.recognizer import Detection, Recognizer
 from livedigits.sources import Frame, FrameSource
@@ -43,7 +44,6 @@ KEY_HELP = ("s  save overlay, plain image, frame and JSON",
             "h  this help",
             "q / Esc  quit")
 MESSAGE_SECONDS = 4.0
-KIOSK_IDLE_HELP = 8.0  # seconds without digits before kiosk mode shows the key help
 
 
 @dataclass
@@ -279,25 +279,6 @@ def _panel(image: np.ndarray, lines: list[str], origin: tuple[int, int], *, scal
     return y1
 
 
-def _labels_big(image: np.ndarray, detections: list[Detection], min_confidence: float) -> None:
-    """Kiosk labels: boxes and numbers as tall as the digits, drawn in place."""
-    import cv2
-
-    for d in detections:
-        unsure = d.confidence < min_confidence
-        colour = (0, 140, 255) if unsure else (0, 200, 0)
-        cv2.rectangle(image, (d.x, d.y), (d.x + d.w - 1, d.y + d.h - 1), colour, 2)
-        label = "?" if unsure else str(d.digit)
-        scale = max(0.6, 0.9 * d.h / 22.0)
-        weight = max(2, round(scale * 2.2))
-        (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, weight)
-        y = d.y - 6 if d.y - 6 - th >= 0 else d.y + d.h + th + 6
-        cv2.putText(image, label, (d.x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255),
-                    weight + 4, cv2.LINE_AA)
-        cv2.putText(image, label, (d.x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (200, 0, 0),
-                    weight, cv2.LINE_AA)
-
-
 def debug_view(result: Result) -> np.ndarray:
     """The binarised image with boxes, each digit's normalised 20x20 cell beside its box.
 
@@ -345,6 +326,11 @@ class LiveConfig:
     truth: Callable[[int], tuple[np.ndarray, np.ndarray]] | None = None  # demo: score frames
     calibrate: str | None = None  # watch for a calibration sheet, read it into this profile
     calibrate_force: bool = False
+    # kiosk mode (livedigits.kiosk): event title, attract screen, health lines, stall limit
+    event_title: str = ""
+    attract_after: float = ATTRACT_SECONDS  # s without digits before the attract screen
+    health_every: float = HEALTH_SECONDS  # s between health lines in the log
+    stall_limit: float = STALL_SECONDS  # s without a new picture from a working source: exit 1
 
     def sheet_watcher(self):
         """A SheetWatcher for ``calibrate``, or None."""
@@ -367,6 +353,7 @@ class _Hud:
     help: bool = False
     fullscreen: bool = False
     save_problem: str | None = None  # shown for as long as the save folder cannot take files
+    lost_since: float = 0.0  # when the source was lost (monotonic s), 0 while it works
     last_digits_time: float = field(default_factory=time.monotonic)
 
     def tick(self, ms: float) -> None:
@@ -384,8 +371,12 @@ class _Hud:
 
 
 def compose(result: Result, hud: _Hud, source: FrameSource, config: LiveConfig,
-            min_confidence: float) -> np.ndarray:
-    """The picture shown: frame (or debug view) with labels, HUD, banner and messages."""
+            min_confidence: float, size: tuple[int, int] | None = None) -> np.ndarray:
+    """The picture shown: frame (or debug view) with labels, HUD, banner and messages.
+
+    In kiosk mode (debug view off) the picture is ``livedigits.kiosk.kiosk_view`` at
+    ``size`` (width, height: the screen's; the frame's own when None).
+    """
     import cv2
 
     from livedigits.render import overlay
@@ -395,45 +386,75 @@ def compose(result: Result, hud: _Hud, source: FrameSource, config: LiveConfig,
     if config.mirror:
         detections = [Detection(w - d.x - d.w, d.y, d.w, d.h, d.digit, d.confidence)
                       for d in detections]
+    if config.kiosk and not hud.debug:
+        return _kiosk_picture(result, detections, hud, source, config, min_confidence, size)
     if hud.debug:
         view = debug_view(result)
         if config.mirror:
             view = cv2.flip(view, 1)
     else:
         frame = cv2.flip(result.image, 1) if config.mirror else result.image
-        if config.kiosk:
-            view = frame.copy()
-            _labels_big(view, detections, min_confidence)
-        else:
-            view = overlay(frame, detections, min_confidence=min_confidence)
+        view = overlay(frame, detections, min_confidence=min_confidence)
     scale = max(0.45, view.shape[0] / 1100)
     status = f"{hud.fps:4.1f} fps  {hud.ms:5.1f} ms  {len(detections)} digits"
     if hud.frozen:
         status += "  FROZEN (space)"
-    below_hud = 8
-    if not config.kiosk or hud.debug:
-        below_hud = _panel(view, [status, f"{source.name}: {source.mode}"[:90], "h: keys"],
-                           (8, 8), scale=scale) + 6
+    below_hud = _panel(view, [status, f"{source.name}: {source.mode}"[:90], "h: keys"],
+                       (8, 8), scale=scale) + 6
     banner = " / ".join(line for line in result.text.splitlines() if line)
     if banner:
-        big = scale * (2.2 if config.kiosk else 1.2)
+        big = scale * 1.2
         text = banner if len(banner) <= 60 else banner[:57] + "..."
         _panel(view, [text], (0, view.shape[0] - int(60 * big) - 8), scale=big,
                colour=(255, 255, 0))
     now = time.monotonic()
-    show_help = hud.help or (config.kiosk and now - hud.last_digits_time > KIOSK_IDLE_HELP)
-    if show_help:
+    if hud.help:
         _panel(view, list(KEY_HELP), (view.shape[1] // 2 - int(260 * scale),
                                       view.shape[0] // 4), scale=scale * 1.2)
     if source.status != "ok":
         _panel(view, [source.status], (view.shape[1] // 6, view.shape[0] // 2), scale=scale * 2,
                colour=(0, 0, 255), background=(255, 255, 255))
+    _notes(view, hud, now, (8, below_hud), scale)
+    return view
+
+
+def _notes(view: np.ndarray, hud: _Hud, now: float, origin: tuple[int, int],
+           scale: float) -> None:
     notes = [hud.message] if hud.message and now < hud.message_until else []
     if hud.save_problem and hud.save_problem not in notes:
         notes.append(hud.save_problem)
     if notes:
-        _panel(view, notes, (8, below_hud), scale=scale, colour=(0, 255, 255))
+        _panel(view, notes, origin, scale=scale, colour=(0, 255, 255))
+
+
+def _kiosk_picture(result: Result, detections: list[Detection], hud: _Hud,
+                   source: FrameSource, config: LiveConfig, min_confidence: float,
+                   size: tuple[int, int] | None) -> np.ndarray:
+    """Kiosk mode's picture: livedigits.kiosk's full-screen view, plus help and notes."""
+    import cv2
+
+    from livedigits.kiosk import KioskState, kiosk_view
+
+    frame = cv2.flip(result.image, 1) if config.mirror else result.image
+    if size is None:
+        size = (frame.shape[1], frame.shape[0])
+    now = time.monotonic()
+    state = KioskState(title=config.event_title, attract=_attract_due(hud, config, now),
+                       status=source.status,
+                       lost_seconds=now - hud.lost_since if hud.lost_since else 0.0)
+    view = kiosk_view(frame, detections, result.text, size, state,
+                      min_confidence=min_confidence)
+    scale = max(0.45, view.shape[0] / 1100)
+    if hud.help:
+        _panel(view, list(KEY_HELP), (view.shape[1] // 2 - int(260 * scale),
+                                      view.shape[0] // 4), scale=scale * 1.2)
+    _notes(view, hud, now, (8, 8 + view.shape[0] // 12 if config.event_title else 8), scale)
     return view
+
+
+def _attract_due(hud: _Hud, config: LiveConfig, now: float) -> bool:
+    """Kiosk mode: no digits seen for ``config.attract_after`` seconds."""
+    return config.kiosk and now - hud.last_digits_time > config.attract_after
 
 
 # -- running -------------------------------------------------------------------------------
@@ -584,6 +605,8 @@ def _run_headless(source: FrameSource, pipeline: Pipeline, saver: Saver, config:
             saver.submit(SaveJob(frame.image, result.detections, result.text, frame.index))
         if config.max_frames is not None and times.count >= config.max_frames:
             break
+    if source.failure:
+        raise LivedigitsError(source.failure)
     return _summary(times, last, saver, score)
 
 
@@ -642,6 +665,8 @@ class _WindowRun:
         self.play_ended: float | None = None  # when the file ran out (monotonic s)
         self.keys: deque[int] = deque()
         self.hud = _Hud(fullscreen=config.fullscreen or config.kiosk)
+        self.kiosk = None  # livedigits.kiosk.KioskWindow in kiosk mode
+        self.health = None  # livedigits.kiosk.Health in kiosk mode
 
     # -- capture thread ------------------------------------------------------------------
 
@@ -664,6 +689,8 @@ class _WindowRun:
                     continue
                 frame = source.read(timeout=0.1)
                 if frame is None:
+                    if source.failure:
+                        raise LivedigitsError(source.failure)
                     if source.finished:
                         self.play_ended = time.monotonic()
                         return
@@ -748,21 +775,32 @@ class _WindowRun:
                     log.warning("the %s thread did not stop within %.0f s", worker.name,
                                 JOIN_SECONDS)
             _close_window(self.config.title)
+            if self.kiosk is not None:
+                self.kiosk.close()
         return _summary(self.times, shown, self.saver, self.score)
 
     def _open_window(self, first: Result) -> None:
         import cv2
 
         title = self.config.title
-        flags = cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO
-        flags |= cv2.WINDOW_GUI_NORMAL if self.config.kiosk else cv2.WINDOW_GUI_EXPANDED
+        if self.config.kiosk:
+            # The picture is drawn at the screen's size: nothing to keep the ratio of.
+            flags = cv2.WINDOW_NORMAL | cv2.WINDOW_FREERATIO | cv2.WINDOW_GUI_NORMAL
+        else:
+            flags = cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_EXPANDED
         _qt_font_dir()
         try:
             cv2.namedWindow(title, flags)
         except cv2.error as exc:
             raise LivedigitsError(f"cannot open a window ({exc.err}): run with --no-window"
                                   ) from None
-        if self.hud.fullscreen:
+        if self.config.kiosk:
+            from livedigits.kiosk import Health, KioskWindow
+
+            self.kiosk = KioskWindow(title)
+            self.kiosk.open()
+            self.health = Health(self.config.health_every)
+        elif self.hud.fullscreen:
             cv2.setWindowProperty(title, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
         else:
             h, w = first.image.shape[:2]
@@ -791,7 +829,10 @@ class _WindowRun:
                 hud.tick(shown.ms)
                 if shown.detections:
                     hud.last_digits_time = time.monotonic()
+                if self.health is not None:
+                    self.health.shown(time.monotonic())
                 fresh = False
+            self._watch_source()
             while not self.notes.empty():
                 hud.say(self.notes.get())
             for message in self.saver.poll():
@@ -807,11 +848,19 @@ class _WindowRun:
                                             < hud.message_until):
                     hud.say("end of video: q quits" if source.fps > 0 else "last image: q quits")
             now = time.monotonic()
+            if self.kiosk is not None:
+                self._kiosk_tick(now, shown_count)
             state = (shown_count, hud.frozen, hud.debug, hud.help, hud.save_problem,
                      hud.message if now < hud.message_until else "", source.status,
-                     config.kiosk and now - hud.last_digits_time > KIOSK_IDLE_HELP)
+                     _attract_due(hud, config, now),
+                     int(now - hud.lost_since) if hud.lost_since else 0)
             if state != painted:
-                cv2.imshow(title, compose(shown, hud, source, config, min_conf))
+                size = self.kiosk.size if self.kiosk is not None else None
+                cv2.imshow(title, compose(shown, hud, source, config, min_conf, size))
+                screen = _screen_name(state, config)
+                if screen != self._screen:
+                    log.info("showing the %s", screen)
+                    self._screen = screen
                 painted = state
             key = cv2.waitKey(REPAINT_MS)
             if key != -1 and key & 0xFF != 0xFF:
@@ -820,8 +869,53 @@ class _WindowRun:
                 if self._act(self.keys.popleft(), shown):
                     return shown
             if not _window_open(title):
+                if config.kiosk:
+                    # Unattended, a closed window is an accident: a supervisor restarts us.
+                    raise LivedigitsError("the kiosk window was closed (q or Esc quits); "
+                                          "exiting with status 1")
                 break  # the close button
         return shown
+
+    def _watch_source(self) -> None:
+        """Log the source's losses and returns; the HUD's clock of the loss."""
+        hud, source = self.hud, self.source
+        lost = source.status != "ok"
+        if lost and not hud.lost_since:
+            hud.lost_since = time.monotonic()
+            log.warning("%s: %s", source.name, source.status)
+            if self.health is not None:
+                self.health.pause()
+        elif not lost and hud.lost_since:
+            log.warning("%s: back after %.1f s", source.name, time.monotonic() - hud.lost_since)
+            hud.lost_since = 0.0
+            self._last_new = time.monotonic()
+
+    _last_new = 0.0  # when the display last got a new result (monotonic s)
+    _screen = ""  # what the display shows, in words (for the log)
+    _last_count = -1
+
+    def _kiosk_tick(self, now: float, shown_count: int) -> None:
+        """Kiosk upkeep: window placement, pointer, health line, stall watchdog."""
+        from livedigits.kiosk import health_log
+
+        self.kiosk.poll(now)
+        reconnects = getattr(self.source, "reconnects", 0)
+        line = self.health.line(now, processed=self.times.count, reconnects=reconnects)
+        if line:
+            health_log.info("%s", line)
+        if shown_count != self._last_count or self._last_new == 0.0:
+            self._last_count, self._last_new = shown_count, now
+            return
+        idle = (self.hud.frozen or self.hud.lost_since or self.source.finished
+                or self.results.exhausted)
+        if idle:
+            self._last_new = now
+            if self.hud.frozen and self.health is not None:
+                self.health.pause()
+        elif now - self._last_new > self.config.stall_limit:
+            raise LivedigitsError(
+                f"{self.source.name}: no new picture for {now - self._last_new:.0f} s; "
+                "exiting with status 1 so that a supervisor restarts livedigits")
 
     def _act(self, key: int, shown: Result) -> bool:
         """Do what ``key`` asks; True to quit."""
@@ -861,6 +955,15 @@ class _WindowRun:
         played = (self.play_ended or time.monotonic()) - (self.play_started or time.monotonic())
         log.info("end of %s after %.2f s: %d frames read, %d processed", self.source.name,
                  played, self.read, self.times.count)
+
+
+def _screen_name(state: tuple, config: LiveConfig) -> str:
+    """What the display shows, in words, for the log: the picture, attract or reconnecting."""
+    if state[6] != "ok":
+        return "reconnecting"
+    if state[7]:
+        return "attract screen"
+    return "kiosk picture" if config.kiosk else "picture"
 
 
 def _close_window(title: str) -> None:

@@ -77,6 +77,7 @@ class FrameSource:
         self.status = "ok"  # or LOST_MESSAGE while a live source reconnects
         self.mode = ""  # the mode obtained, e.g. "1280x720 @ 30 fps MJPG"
         self.fps = 0.0  # frames per second the source reports (0: unknown)
+        self.failure: str | None = None  # why a source stopped for good (then finished)
 
     def read(self, timeout: float | None = None) -> Frame | None:
         """The next frame; ``None`` if nothing new arrived within ``timeout`` or at the end."""
@@ -325,6 +326,12 @@ class LiveSource(FrameSource):
         self._started.set()
         try:
             self._loop(capture)
+        except Exception as exc:  # a bug or a broken driver: say so and end, never hang
+            log.debug("%s: capture thread failed", self.name, exc_info=True)
+            self.failure = f"{self.name}: capture stopped ({type(exc).__name__}: {exc})"
+            with self._new:
+                self.finished = True
+                self._new.notify_all()
         finally:
             # Whoever holds the device releases it: this thread.
             if self._capture_ref is not None:
@@ -338,7 +345,7 @@ class LiveSource(FrameSource):
         last_sig: bytes | None = None
         same_since = time.monotonic()
         while not self._stop.is_set():
-            ok, image = self._capture_ref.read()
+            ok, image = _read(self._capture_ref)
             now = time.monotonic()
             lost = False
             if not ok or image is None:
@@ -372,7 +379,7 @@ class LiveSource(FrameSource):
             log.info("%s: lost, reopening", self.name)
             capture = self._open()
             if capture is not None:
-                ok, image = capture.read()
+                ok, image = _read(capture)
                 if ok and image is not None:
                     self._capture_ref = capture
                     self.reconnects += 1
@@ -415,6 +422,15 @@ class LiveSource(FrameSource):
             self._new.notify_all()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout=5.0)
+
+
+def _read(capture: Any) -> tuple[bool, Any]:
+    """``capture.read()``, an exception from the driver counting as a failed read."""
+    try:
+        return capture.read()
+    except Exception as exc:  # backends raise cv2.error on a device gone mid-read
+        log.debug("read failed: %s", exc)
+        return False, None
 
 
 def _signature(image: np.ndarray) -> bytes:

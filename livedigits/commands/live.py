@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from livedigits.commands.kiosk import AttractAfter, FrozenAfter, HealthEvery, StallLimit, Title
 from livedigits.options import (
     JsonFlag,
     MinConfidence,
@@ -60,6 +61,11 @@ def live(
     save_every: SaveEvery = 0,
     fullscreen: Fullscreen = False,
     kiosk: Kiosk = False,
+    title: Title = "",
+    attract_after: AttractAfter = 8.0,
+    frozen_after: FrozenAfter = 5.0,
+    health_every: HealthEvery = 86400.0,
+    stall_limit: StallLimit = 30.0,
     mirror: Mirror = False,
     min_confidence: MinConfidence = 0.6,
     profile: Profile = None,
@@ -93,7 +99,12 @@ def live(
     config = LiveConfig(window=not no_window, json=json_output, max_frames=max_frames,
                         save_dir=save_dir, save_every=save_every, fullscreen=fullscreen,
                         kiosk=kiosk, mirror=mirror, calibrate=calibrate,
-                        calibrate_force=force)
+                        calibrate_force=force, event_title=title, attract_after=attract_after,
+                        health_every=health_every, stall_limit=stall_limit)
+    if kiosk:
+        import logging
+
+        logging.getLogger("livedigits.health").setLevel(logging.INFO)  # shown without -v
     try:
         if calibrate is not None:
             from livedigits.profiles import check_name
@@ -108,7 +119,7 @@ def live(
         recognizer = load_recognizer(profile, model, min_confidence)
         settings = CaptureSettings(width=width, height=height, fps=fps, fourcc=fourcc,
                                    backend=backend)
-        frames = open_source(source, settings, loop=loop)
+        frames = open_source(source, settings, loop=loop, frozen_after=frozen_after or None)
         if frames.live and not json_output:
             typer.echo(f"livedigits: {frames.name}: {frames.mode}", err=True)
         summary = run(frames, recognizer, config)
