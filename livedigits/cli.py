@@ -294,6 +294,10 @@ from livedigits.commands import calibrate as _calibrate  # noqa: E402
 
 app.add_typer(_calibrate.app, name="calibrate")
 
+from livedigits.commands import kiosk as _kiosk  # noqa: E402
+
+app.add_typer(_kiosk.app, name="kiosk")
+
 
 from livedigits.commands import batch as _batch  # noqa: E402
 
