@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".pnm", ".pgm",
                             ".ppm", ".pbm"})
 STATE_NAME = ".livedigits-watch.json"
+# What save_renderings names its files (``STEM_overlay.png``, ``STEM_digits-2.png``).
+_OUTPUT_STEM = re.compile(r".+_(overlay|digits)(-\d+)?")
 STATE_VERSION = 1
 
 
@@ -87,6 +90,11 @@ class FolderWatcher:
         self.settle = settle
         self.give_up = give_up
         self._seen: dict[str, _Seen] = {}
+        self._warned: set[str] = set()
+        # Results written beside the inputs are never inputs, even those a watcher
+        # killed between writing them and saving its state did not record.
+        self._outputs_here = self.out_dir is None or \
+            os.path.realpath(self.out_dir) == str(self.folder)
         self._done, self._outputs = self._load_state()
         self.last_change = time.monotonic()
 
@@ -144,7 +152,8 @@ class FolderWatcher:
             if name.startswith(".") or Path(name).suffix.lower() not in IMAGE_SUFFIXES:
                 continue
             key = os.path.join(self.folder, name)
-            if key in self._outputs:
+            if key in self._outputs or (self._outputs_here
+                                        and _OUTPUT_STEM.fullmatch(Path(name).stem)):
                 continue
             try:
                 if not entry.is_file():
@@ -161,7 +170,13 @@ class FolderWatcher:
                 self._seen[key] = _Seen(signature, now)
                 self.last_change = now
                 continue
-            if st.st_size == 0 or now - seen.since < self.settle:
+            if now - seen.since < self.settle:
+                continue
+            if st.st_size == 0:
+                if key not in self._warned:
+                    self._warned.add(key)
+                    log.warning("%s: empty file (0 bytes); it is read once something is "
+                                "written into it", key)
                 continue
             if not looks_complete(Path(key)) and now - seen.since < self.give_up:
                 continue

@@ -171,3 +171,30 @@ def test_cli_watch(tmp_path, pngs, monkeypatch, holdout_recognizer):
     (line,) = [json.loads(x) for x in result.output.splitlines()]
     assert line["image"].endswith("page.png") and line["detections"]
     assert (tmp_path / "out" / "page_overlay.png").exists()
+
+
+def test_outputs_left_by_a_killed_watcher_are_not_inputs(tmp_path, pngs, holdout_recognizer):
+    """Killed after writing p's overlay and plain image but before saving its state, a
+    watcher writing beside its inputs restarts and reads p again, never the outputs."""
+    _drop(tmp_path / "p.png", pngs[0])
+    for name in ("p_overlay.png", "p_digits.png", "p_overlay-1.png", "p_digits-1.png"):
+        _drop(tmp_path / name, pngs[1])
+    _drop(tmp_path / "my_overlay_notes.png", pngs[2])  # an input that only looks alike
+    watcher = FolderWatcher(tmp_path, holdout_recognizer, **FAST)
+    items = list(watcher.run(idle_exit=1.0))
+    assert sorted(item.path.name for item in items) == ["my_overlay_notes.png", "p.png"]
+
+
+def test_empty_file_is_reported_once_and_read_when_written(tmp_path, pngs, holdout_recognizer,
+                                                           caplog):
+    empty = tmp_path / "e.png"
+    empty.touch()
+    watcher = FolderWatcher(tmp_path, holdout_recognizer, **FAST)
+    for _ in range(8):
+        assert watcher.ready() == []
+        time.sleep(0.05)
+    warned = [r for r in caplog.records if "empty file (0 bytes)" in r.getMessage()]
+    assert len(warned) == 1
+    _drop(empty, pngs[0])
+    items = list(watcher.run(idle_exit=1.0))
+    assert [item.path.name for item in items] == ["e.png"] and items[0].result
