@@ -607,6 +607,10 @@ def _run_headless(source: FrameSource, pipeline: Pipeline, saver: Saver, config:
             break
     if source.failure:
         raise LivedigitsError(source.failure)
+    skipped = getattr(source, "skipped", None)
+    if skipped:  # each was reported as it was skipped; the run still failed for them
+        raise LivedigitsError(f"{len(skipped)} of the files could not be read and were "
+                              f"skipped (first: {next(iter(skipped))})")
     return _summary(times, last, saver, score)
 
 

@@ -197,12 +197,24 @@ class VideoFileSource(FrameSource):
                 ok, image = self._capture.read()
                 self._scene += 1  # the sheet jumps back to where it was at the start
             if not ok or image is None:
+                self.failure = self._ended_early()
                 self.finished = True
                 self.close()
                 return None
         frame = Frame(self._index, _as_bgr(image), scene=self._scene)
         self._index += 1
         return frame
+
+    def _ended_early(self) -> str | None:
+        """The message for a file that stops before the frame count its container
+        states (damaged or cut short), or None when it ran to its end."""
+        import cv2
+
+        expected = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        if expected <= 0 or expected - self._index <= max(1, expected // 100):
+            return None
+        return (f"{self.path}: the video ended at frame {self._index} of the {expected} it "
+                "says it has (damaged or cut short there); the frames before it were read")
 
     def close(self) -> None:
         self._capture.release()
@@ -223,18 +235,34 @@ class ImageFilesSource(FrameSource):
         self.loop = loop
         self._next = 0
         self._index = 0
+        self.skipped: dict[Path, str] = {}  # files that could not be read, and why
 
     def read(self, timeout: float | None = None) -> Frame | None:
+        """The next readable file as a frame; a file that cannot be read is reported
+        (once) and skipped; None at the end (``failure`` set when none was readable)."""
         from livedigits.imageio import read_image
 
-        if self._next >= len(self.paths):
-            if not self.loop:
-                self.finished = True
-                return None
-            self._next = 0
-        image = read_image(self.paths[self._next])
-        self._next += 1
-        self.mode = f"{image.shape[1]}x{image.shape[0]} {self.paths[self._next - 1].name}"
+        for _attempt in range(len(self.paths) + 1):
+            if self._next >= len(self.paths):
+                if not self.loop or len(self.skipped) == len(self.paths):
+                    self.finished = True
+                    if len(self.skipped) == len(self.paths):
+                        self.failure = (f"{self.name}: none of the {len(self.paths)} files "
+                                        f"could be read ({next(iter(self.skipped.values()))})")
+                    return None
+                self._next = 0
+            path = self.paths[self._next]
+            self._next += 1
+            try:
+                image = read_image(path)
+                break
+            except LivedigitsError as exc:
+                if path not in self.skipped:
+                    log.warning("%s; skipped", exc)
+                self.skipped[path] = str(exc)
+        else:
+            return None
+        self.mode = f"{image.shape[1]}x{image.shape[0]} {path.name}"
         frame = Frame(self._index, _as_bgr(image), scene=self._index)
         self._index += 1
         return frame

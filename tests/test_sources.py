@@ -213,3 +213,61 @@ def test_demo_source_moves_and_knows_its_truth():
     boxes0, digits = source.truth(0)
     boxes2, _ = source.truth(40)
     assert boxes0.shape == (len(digits), 4) and not np.array_equal(boxes0, boxes2)
+
+
+def test_video_cut_short_says_so_and_live_exits_1(tmp_path):
+    """A video that stops at frame 24 of the 48 its container states: the frames before are
+    read, then a one-line error naming the file, and `live` exits 1."""
+    import subprocess
+    import sys
+
+    whole = tmp_path / "whole.avi"
+    writer = cv2.VideoWriter(str(whole), cv2.VideoWriter_fourcc(*"MJPG"), 10, (96, 64))
+    rng = np.random.default_rng(9)
+    for _ in range(48):  # noise: every frame takes its share of the file
+        writer.write(rng.integers(0, 256, (64, 96, 3), dtype=np.uint8))
+    writer.release()
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[:len(data) // 2])
+    source = open_source(str(cut))
+    frames = list(source)
+    assert 10 < len(frames) < 48
+    assert "cut.avi: the video ended at frame" in source.failure and "of the 48" in source.failure
+    assert open_source(str(whole)).failure is None
+    done = subprocess.run([sys.executable, "-m", "livedigits", "live", "--source", str(cut),
+                           "--no-window", "--json"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert len([line for line in done.stdout.splitlines() if line.startswith("{")]) == \
+        len(frames)
+    assert "of the 48 it says it has" in done.stderr.strip().splitlines()[-1]
+    whole_run = subprocess.run([sys.executable, "-m", "livedigits", "live", "--source",
+                                str(whole), "--no-window", "--json"], capture_output=True,
+                               text=True, timeout=120)
+    assert whole_run.returncode == 0, whole_run.stderr
+
+
+def test_bad_file_in_an_image_glob_is_reported_and_skipped(tmp_path, caplog):
+    for k in range(3):
+        cv2.imwrite(str(tmp_path / f"page{k}.png"), np.full((40, 50), 50 * (k + 1), np.uint8))
+    (tmp_path / "page1.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    source = open_source(str(tmp_path / "page*.png"))
+    frames = list(source)
+    assert [int(f.image[0, 0, 0]) for f in frames] == [50, 150]
+    assert list(source.skipped) == [tmp_path / "page1.png"] and source.failure is None
+    assert any("page1.png" in r.getMessage() and "skipped" in r.getMessage()
+               for r in caplog.records)
+    from typer.testing import CliRunner
+
+    from livedigits.cli import app
+
+    result = CliRunner().invoke(app, ["live", "--source", str(tmp_path / "page*.png"),
+                                      "--no-window", "--json"])
+    assert result.exit_code == 1, result.output
+    assert len([line for line in result.stdout.splitlines() if line.startswith("{")]) == 2
+    assert "1 of the files could not be read" in result.output
+    for k in (0, 2):
+        (tmp_path / f"page{k}.png").write_bytes(b"")
+    nothing = open_source(str(tmp_path / "page*.png"))
+    assert list(nothing) == [] and "none of the 3 files could be read" in nothing.failure
