@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,7 @@ from typing import Annotated
 import typer
 
 from livedigits import __version__, formats
+from livedigits.clistyle import RootGroup, configure_logging, quiet_native_logs
 from livedigits.errors import LivedigitsError
 from livedigits.options import (
     JsonFlag,
@@ -37,7 +39,7 @@ app = typer.Typer(
     ),
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
-    add_completion=False,
+    cls=RootGroup,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
@@ -67,17 +69,26 @@ def _root(
                            help="Print the version and exit.")
     ] = False,
     verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv: debug).")
+        int, typer.Option("--verbose", "-v", count=True, show_default=False,
+                          help="Show the stages and their timings, and OpenCV's and FFmpeg's "
+                               "own messages (-vv: debug). Before or after the command.")
     ] = 0,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q",
+                           help="Only results and errors: no warnings or notes on stderr.")
+    ] = False,
 ) -> None:
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="livedigits: %(message)s", stream=sys.stderr)
+    if quiet and verbose:
+        raise typer.BadParameter("--quiet and --verbose ask for opposite things; give one",
+                                 param_hint="--quiet")
+    configure_logging(verbose, quiet)
+    quiet_native_logs(verbose)
 
 
 @app.command()
 def image(
     files: Annotated[list[Path], typer.Argument(help="Image files (PNG, JPEG, TIFF, BMP, PNM).",
-                                                show_default=False)],
+                                                metavar="FILE", show_default=False)],
     out: OutDir = Path("."),
     json_output: JsonFlag = False,
     min_confidence: MinConfidence = 0.6,
@@ -111,18 +122,25 @@ def image(
                                  "give one", param_hint="--format")
     if json_output:
         output_format = "json"
+    start = time.perf_counter()
     try:
         recognizer = load_recognizer(profile, model, min_confidence)
     except LivedigitsError as exc:
         raise fail(str(exc)) from None
+    log.info("model: %r, ready in %.2f s", recognizer, time.perf_counter() - start)
     failed = 0
     if output_format == "tsv":
         typer.echo(formats.TSV_HEADER)
     elif output_format == "hocr":
         typer.echo(formats.hocr_head(), nl=False)
     for page, path in enumerate(files, 1):
+        start = time.perf_counter()
         try:
             result = process_file(recognizer, path, out_dir=None if no_images else out)
+            log.info("%s: %dx%d, %d digits on %d lines, read%s in %.0f ms", path,
+                     result["width"], result["height"], len(result["detections"]),
+                     len(result["text"].splitlines()), "" if no_images else " and drawn",
+                     1000 * (time.perf_counter() - start))
         except LivedigitsError as exc:
             failed += 1
             typer.echo(f"livedigits: {exc}", err=True)
@@ -141,7 +159,7 @@ def image(
                 typer.echo(f"== {path}")
             if result["detections"]:
                 typer.echo(result["text"])
-            else:
+            elif log.isEnabledFor(logging.WARNING):  # a note, not with --quiet
                 typer.echo(f"{path}: (no digits found)", err=True)
     if output_format == "hocr":
         typer.echo(formats.HOCR_TAIL, nl=False)
@@ -166,8 +184,6 @@ def train(
     The default model is built the same way on first use and cached, so this is only
     needed to ship or inspect a model file; load it with --model.
     """
-    import time
-
     from livedigits.model import ModelParams, build_default
 
     params = ModelParams(augment_copies=augment_copies, dims=dims, k=k, holdout=holdout)
@@ -240,7 +256,9 @@ def evaluate(
 @app.command()
 def bench(
     quick: Annotated[bool, typer.Option("--quick", help="Fewer repetitions.")] = False,
-    json_output: JsonFlag = False,
+    json_output: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON array, an object per row: what, value, unit, "
+                       "baseline, bar, bar_op, ok, note (numbers as numbers).")] = False,
 ) -> None:
     """Measure accuracy and speed, each beside a baseline measured in the same run.
 

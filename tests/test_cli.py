@@ -255,3 +255,71 @@ def test_doctor_records_carry_the_schema():
 
     assert Check("OK", "display", ":0").to_dict() == {"level": "OK", "what": "display",
                                                       "detail": ":0", "schema": 1}
+
+
+def test_loudness_flags_are_taken_after_the_command_too():
+    from livedigits.clistyle import hoist_loudness
+
+    assert hoist_loudness(["image", "a.png", "-v", "--json"]) == ["-v", "image", "a.png",
+                                                                  "--json"]
+    assert hoist_loudness(["-q", "scan", "--quiet"]) == ["-q", "--quiet", "scan"]
+    assert hoist_loudness(["image", "--", "-v"]) == ["image", "--", "-v"]  # a file named -v
+    done = runner.invoke(app, ["image", "x.png", "-q", "-v"])
+    assert done.exit_code == 2 and "--quiet and --verbose" in done.stderr
+
+
+def test_verbose_shows_stages_and_quiet_leaves_only_results(tmp_path, holdout_recognizer):
+    model = holdout_recognizer.model.save(tmp_path / "model.npz")
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((120, 160), 255, np.uint8))
+    base = [sys.executable, "-m", "livedigits", "image", str(blank), "--no-images",
+            "--model", str(model)]
+    loud = subprocess.run(base + ["-v"], capture_output=True, text=True, timeout=120)
+    assert loud.returncode == 0, loud.stderr
+    assert "livedigits: model: Recognizer(model file" in loud.stderr
+    assert "blank.png: 160x120, 0 digits on 0 lines, read in " in loud.stderr
+    assert "(no digits found)" in loud.stderr
+    quiet = subprocess.run(base + ["-q"], capture_output=True, text=True, timeout=120)
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""
+
+
+def test_opencv_and_ffmpeg_messages_stay_off_stderr():
+    # A stream URL nobody serves: FFmpeg logs "[tcp @ 0x...] Connection refused" itself.
+    done = subprocess.run([sys.executable, "-m", "livedigits", "live", "--source",
+                           "rtsp://127.0.0.1:9/none", "--no-window", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert lines == ["livedigits: cannot open rtsp://127.0.0.1:9/none. Check the URL and that "
+                     "the stream is reachable."], done.stderr
+
+
+COMMANDS = [["image"], ["train"], ["eval"], ["bench"], ["scan"], ["live"], ["demo"],
+            ["cameras"], ["doctor"], ["batch"], ["calibrate", "read"], ["calibrate", "sheet"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_help_texts_read_plainly(command):
+    done = runner.invoke(app, [*command, "--help"])
+    assert done.exit_code == 0, done.output
+    assert "<list[" not in done.output and "{" not in done.output.splitlines()[0]
+    if command[0] in ("eval", "bench", "live", "demo", "cameras", "doctor"):
+        assert "one object per image" not in done.output  # each says what it prints
+
+
+def test_usage_lines_and_completion():
+    assert runner.invoke(app, ["image", "-h"]).output.startswith(
+        "Usage: livedigits image [OPTIONS] FILE...\n")
+    assert runner.invoke(app, ["batch", "-h"]).output.startswith(
+        "Usage: livedigits batch [OPTIONS] INPUTS...\n")
+    assert "--install-completion" in runner.invoke(app, ["--help"]).output
+
+
+def test_cameras_without_a_camera_fail_alike_in_text_and_json(monkeypatch):
+    from livedigits import sources
+
+    monkeypatch.setattr(sources, "list_cameras", lambda backend="any": [])
+    text = runner.invoke(app, ["cameras"])
+    as_json = runner.invoke(app, ["cameras", "--json"])
+    assert text.exit_code == as_json.exit_code == 1
+    assert as_json.stdout == "" and "no camera found" in as_json.stderr

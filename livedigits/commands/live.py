@@ -14,7 +14,6 @@ import typer
 
 from livedigits.commands.kiosk import AttractAfter, FrozenAfter, HealthEvery, StallLimit, Title
 from livedigits.options import (
-    JsonFlag,
     MinConfidence,
     ModelFile,
     Profile,
@@ -37,6 +36,9 @@ Kiosk = Annotated[bool, typer.Option("--kiosk", help="Fullscreen without toolbar
                                                      "numbers, the text in a banner.")]
 Mirror = Annotated[bool, typer.Option("--mirror", help="Show the picture mirrored (front "
                                                        "cameras); digits are read unmirrored.")]
+FramesJson = Annotated[bool, typer.Option(
+    "--json", help="Print JSON Lines, one object per processed frame: frame, ms, detections "
+                   "(no window).")]
 
 
 def live(
@@ -55,7 +57,7 @@ def live(
     loop: Annotated[bool, typer.Option("--loop", help="Restart a video file at its end.")
                     ] = False,
     no_window: NoWindow = False,
-    json_output: JsonFlag = False,
+    json_output: FramesJson = False,
     max_frames: MaxFrames = None,
     save_dir: SaveDir = Path("."),
     save_every: SaveEvery = 0,
@@ -135,7 +137,7 @@ def demo(
         "--frames", min=1, help="Frames to run (default: 90 headless, endless in a window).")
     ] = None,
     no_window: NoWindow = False,
-    json_output: JsonFlag = False,
+    json_output: FramesJson = False,
     digits: Annotated[int, typer.Option("--digits", min=1, max=200,
                                         help="Digits on the sheet.")] = 60,
     seed: Annotated[int, typer.Option(help="Which sheet to draw.")] = 0,
@@ -210,10 +212,16 @@ def _truth_text(source) -> str:
 
 def cameras(
     backend: Annotated[str, typer.Option(help="Capture backend to probe with.")] = "any",
-    json_output: JsonFlag = False,
+    json_output: Annotated[bool, typer.Option(
+        "--json", help="Print JSON Lines, one object per camera: source, mode, modes.")
+    ] = False,
 ) -> None:
-    """List the cameras that open and deliver a picture, with the modes they accept."""
+    """List the cameras that open and deliver a picture, with the modes they accept.
+
+    Exit status 1 when no camera is found, with --json too (which then prints nothing).
+    """
     from livedigits.errors import LivedigitsError
+    from livedigits.formats import JSON_SCHEMA
     from livedigits.sources import camera_candidates, list_cameras
 
     try:
@@ -222,7 +230,11 @@ def cameras(
         raise fail(str(exc)) from None
     if json_output:
         for cam in found:
-            typer.echo(json.dumps({"source": cam.source, "mode": cam.mode, "modes": cam.modes}))
+            typer.echo(json.dumps({"source": cam.source, "mode": cam.mode, "modes": cam.modes,
+                                   "schema": JSON_SCHEMA}))
+        if not found:
+            typer.echo("livedigits: no camera found", err=True)
+            raise typer.Exit(1)
         return
     if not found:
         tried = ", ".join(camera_candidates()) or "no /dev/video* devices"
@@ -236,7 +248,9 @@ def cameras(
 
 
 def doctor(
-    json_output: JsonFlag = False,
+    json_output: Annotated[bool, typer.Option(
+        "--json", help="Print JSON Lines, one object per check: level, what, detail.")
+    ] = False,
 ) -> None:
     """Check this machine: OpenCV GUI, display, Numba cache, cameras, scanners.
 
