@@ -10,7 +10,8 @@ A marker-less "rows" sheet (one digit per handwritten row, rows in a given
 order, any number per row, rows possibly slanted) is read through the
 segmenter's candidates, grouped into rows by fitted lines.
 
-A profile is ``calibration/NAME.npz``: ``cells`` (N, 20, 20) uint8 (not
+A profile is ``NAME.npz`` in the per-user profiles folder (``paths.calibration_dir``)
+or any ``PATH.npz``: ``cells`` (N, 20, 20) uint8 (not
 deskewed: ``model.fit`` deskews), ``labels`` (N,) int32, ``format_version``.
 """
 
@@ -520,24 +521,21 @@ def contact_sheet(cells: np.ndarray, labels: np.ndarray, *, zoom: int = 3,
 
 
 def save_profile(name: str, reading: SheetReading, *, force: bool = False) -> tuple[Path, Path]:
-    """Write ``calibration/NAME.npz`` and ``calibration/NAME_contact.png``.
+    """Write the profile ``name`` (``NAME.npz`` in the profiles folder, or a
+    ``PATH.npz`` as given) and its contact sheet ``NAME_contact.png`` beside it.
 
     An existing profile is kept unless ``force``. Both files are written
     through a temporary file and a rename, the profile last, so a profile is
-    never half-written. Returns the two paths.
+    never half-written; missing folders are created. Returns the two paths.
     """
     from livedigits.atomic import write_bytes_atomic
     from livedigits.imageio import encode_png
-    from livedigits.paths import calibration_dir
-    from livedigits.profiles import PROFILE_FORMAT, check_name
+    from livedigits.profiles import PROFILE_FORMAT, profile_target
 
-    check_name(name)
-    folder = calibration_dir()
-    path = folder / f"{name}.npz"
+    path, contact = profile_target(name)
     if path.exists() and not force:
         raise LivedigitsError(f"{path} exists; pass --force to replace it, or choose another "
                               "--profile name")
-    contact = folder / f"{name}_contact.png"
     buffer = io.BytesIO()
     np.savez_compressed(buffer, format_version=np.int32(PROFILE_FORMAT),
                         cells=np.ascontiguousarray(reading.cells, np.uint8),
@@ -546,7 +544,8 @@ def save_profile(name: str, reading: SheetReading, *, force: bool = False) -> tu
         write_bytes_atomic(contact, encode_png(contact_sheet(reading.cells, reading.labels)))
         write_bytes_atomic(path, buffer.getvalue())
     except OSError as exc:
-        raise LivedigitsError(f"{folder}: cannot write the profile ({exc.strerror})") from None
+        raise LivedigitsError(f"{path.parent}: cannot write the profile ({exc.strerror})"
+                              ) from None
     return path, contact
 
 

@@ -22,14 +22,42 @@ def digits_png() -> Path:
 
 
 def cache_dir() -> Path:
-    """User cache folder (``$LIVEDIGITS_CACHE``, else ``$XDG_CACHE_HOME/livedigits``)."""
+    """User cache folder: ``$LIVEDIGITS_CACHE``, else the platform's (``platformdirs``;
+    on Linux ``$XDG_CACHE_HOME/livedigits``, ``~/.cache/livedigits``)."""
     explicit = os.environ.get("LIVEDIGITS_CACHE")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "livedigits"
+    try:
+        import platformdirs
+    except ImportError:  # installed without its dependencies: the XDG layout
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "livedigits"
+    return Path(platformdirs.user_cache_dir("livedigits", appauthor=False))
+
+
+LEGACY_CALIBRATION = Path("calibration")  # where profiles were written before: ./calibration
 
 
 def calibration_dir() -> Path:
-    """Folder of handwriting profiles (``$LIVEDIGITS_CALIBRATION``, else ./calibration)."""
-    return Path(os.environ.get("LIVEDIGITS_CALIBRATION", "calibration"))
+    """Folder where handwriting profiles are written: ``$LIVEDIGITS_CALIBRATION``, else
+    the per-user data folder (``platformdirs``; on Linux
+    ``~/.local/share/livedigits/profiles``), the same from every working folder."""
+    explicit = os.environ.get("LIVEDIGITS_CALIBRATION")
+    if explicit:
+        return Path(explicit)
+    try:
+        import platformdirs
+    except ImportError:
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return Path(base) / "livedigits" / "profiles"
+    return Path(platformdirs.user_data_dir("livedigits", appauthor=False)) / "profiles"
+
+
+def profile_dirs() -> list[Path]:
+    """Folders searched for a profile given by name, in order: ``calibration_dir()``,
+    then (unless ``$LIVEDIGITS_CALIBRATION`` is set) ``./calibration``, where earlier
+    versions wrote profiles."""
+    folders = [calibration_dir()]
+    if not os.environ.get("LIVEDIGITS_CALIBRATION") and LEGACY_CALIBRATION.is_dir():
+        folders.append(LEGACY_CALIBRATION)
+    return folders

@@ -1,4 +1,5 @@
-"""Handwriting profiles: a writer's own labelled cells, kept as ``calibration/NAME.npz``.
+"""Handwriting profiles: a writer's own labelled cells, kept as ``NAME.npz`` in the
+per-user profiles folder (``paths.calibration_dir``) or at any ``PATH.npz``.
 
 A profile file holds ``cells`` (N, 20, 20) uint8 in digits.png's form, ``labels``
 (N,) int, and ``format_version``; it is read with ``allow_pickle=False``.
@@ -29,22 +30,78 @@ def check_name(name: str) -> str:
     return name
 
 
-def resolve_profile(profile: str | Path) -> Path:
-    """Path of a profile given by name (looked up in the calibration folder) or by path."""
-    from livedigits.paths import calibration_dir
-
+def is_path(profile: str | Path) -> bool:
+    """Whether ``--profile`` names a file (``PATH.npz`` or with a slash), not a name."""
     text = str(profile)
-    if text.endswith(".npz") or "/" in text or "\\" in text:
-        path = Path(text)
+    return text.endswith(".npz") or "/" in text or "\\" in text
+
+
+def resolve_profile(profile: str | Path) -> Path:
+    """Path of a profile given by name (looked up in ``paths.profile_dirs()``) or by path,
+    checked (``limits.check_profile_file``) but not loaded."""
+    from livedigits.paths import profile_dirs
+
+    if is_path(profile):
+        path = Path(profile)
     else:
-        path = calibration_dir() / f"{check_name(text)}.npz"
+        name = check_name(str(profile))
+        folders = profile_dirs()
+        path = next((f / f"{name}.npz" for f in folders if (f / f"{name}.npz").exists()),
+                    folders[0] / f"{name}.npz")
     if not path.exists():
         raise LivedigitsError(
             f"{path}: no such handwriting profile; make one with "
-            "`livedigits calibrate read SHEET --profile NAME`"
+            "`livedigits calibrate read SHEET --profile NAME` (`livedigits calibrate list` "
+            "shows those there are)"
         )
     check_profile_file(path)
     return path
+
+
+def profile_target(profile: str) -> tuple[Path, Path]:
+    """Where ``calibrate read --profile PROFILE`` writes: the profile ``.npz`` and its
+    contact sheet (``NAME_contact.png`` beside it). A name goes into
+    ``paths.calibration_dir()``; a ``PATH.npz`` is used as it is."""
+    from livedigits.paths import calibration_dir
+
+    if is_path(profile):
+        path = Path(profile)
+        if path.suffix != ".npz":
+            raise LivedigitsError(f"{profile}: a profile file ends in .npz, e.g. "
+                                  f"--profile {path.with_suffix('.npz')}")
+    else:
+        path = calibration_dir() / f"{check_name(profile)}.npz"
+    return path, path.with_name(f"{path.stem}_contact.png")
+
+
+def list_profiles() -> list[dict]:
+    """Every profile in ``paths.profile_dirs()``: ``{"profile", "path", "samples",
+    "per_digit"}`` (``"error"`` instead of the counts for a file that is not one); a
+    name found in two folders is listed as the first (the one ``--profile NAME`` uses)."""
+    from livedigits.paths import profile_dirs
+
+    found: list[dict] = []
+    names: set[str] = set()
+    for folder in profile_dirs():
+        try:
+            paths = sorted(p for p in folder.glob("*.npz") if not p.name.startswith("."))
+        except OSError:
+            continue
+        for path in paths:
+            if path.stem in names:
+                continue
+            names.add(path.stem)
+            entry: dict = {"profile": path.stem, "path": str(path)}
+            try:
+                _cells, labels = load_profile(path)
+            except LivedigitsError as exc:
+                entry["error"] = str(exc)
+            else:
+                counts = np.bincount(labels, minlength=10)
+                entry.update(samples=int(len(labels)),
+                             per_digit={str(d): int(counts[d]) for d in range(10)})
+            found.append(entry)
+    return found
 
 
 def load_profile(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -313,3 +314,47 @@ def test_live_reads_a_sheet_held_still_before_the_camera(photo_case, tmp_path):
     assert "profile alice saved" in done.stderr
     with np.load(tmp_path / "cal" / "alice.npz", allow_pickle=False) as data:
         assert len(data["labels"]) == int(np.sum(counts))
+
+
+def test_profiles_live_in_a_per_user_folder(heldout, tmp_path, monkeypatch):
+    """Written by name from one folder, found by name from another; a PATH.npz is written
+    and read as given (not PATH.npz.npz); `calibrate list` shows what exists."""
+    from livedigits import paths
+    from livedigits.profiles import resolve_profile
+
+    monkeypatch.delenv("LIVEDIGITS_CALIBRATION")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    folder = paths.calibration_dir()
+    assert folder == tmp_path / "data" / "livedigits" / "profiles"
+    image, _ = rows_sheet(heldout, np.random.default_rng(8))
+    reading = calibrate.read_rows(image)
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    monkeypatch.chdir(tmp_path / "one")
+    calibrate.save_profile("dora", reading)
+    monkeypatch.chdir(tmp_path / "two")
+    assert resolve_profile("dora") == folder / "dora.npz"
+    assert (folder / "dora_contact.png").is_file()
+    path, _contact = calibrate.save_profile("bob.npz", reading)
+    assert path == Path("bob.npz") and Path("bob.npz").is_file()
+    assert Path("bob_contact.png").is_file() and not list(Path().glob("*.npz.npz"))
+    assert resolve_profile("bob.npz") == Path("bob.npz")
+    Path("calibration").mkdir()  # where earlier versions wrote profiles
+    calibrate.save_profile("calibration/old.npz", reading)
+    assert resolve_profile("old") == Path("calibration/old.npz")
+    (folder / "broken.npz").write_bytes(b"not a zip")
+    listed = runner.invoke(app, ["calibrate", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    entries = {e["profile"]: e for e in map(json.loads, listed.stdout.splitlines())}
+    assert sorted(entries) == ["broken", "dora", "old"]
+    assert entries["dora"]["samples"] == len(reading.labels)
+    assert entries["dora"]["path"] == str(folder / "dora.npz") and "error" in entries["broken"]
+    text = runner.invoke(app, ["calibrate", "list"])
+    assert text.exit_code == 0 and f"profiles folder: {folder}" in text.output
+    monkeypatch.setenv("LIVEDIGITS_CALIBRATION", str(tmp_path / "env"))
+    assert paths.calibration_dir() == tmp_path / "env"
+    with pytest.raises(LivedigitsError, match="no such handwriting profile"):
+        resolve_profile("old")  # $LIVEDIGITS_CALIBRATION alone is searched
+    empty = runner.invoke(app, ["calibrate", "list"])
+    assert empty.exit_code == 0 and "no handwriting profiles yet" in empty.output

@@ -15,10 +15,12 @@ import typer
 from livedigits.options import JsonFlag, fail
 
 app = typer.Typer(
-    help="Calibration sheets and personal handwriting profiles (calibration/NAME.npz).\n\n"
+    help="Calibration sheets and personal handwriting profiles.\n\n"
          "Print the sheet (`livedigits calibrate sheet`), fill it in, photograph or scan it, "
          "then `livedigits calibrate read PHOTO --profile NAME`, and use the profile with "
-         "`--profile NAME` on image, live and scan.",
+         "`--profile NAME` on image, live and scan. Profiles are kept in a per-user folder "
+         "($LIVEDIGITS_CALIBRATION overrides it; `livedigits calibrate list` shows it), so "
+         "a name works from any folder; --profile PATH.npz reads or writes that file.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -49,7 +51,8 @@ def read(
     file: Annotated[Path, typer.Argument(help="Photo or scan of the filled sheet.",
                                          show_default=False)],
     profile: Annotated[str, typer.Option("--profile", help="Name of the profile to write "
-                                                           "(calibration/NAME.npz).",
+                                                           "(into the profiles folder), or "
+                                                           "a PATH.npz to write.",
                                          show_default=False)],
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")
                            ] = False,
@@ -64,20 +67,21 @@ def read(
 ) -> None:
     """Read a filled calibration sheet into a handwriting profile.
 
-    Writes calibration/NAME.npz (the cells and their labels) and NAME_contact.png
-    (every cell read, with its label, for you to check). Empty and scribbled boxes
-    are skipped. An existing profile is kept unless --force.
+    Writes NAME.npz (the cells and their labels) in the profiles folder, or the
+    PATH.npz given, and NAME_contact.png beside it (every cell read, with its label,
+    for you to check). Empty and scribbled boxes are skipped. An existing profile is
+    kept unless --force.
 
     Example: livedigits calibrate read photo.jpg --profile alice
     """
     from livedigits.calibrate import read_file, save_profile
     from livedigits.errors import LivedigitsError
-    from livedigits.profiles import check_name
+    from livedigits.profiles import profile_target
 
     if layout not in ("sheet", "rows"):
         raise typer.BadParameter("use sheet or rows", param_hint="--layout")
     try:
-        check_name(profile)
+        profile_target(profile)  # a bad name fails before the photo is read
         reading = read_file(file, layout=layout, order=order)
         path, contact = save_profile(profile, reading, force=force)
     except LivedigitsError as exc:
@@ -95,6 +99,37 @@ def read(
     typer.echo(f"read {len(reading.labels)} digits{skipped}: "
                + " ".join(f"{d}:{k}" for d, k in per_digit.items()))
     typer.echo(f"wrote {path}; check the cells in {contact}")
+
+
+@app.command(name="list")
+def list_(json_output: JsonFlag = False) -> None:
+    """The handwriting profiles there are: name, digits per class, file.
+
+    Profiles given by name are looked up in the profiles folder
+    ($LIVEDIGITS_CALIBRATION, else a per-user data folder), then in ./calibration,
+    where earlier versions wrote them.
+    """
+    from livedigits.paths import calibration_dir
+    from livedigits.profiles import list_profiles
+
+    found = list_profiles()
+    if json_output:
+        for entry in found:
+            typer.echo(json.dumps(entry))
+        return
+    if not found:
+        typer.echo(f"no handwriting profiles yet in {calibration_dir()}; make one with "
+                   "`livedigits calibrate read PHOTO --profile NAME`")
+        return
+    typer.echo(f"profiles folder: {calibration_dir()}")
+    width = max(len(e["profile"]) for e in found)
+    for entry in found:
+        if "error" in entry:
+            typer.echo(f"{entry['profile']:<{width}}  damaged: {entry['error']}")
+            continue
+        counts = " ".join(f"{d}:{n}" for d, n in entry["per_digit"].items())
+        typer.echo(f"{entry['profile']:<{width}}  {entry['samples']:>4} digits ({counts})  "
+                   f"{entry['path']}")
 
 
 @app.command()
