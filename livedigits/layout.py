@@ -307,6 +307,8 @@ def arrange(boxes: np.ndarray, digits, confidences, min_confidence: float,
 
 
 WORD_GAP = 0.35  # heights between the letters of one word
+GLYPH_SIZES = (0.5, 1.6)  # heights, of a digit's, that a letter beside it may have
+PRINT_REACH = 3.0  # heights to either side over which a line is judged print or digits
 LINE_REACH = 1.5  # heights to either side within which a blob's neighbours share its line
 
 
@@ -327,20 +329,52 @@ def _line_gaps(rows: np.ndarray, others: np.ndarray
     return same_line, before, after, height
 
 
-def inside_a_word(boxes: np.ndarray, is_digit: np.ndarray) -> np.ndarray:
-    """(N,) bool: candidates read as digits with a turned-down neighbour close on each side
-    on their line (gaps under WORD_GAP heights, centres within half a height): an ``o`` or
-    an ``l`` inside a written or printed word. ``boxes`` (N, 4) x, y, w, h; ``is_digit``
-    (N,) bool."""
+def inside_a_word(boxes: np.ndarray, is_digit: np.ndarray,
+                  letters: np.ndarray | None = None) -> np.ndarray:
+    """(N,) bool: candidates read as digits that stand in a word.
+
+    Either a turned-down neighbour close on each side on their line (an ``o`` or an
+    ``l`` between letters), or, on a line whose turned-down glyphs within PRINT_REACH
+    heights are at least as many as its digits there, one close neighbour of a letter's
+    size (GLYPH_SIZES of the candidate's height) that is one of ``letters`` -- the
+    figures of a printed "Page 14" or "No. 15", a letter-like digit set against a
+    letter -- and then the digits at letter spacing from those (the whole token).
+    Close: gaps under WORD_GAP heights, centres within half a height.
+
+    Parameters
+    ----------
+    boxes : (N, 4) x, y, w, h
+    is_digit : (N,) bool, the candidates read as digits
+    letters : (N,) bool, the turned-down candidates that the not-a-digit examples voted
+        down (not merely unlike every digit); all turned-down ones when None
+    """
     is_digit = np.asarray(is_digit, bool)
     out = np.zeros(len(boxes), bool)
-    if (~is_digit).sum() < 2 or not is_digit.any():
+    if is_digit.all() or not is_digit.any():
         return out
     b = boxes.astype(np.float64)
-    line, before, after, h = _line_gaps(b[is_digit], b[~is_digit])
+    rows = np.flatnonzero(is_digit)
+    line, before, after, h = _line_gaps(b[rows], b)
+    itself = (np.arange(len(rows)), rows)
+    line[itself] = False
     left = line & (before >= -0.2 * h) & (before <= WORD_GAP * h)
     right = line & (after >= -0.2 * h) & (after <= WORD_GAP * h)
-    out[is_digit] = left.any(axis=1) & right.any(axis=1)
+    turned_down = ~is_digit[None, :]
+    word = (left & turned_down).any(axis=1) & (right & turned_down).any(axis=1)
+    low, high = GLYPH_SIZES
+    glyph = (b[None, :, 3] >= low * h) & (b[None, :, 3] <= high * h)
+    letter_like = ~is_digit if letters is None else np.asarray(letters, bool) & ~is_digit
+    near = line & (np.maximum(before, after) <= PRINT_REACH * h)
+    printed = (near & glyph & turned_down).sum(axis=1) >= (near & ~turned_down).sum(axis=1)
+    word |= printed & ((left | right) & glyph & letter_like[None, :]).any(axis=1)
+    # The digits of the same token go with it: "12A" is a word, not a 1.
+    beside = (left | right)[:, rows]
+    while True:
+        more = word | (beside & word[None, :]).any(axis=1)
+        if (more == word).all():
+            break
+        word = more
+    out[rows] = word
     return out
 
 

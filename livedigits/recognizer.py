@@ -289,7 +289,8 @@ class Recognizer:
         if split is not found:  # touching digits were split: read the new set
             found, cells = split, cut_cells(split)
             judged = self.judge(cells)
-        keep = judged.is_digit & ~inside_a_word(found.boxes, judged.is_digit)
+        keep = judged.is_digit & ~inside_a_word(found.boxes, judged.is_digit,
+                                                judged.reject_share >= REJECT_FROM)
         digits, confidences = judged.digits, judged.confidences
         boxes = found.boxes[keep]
         digits, confidences, cells = digits[keep], confidences[keep], cells[keep]

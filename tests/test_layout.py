@@ -28,13 +28,36 @@ def test_a_letter_inside_a_word_is_not_a_digit():
     from livedigits.layout import inside_a_word
 
     # "T o t" with the o read as a 0 between two turned-down letters; "5 kg": the 5 has
-    # letters on one side only; "12A": digits beside digits.
+    # letters on one side only, a word space away; "12 A": the A a word space away.
     boxes = np.array([[100, 50, 20, 30], [124, 58, 16, 22], [144, 50, 14, 30],
                       [100, 150, 18, 30], [130, 150, 18, 30], [152, 150, 18, 30],
-                      [100, 250, 18, 30], [122, 250, 18, 30], [144, 250, 20, 30]], np.int32)
+                      [100, 250, 18, 30], [122, 250, 18, 30], [152, 250, 20, 30]], np.int32)
     is_digit = np.array([False, True, False, True, False, False, True, True, False])
     assert inside_a_word(boxes, is_digit).tolist() == [False, True, False, False, False,
                                                        False, False, False, False]
+
+
+def test_printed_figures_beside_letters_are_part_of_the_word():
+    """'Page 14 Sign' in print: the figures stand at letter spacing from letters on a
+    line of letters; the token '12A' goes as a whole. A row of handwritten digits with
+    one digit the classifier voted down keeps its digits."""
+    from livedigits.layout import inside_a_word
+
+    h = 30
+    page = [[100 + 22 * k, 50, 20, h] for k in range(4)]  # P a g e
+    figures = [[196, 50, 18, h], [218, 50, 18, h]]  # 1 4, a word space after the e
+    sign = [[244 + 22 * k, 50, 20, h] for k in range(4)]  # S i g n, close after the 4
+    token = [[100, 150, 18, h], [122, 150, 18, h], [144, 150, 20, h], [300, 150, 20, h],
+             [330, 150, 20, h]]  # 1 2 A, then two more letters along the line
+    row = [[100 + 24 * k, 250, 18, h] for k in range(8)]  # handwritten digits
+    boxes = np.array(page + figures + sign + token + row, np.int32)
+    is_digit = np.array([False] * 4 + [True] * 2 + [False] * 4
+                        + [True, True, False, False, False] + [True] * 8)
+    is_digit[len(page + figures + sign + token) + 3] = False  # one digit voted down
+    words = inside_a_word(boxes, is_digit, letters=~is_digit)
+    assert words[4:6].all()  # 1 4
+    assert words[10:12].all()  # 1 2 of 12A
+    assert not words[15:].any()  # the handwritten row
 
 
 def test_a_word_in_a_line_of_print_is_not_tried_as_digits():
