@@ -178,23 +178,29 @@ def train(
                                       help="Dimensions kept of the HOG vectors.")] = 64,
     k: Annotated[int, typer.Option(min=1, max=50, help="Neighbours that vote.")] = 5,
     holdout: Annotated[bool, typer.Option(help="Leave digits.png's held-out tenth out.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")
+                     ] = False,
 ) -> None:
     """Build a model from digits.png (and a handwriting profile) and save it.
 
     The default model is built the same way on first use and cached, so this is only
-    needed to ship or inspect a model file; load it with --model.
+    needed to ship or inspect a model file; load it with --model. Missing folders of
+    --out are created; an existing file is kept unless --force.
     """
     from livedigits.model import ModelParams, build_default
+    from livedigits.outputs import check_new_file
 
     params = ModelParams(augment_copies=augment_copies, dims=dims, k=k, holdout=holdout)
     start = time.perf_counter()
     try:
+        check_new_file(out, force=force)  # before the build, not after it
         profile_path = None
         if profile:
             from livedigits.profiles import resolve_profile
 
             profile_path = resolve_profile(profile)
         fitted = build_default(params, profile=profile_path)
+        check_new_file(out, force=force)  # another program may have written it meanwhile
         written = fitted.save(out)
     except LivedigitsError as exc:
         raise fail(str(exc)) from None
