@@ -379,7 +379,7 @@ def write_csv(results: Path, csv_path: Path) -> Path:
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["file", "text", "count", "mean_confidence", "error"])
+    writer.writerow(CSV_HEADER.split(","))
     for image, obj in read_results(results).items():
         if "error" in obj:
             writer.writerow([image, "", "", "", obj["error"]])
@@ -727,13 +727,27 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def check_outputs(out: Path, csv_path: Path | None = None) -> None:
+CSV_HEADER = "file,text,count,mean_confidence,error"
+
+
+def check_outputs(out: Path, csv_path: Path | None = None, *, force: bool = False) -> None:
     """Refuse a results file ``out`` that is not one (see ResultsFile) or is also the
-    ``csv_path`` table, before anything is read or written."""
+    ``csv_path`` table, and an existing ``csv_path`` that is not a table an earlier batch
+    wrote (unless ``force``), before anything is read or written."""
     if csv_path is not None and os.path.realpath(csv_path) == os.path.realpath(out):
         raise LivedigitsError(f"{csv_path}: --csv and --out name the same file; give the "
                               "table a name of its own")
     _check_results_target(Path(out))
+    if csv_path is not None:
+        from livedigits.atomic import check_target
+
+        check_target(Path(csv_path))
+        if not force and os.path.exists(csv_path) and os.path.getsize(csv_path):
+            with open(csv_path, "rb") as reader:
+                first = reader.readline(256).rstrip(b"\r\n")
+            if first != CSV_HEADER.encode():
+                raise LivedigitsError(f"{csv_path} exists and is not a table a batch wrote; "
+                                      "pass --force to replace it, or give another --csv")
 
 
 def run_batch(
@@ -747,16 +761,18 @@ def run_batch(
     scheduler: str | None = None,
     progress: bool | None = None,
     stream: TextIO | None = None,
+    force: bool = False,
 ) -> Summary:
     """Read every image named by ``inputs`` not yet in ``out``; append a line for each.
 
     ``workers`` local processes (default: every core; 0: this process), or the Dask
     cluster at ``scheduler``. ``progress`` (default: when ``stream`` is a terminal) draws
     a progress bar on ``stream`` (default stderr). With ``csv_path`` the whole results
-    file is also written as a flat table at the end.
+    file is also written as a flat table at the end (an existing file that is not such a
+    table is replaced only with ``force``).
     """
     stream = stream or sys.stderr
-    check_outputs(out, csv_path)
+    check_outputs(out, csv_path, force=force)
     images = collect_inputs(inputs)
     if overlays is not None:
         images = _not_inside(images, Path(overlays))

@@ -182,13 +182,17 @@ def pdf_from_gray(image: np.ndarray, *, dpi: float = DPI) -> bytes:
     return out.getvalue()
 
 
-def write_sheet(out_dir: Path) -> tuple[Path, Path]:
-    """Write ``calibration_sheet.png`` and ``calibration_sheet.pdf`` into ``out_dir``."""
+def write_sheet(out_dir: Path, *, force: bool = False) -> tuple[Path, Path]:
+    """Write ``calibration_sheet.png`` and ``calibration_sheet.pdf`` into ``out_dir``
+    (created when missing); existing files are kept (LivedigitsError) unless ``force``."""
     from livedigits.atomic import write_bytes_atomic
     from livedigits.imageio import encode_png
+    from livedigits.outputs import check_new_file
 
-    page = render_sheet()
     out_dir = Path(out_dir)
+    for name in ("calibration_sheet.png", "calibration_sheet.pdf"):
+        check_new_file(out_dir / name, force=force)
+    page = render_sheet()
     png = write_bytes_atomic(out_dir / "calibration_sheet.png", encode_png(page))
     pdf = write_bytes_atomic(out_dir / "calibration_sheet.pdf", pdf_from_gray(page))
     return png, pdf

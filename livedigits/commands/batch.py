@@ -37,6 +37,9 @@ def batch(
         help="Run on this Dask distributed cluster instead of local processes; the "
              "images (and --overlays) must be on a path every worker sees. Needs "
              "pip install 'livedigits[dask]'.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an existing --csv file that is not a table a batch "
+                        "wrote.")] = False,
     min_confidence: MinConfidence = 0.6,
     profile: Profile = None,
     model: ModelFile = None,
@@ -57,11 +60,12 @@ def batch(
     from livedigits.errors import LivedigitsError
 
     try:
-        check_outputs(out, csv_file)  # before the model is loaded: a wrong --out fails fast
+        check_outputs(out, csv_file, force=force)  # before the model loads: fail fast
         # Builds the cache once; the workers read, with kernels compiled.
         recognizer = load_recognizer(profile, model, min_confidence, quick_start=False)
         summary = run_batch(inputs, out=out, recognizer=recognizer, workers=workers,
-                            overlays=overlays, csv_path=csv_file, scheduler=scheduler)
+                            overlays=overlays, csv_path=csv_file, scheduler=scheduler,
+                            force=force)
     except LivedigitsError as exc:
         raise fail(str(exc)) from None
     skipped = f", {summary.skipped} already done" if summary.skipped else ""

@@ -31,16 +31,22 @@ def sheet(
     out: Annotated[Path, typer.Option("--out", "-O", file_okay=False,
                                       help="Folder for calibration_sheet.png and .pdf.")
                    ] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Replace existing sheet files.")
+                     ] = False,
 ) -> None:
     """Write the printable calibration sheet: A4, PNG at 300 dpi and PDF.
 
     Ten rows of ten boxes, one row per digit 0-9, a name line and four corner markers
     that let `calibrate read` find the page in a photo at any angle. Print at 100%.
+    The folder is created when missing; existing sheet files are kept unless --force.
     """
     from livedigits.calibrate import write_sheet
+    from livedigits.errors import LivedigitsError
 
     try:
-        png, pdf = write_sheet(out)
+        png, pdf = write_sheet(out, force=force)
+    except LivedigitsError as exc:
+        raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"{out}: cannot write ({exc.strerror})") from None
     typer.echo(f"wrote {png} and {pdf}")
