@@ -309,6 +309,7 @@ def arrange(boxes: np.ndarray, digits, confidences, min_confidence: float,
 WORD_GAP = 0.35  # heights between the letters of one word
 GLYPH_SIZES = (0.5, 1.6)  # heights, of a digit's, that a letter beside it may have
 PRINT_REACH = 3.0  # heights to either side over which a line is judged print or digits
+LETTER_SPACING = 0.6  # heights between a word's letters where letters far outnumber digits
 LINE_REACH = 1.5  # heights to either side within which a blob's neighbours share its line
 
 
@@ -338,8 +339,11 @@ def inside_a_word(boxes: np.ndarray, is_digit: np.ndarray,
     heights are at least as many as its digits there, one close neighbour of a letter's
     size (GLYPH_SIZES of the candidate's height) that is one of ``letters`` -- the
     figures of a printed "Page 14" or "No. 15", a letter-like digit set against a
-    letter -- and then the digits at letter spacing from those (the whole token).
-    Close: gaps under WORD_GAP heights, centres within half a height.
+    letter -- and then the digits at letter spacing from those (the whole token). Where
+    such glyphs are twice the digits and three at least, one within LETTER_SPACING
+    heights suffices (a word in capitals or in a form's boxes, one letter digit-like;
+    "5 kg" keeps its 5). Close: gaps under WORD_GAP heights, centres within half a
+    height.
 
     Parameters
     ----------
@@ -365,8 +369,15 @@ def inside_a_word(boxes: np.ndarray, is_digit: np.ndarray,
     glyph = (b[None, :, 3] >= low * h) & (b[None, :, 3] <= high * h)
     letter_like = ~is_digit if letters is None else np.asarray(letters, bool) & ~is_digit
     near = line & (np.maximum(before, after) <= PRINT_REACH * h)
-    printed = (near & glyph & turned_down).sum(axis=1) >= (near & ~turned_down).sum(axis=1)
-    word |= printed & ((left | right) & glyph & letter_like[None, :]).any(axis=1)
+    glyphs = (near & glyph & turned_down).sum(axis=1)
+    digits = (near & ~turned_down).sum(axis=1)
+    letter = glyph & letter_like[None, :]
+    word |= (glyphs >= digits) & ((left | right) & letter).any(axis=1)
+    # Among twice as many letters as digits, a digit a letter's spacing from one: a word
+    # written in capitals or in a form's boxes, one of its letters digit-like.
+    spaced = line & (((before >= -0.2 * h) & (before <= LETTER_SPACING * h))
+                     | ((after >= -0.2 * h) & (after <= LETTER_SPACING * h)))
+    word |= (glyphs >= np.maximum(2 * digits, 3)) & (spaced & letter).any(axis=1)
     # The digits of the same token go with it: "12A" is a word, not a 1.
     beside = (left | right)[:, rows]
     while True:

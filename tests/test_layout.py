@@ -218,3 +218,18 @@ def test_a_stream_keeps_its_direction_through_jitter():
     level = _turn_boxes(boxes, 0.0, np.array([500.0, 400.0]))
     assert round(steady(level)) == 10 and round(steady(turned)) == 10
     assert [round(steady(level)) for _ in range(3)] == [10, 10, 0]
+
+
+def test_a_digit_like_capital_among_letters_in_boxes_is_a_letter():
+    """'MAHLER' written in a form's boxes (half a height apart) with the A read as a
+    digit; below, a student number in the same boxes with one digit voted down."""
+    from livedigits.layout import inside_a_word
+
+    h = 30
+    name = [[100 + 35 * k, 50, 20, h] for k in range(6)]
+    number = [[100 + 35 * k, 150, 20, h] for k in range(6)]
+    boxes = np.array(name + number, np.int32)
+    is_digit = np.array([False, True, False, False, False, False] + [True] * 6)
+    is_digit[8] = False
+    words = inside_a_word(boxes, is_digit, letters=~is_digit)
+    assert words.tolist() == [False, True] + [False] * 10
