@@ -14,6 +14,7 @@ that name the device and say what to do.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -317,18 +318,22 @@ def _keep(raw: Path, target: Path) -> ScannedPage:
 def _pump(stream, kind: str, events: queue.Queue, activity: list[float]) -> None:
     """Forward a pipe's lines (split at CR or LF) as ``(kind, line)`` events."""
     pending = b""
+    last = b""
     fd = stream.fileno()
     while True:
         chunk = os.read(fd, 65536)
         if not chunk:
             break
-        activity[0] = time.monotonic()
         pending += chunk
         *lines, pending = re.split(rb"[\r\n]", pending)
         if len(pending) > 65536:  # no line is this long: garbage, dropped
             pending = b""
         for line in lines:
-            if line.strip():
+            if line.strip() and line != last:
+                # Only a line that differs from the one before counts as progress: a
+                # backend repeating "Progress: 37.5%" forever is hung all the same.
+                activity[0] = time.monotonic()
+                last = line
                 events.put((kind, line.decode("utf-8", "replace")))
     if pending.strip():
         events.put((kind, pending.decode("utf-8", "replace")))
@@ -336,8 +341,11 @@ def _pump(stream, kind: str, events: queue.Queue, activity: list[float]) -> None
 
 
 def _stop(process: subprocess.Popen) -> None:
-    """Ask scanimage to cancel (SIGTERM), then kill its process group if it does not go."""
+    """Ask scanimage to cancel (SIGTERM), then kill its process group if it does not go;
+    helpers it started in its group are stopped too, even after it exited."""
     if process.poll() is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # none left: fine
+            os.killpg(process.pid, signal.SIGTERM)
         return
     for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -456,3 +457,84 @@ def test_binary_garbage_from_scanimage_is_one_line(tmp_path, monkeypatch):
     assert len(result.output.strip().splitlines()) == 1, result.output
     assert "Traceback" not in result.output
     assert not list(out.iterdir())
+
+
+# ---- stopping and hanging -----------------------------------------------------------------
+
+_SLOW_FEEDER = '''#!{python}
+"""A feeder that scans page 1, starts a helper, then takes forever over page 2."""
+import os, re, subprocess, sys, time
+pattern = next(a.split("=", 1)[1] for a in sys.argv if a.startswith("--batch="))
+page = pattern.replace("%d", "1")
+with open({sheet!r}, "rb") as src, open(page + ".part", "wb") as dst:
+    dst.write(src.read())
+os.rename(page + ".part", page)
+helper = subprocess.Popen(["sleep", "600"])
+with open({pids!r}, "w") as f:
+    f.write(f"{{os.getpid()}} {{helper.pid}}")
+print(page, flush=True)
+print("Scanning page 2", file=sys.stderr, flush=True)
+time.sleep(600)
+'''
+
+_REPEATS_PROGRESS = '''#!{python}
+"""A backend that is stuck but keeps printing the same progress line."""
+import sys, time
+while True:
+    sys.stderr.write("Progress: 37.5%\\r")
+    sys.stderr.flush()
+    time.sleep(0.05)
+'''
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as handle:  # a zombie has exited already
+        return handle.read().split(") ")[1][0] != "Z"
+
+
+def test_sigterm_stops_scanimage_and_its_helpers_and_keeps_pages(tmp_path, sheets):
+    from sane import _executable
+
+    pids = tmp_path / "pids"
+    _executable(tmp_path / "bin" / "scanimage", _SLOW_FEEDER.format(
+        python=sys.executable, sheet=str(sheets[0]), pids=str(pids)))
+    env = dict(os.environ, PATH=f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    out = tmp_path / "out"
+    scan = subprocess.Popen([sys.executable, "-m", "livedigits", "scan", "--device", "pnm:0",
+                             "--batch", "--out", str(out), "--json"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = scan.stdout.readline()  # page 1 read: page 2 is "scanning"
+        assert json.loads(first)["image"].endswith("-001.png"), first
+        scanner, helper = map(int, pids.read_text().split())
+        scan.send_signal(signal.SIGTERM)
+        scan.wait(20)
+    finally:
+        if scan.poll() is None:
+            scan.kill()
+    assert scan.returncode != 0
+    deadline = time.monotonic() + 10
+    while (_alive(scanner) or _alive(helper)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in (scanner, helper) if _alive(pid)]
+    for pid in left:  # never leave them behind, even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left
+    assert len(_pages(out)) == 1
+    assert not [p for p in out.iterdir() if p.name.startswith(".livedigits-scan-")]
+
+
+def test_repeated_progress_line_is_not_progress(tmp_path, monkeypatch):
+    from sane import _executable
+
+    _executable(tmp_path / "bin" / "scanimage", _REPEATS_PROGRESS.format(python=sys.executable))
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    start = time.monotonic()
+    settings = ScanSettings(device="pnm:0", timeout=1.5)
+    with pytest.raises(LivedigitsError, match="no response from the scanner for 1.5 s"):
+        list(scan_pages(settings, tmp_path / "out"))
+    assert time.monotonic() - start < 12

@@ -126,8 +126,9 @@ def _run_scan(settings, out: Path, json_output: bool, show: bool, recognizer) ->
 
     viewer = _Viewer() if show else None
     failed = 0
+    pages = scan_pages(settings, out)
     try:
-        for page in scan_pages(settings, out):
+        for page in _terminate_as_interrupt(pages):
             try:
                 result = process_page(recognizer, page, out)
             except LivedigitsError as exc:  # the page is saved; report it and go on
@@ -140,10 +141,32 @@ def _run_scan(settings, out: Path, json_output: bool, show: bool, recognizer) ->
             if viewer:
                 viewer.show(result)
     finally:
+        pages.close()  # scanimage stopped, finished pages kept, even on SIGTERM or Ctrl-C
         if viewer:
             viewer.close()
     if failed:
         raise typer.Exit(1)
+
+
+def _terminate_as_interrupt(items):
+    """Iterate ``items`` with SIGTERM raising KeyboardInterrupt (as Ctrl-C does), so that
+    a service manager stopping a scan still runs the clean-up: scanimage and its helpers
+    stopped, scanned pages kept."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield from items
+        return
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield from items
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run_watch(folder: Path, out: Path | None, json_output: bool, show: bool,
