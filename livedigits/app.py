@@ -571,16 +571,11 @@ def _run_headless(source: FrameSource, pipeline: Pipeline, saver: Saver, config:
                   out: TextIO) -> dict:
     times = _Timing()
     last: Result | None = None
-    status = "ok"
     scene = None
     score = None
     last_text = None
     watcher = config.sheet_watcher()
-    for frame in source:
-        if source.status != status:
-            status = source.status
-            print(f"livedigits: {status if status != 'ok' else 'camera back'}",
-                  file=sys.stderr)
+    for frame in source:  # a live source logs its losses and returns itself
         if frame.scene != scene:
             if scene is not None:
                 pipeline.tracker.reset()  # a new file, or the camera back after a loss
@@ -881,16 +876,14 @@ class _WindowRun:
         return shown
 
     def _watch_source(self) -> None:
-        """Log the source's losses and returns; the HUD's clock of the loss."""
+        """The HUD's clock of a lost source (which logs its losses and returns itself)."""
         hud, source = self.hud, self.source
         lost = source.status != "ok"
         if lost and not hud.lost_since:
             hud.lost_since = time.monotonic()
-            log.warning("%s: %s", source.name, source.status)
             if self.health is not None:
                 self.health.pause()
         elif not lost and hud.lost_since:
-            log.warning("%s: back after %.1f s", source.name, time.monotonic() - hud.lost_since)
             hud.lost_since = 0.0
             self._last_new = time.monotonic()
 

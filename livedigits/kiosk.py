@@ -383,7 +383,20 @@ def _halo_text(image: np.ndarray, text: str, origin: tuple[int, int], scale: flo
 
     font = cv2.FONT_HERSHEY_SIMPLEX if font is None else font
     weight = max(2, round(scale * 2.2))
-    cv2.putText(image, text, origin, font, scale, BLACK, weight + max(4, weight), cv2.LINE_AA)
+    # The halo is the text's own shape grown by a few pixels (a thicker stroke is not an
+    # outline with every OpenCV's text renderer).
+    radius = max(2, round(scale * 1.6))
+    (tw, th), base = cv2.getTextSize(text, font, scale, weight)
+    pad = radius + weight + 2
+    x0, y0 = max(0, origin[0] - pad), max(0, origin[1] - th - pad)
+    x1 = min(image.shape[1], origin[0] + tw + pad)
+    y1 = min(image.shape[0], origin[1] + base + pad)
+    if x1 > x0 and y1 > y0:
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.putText(mask, text, (origin[0] - x0, origin[1] - y0), font, scale, 255, weight,
+                    cv2.LINE_AA)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+        image[y0:y1, x0:x1][cv2.dilate(mask, kernel) > 0] = BLACK
     cv2.putText(image, text, origin, font, scale, colour, weight, cv2.LINE_AA)
 
 

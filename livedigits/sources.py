@@ -311,7 +311,8 @@ class LiveSource(FrameSource):
         self._count = 0
         self._scene = 0
         self._error: str | None = None
-        self.reconnects = 0
+        self.reconnects = 0  # times the camera came back
+        self.losses = 0  # times it was lost
         self._thread = threading.Thread(target=self._run, name=f"capture {name}", daemon=True)
         self._thread.start()
         if not self._started.wait(open_timeout):
@@ -375,11 +376,12 @@ class LiveSource(FrameSource):
         while not self._stop.is_set():
             ok, image = _read(self._capture_ref)
             now = time.monotonic()
-            lost = False
+            why = ""  # why the camera counts as lost
             if not ok or image is None:
                 failures += 1
-                lost = failures >= self._lost_after
-                if not lost:
+                if failures >= self._lost_after:
+                    why = f"no picture in {failures} reads"
+                else:
                     self._stop.wait(0.01)
             else:
                 failures = 0
@@ -387,37 +389,61 @@ class LiveSource(FrameSource):
                 if sig != last_sig:
                     last_sig, same_since = sig, now
                 elif self._frozen_after is not None and now - same_since > self._frozen_after:
-                    log.info("%s: picture frozen for %.1f s", self.name, now - same_since)
-                    lost = True
-                if not lost:
+                    why = f"picture frozen for {now - same_since:.1f} s"
+                if not why:
                     self._publish(image)
-            if lost:
+            if why:
+                log.warning("%s: %s (%s)", self.name, LOST_MESSAGE, why)
+                self.losses += 1
                 self._capture_ref.release()
                 self._capture_ref = None
-                self._reconnect()
+                self._reconnect(frozen=last_sig if why.startswith("picture frozen") else None)
                 failures, last_sig, same_since = 0, None, time.monotonic()
                 if self._capture_ref is None:
                     return
 
-    def _reconnect(self) -> None:
-        """Retry opening with doubling waits until it works or the source is closed."""
+    def _reconnect(self, frozen: bytes | None = None) -> None:
+        """Retry opening with doubling waits until it works or the source is closed.
+
+        ``frozen``: the signature of the picture that froze; reopened, a camera still
+        showing it is still lost.
+        """
         self.status = LOST_MESSAGE
+        lost_at = time.monotonic()
         wait = self._backoff[0]
         while not self._stop.is_set():
-            log.info("%s: lost, reopening", self.name)
+            log.debug("%s: reopening", self.name)
             capture = self._open()
             if capture is not None:
-                ok, image = _read(capture)
-                if ok and image is not None:
+                ok, image = self._first_picture(capture, frozen)
+                if ok:
                     self._capture_ref = capture
                     self.reconnects += 1
                     self._scene += 1  # the camera or the sheet may have moved meanwhile
                     self.status = "ok"
+                    log.warning("%s: back after %.1f s", self.name, time.monotonic() - lost_at)
                     self._publish(image)
                     return
                 capture.release()
             self._stop.wait(wait)
             wait = min(self._backoff[1], wait * 2)
+
+    def _first_picture(self, capture: Any, frozen: bytes | None) -> tuple[bool, Any]:
+        """A reopened camera's first picture; (False, None) if it gives none, or only the
+        ``frozen`` one for as long as it took to call it frozen."""
+        ok, image = _read(capture)
+        if not ok or image is None:
+            return False, None
+        if frozen is None:
+            return True, image
+        until = time.monotonic() + (self._frozen_after or 0.0)
+        while _signature(image) == frozen:
+            if time.monotonic() > until or self._stop.is_set():
+                return False, None
+            ok, image = _read(capture)
+            if not ok or image is None:
+                return False, None
+        return True, image
 
     def _publish(self, image: np.ndarray) -> None:
         frame = Frame(self._count, _as_bgr(image), scene=self._scene)
