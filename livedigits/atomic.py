@@ -89,6 +89,26 @@ def free_number(paths: list[Path]) -> int:
     return n
 
 
+def claim_together(paths: list[Path]) -> list[Path]:
+    """Claim ``numbered(path, N)`` for every path with one N, as empty files created
+    exclusively, so that files that belong together keep one suffix even when other
+    processes save into the same folder at the same time. Write them with
+    ``write_bytes_atomic(..., overwrite=True)``; remove them if that fails."""
+    n = free_number(paths)
+    while True:
+        claimed: list[Path] = []
+        try:
+            for path in paths:
+                target = numbered(path, n)
+                os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+                claimed.append(target)
+            return claimed
+        except FileExistsError:
+            for target in claimed:
+                target.unlink()
+            n += 1
+
+
 def _claim(tmp: str, target: Path) -> bool:
     """Move the finished ``tmp`` to ``target`` unless ``target`` exists; False if it does.
 

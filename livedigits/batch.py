@@ -19,35 +19,50 @@ def reading_dict(path: Path | str, image_shape: tuple[int, ...], reading) -> dic
     }
 
 
+class TemporaryFailure(LivedigitsError):
+    """A failure a rerun may not meet (a full disk, an I/O error while saving, a lost
+    cluster): a batch marks its line ``"temporary": true`` and tries it again."""
+
+
 def save_renderings(image, reading, stem: str, out_dir: Path, min_confidence: float, *,
                     overwrite: bool = False) -> dict:
     """Write ``STEM_overlay.png`` and ``STEM_digits.png`` into ``out_dir`` atomically.
 
-    Existing files are never replaced (a taken name gets ``-1``, ``-2``, ...) unless
-    ``overwrite`` (a batch's retried image must leave the same files).
-    Returns ``{"overlay": path, "digits": path}`` of what was written.
+    Existing files are never replaced (a taken name gets ``-1``, ``-2``, ..., one
+    suffix for the pair even with other processes saving into the folder at the same
+    time) unless ``overwrite`` (a batch's retried image must leave the same files).
+    Both or neither: when one cannot be written the other is removed.
+    Returns ``{"overlay": path, "digits": path}``; raises TemporaryFailure naming the
+    folder when writing fails.
     """
-    from livedigits.atomic import free_number, numbered, write_bytes_atomic
+    from livedigits.atomic import claim_together, write_bytes_atomic
     from livedigits.imageio import encode_png, to_bgr8
     from livedigits.render import overlay, plain
 
     bgr = to_bgr8(image)
+    data = [encode_png(overlay(bgr, reading.detections, min_confidence=min_confidence)),
+            encode_png(plain(bgr.shape, reading.detections, min_confidence=min_confidence))]
     names = [out_dir / f"{stem}_overlay.png", out_dir / f"{stem}_digits.png"]
-    if not overwrite:  # one suffix for the pair, even if only one of them was taken
-        number = free_number(names)
-        names = [numbered(name, number) for name in names]
     try:
-        over = write_bytes_atomic(
-            names[0],
-            encode_png(overlay(bgr, reading.detections, min_confidence=min_confidence)),
-            overwrite=overwrite)
-        flat = write_bytes_atomic(
-            names[1],
-            encode_png(plain(bgr.shape, reading.detections, min_confidence=min_confidence)),
-            overwrite=overwrite)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if not overwrite:
+            names = claim_together(names)
+        made = [] if overwrite else list(names)  # ours to remove if the pair fails
+        try:
+            for name, blob in zip(names, data, strict=True):
+                write_bytes_atomic(name, blob)
+                if overwrite:
+                    made.append(name)
+        except BaseException:
+            for name in made:
+                name.unlink(missing_ok=True)
+            raise
+    except LivedigitsError:
+        raise  # a link or special file in the way: not temporary
     except OSError as exc:
-        raise LivedigitsError(f"{out_dir}: cannot write results ({exc.strerror or exc})") from None
-    return {"overlay": str(over), "digits": str(flat)}
+        raise TemporaryFailure(f"{out_dir}: cannot write results ({exc.strerror or exc})"
+                               ) from None
+    return {"overlay": str(names[0]), "digits": str(names[1])}
 
 
 def _scaled(detection: dict, factor: float) -> dict:

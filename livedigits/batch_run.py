@@ -190,8 +190,9 @@ class ResultsFile:
     before anything is written.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, retry_failed: bool = False) -> None:
         self.path = Path(path)
+        self.retry_failed = retry_failed
         _check_results_target(self.path)
         try:
             if self.path.parent != Path(""):
@@ -202,9 +203,11 @@ class ResultsFile:
         try:
             _lock(self._handle, self.path)
             self.failed: set[str] = set()  # images whose last line is an error
+            self.temporary: set[str] = set()  # ... an error a rerun may not meet
             self.done = self._scan_and_repair()
+            self.done -= self.temporary | (self.failed if retry_failed else set())
             self.done_paths = {os.path.realpath(image) for image in self.done}
-            self.failed_paths = {os.path.realpath(image) for image in self.failed}
+            self.failed_paths = {os.path.realpath(image) for image in self.failed & self.done}
         except BaseException:
             self._handle.close()
             raise
@@ -233,6 +236,10 @@ class ResultsFile:
                     self.failed.add(image)
                 else:
                     self.failed.discard(image)
+                if failed == "temporary":
+                    self.temporary.add(image)
+                else:
+                    self.temporary.discard(image)
         if dropped:
             shown = ", ".join(map(str, dropped[:5])) + (", ..." if len(dropped) > 5 else "")
             log.warning("%s: dropping %d line(s) that are not result lines (line %s)",
@@ -342,8 +349,9 @@ def _lock(handle: io.BufferedWriter, path: Path) -> None:
         raise LivedigitsError(f"{path}: another batch is writing to this results file") from None
 
 
-def _image_of(raw: bytes) -> tuple[str | None, bool]:
-    """The image a result line is about (None: not a result line), and whether it failed."""
+def _image_of(raw: bytes) -> tuple[str | None, bool | str]:
+    """The image a result line is about (None: not a result line), and whether it failed
+    (``"temporary"`` for a failure a rerun tries again)."""
     try:
         obj = json.loads(raw)
     except ValueError:
@@ -351,6 +359,8 @@ def _image_of(raw: bytes) -> tuple[str | None, bool]:
     image = obj.get("image") if isinstance(obj, dict) else None
     if not isinstance(image, str):
         return None, False
+    if "error" in obj and obj.get("temporary") is True:
+        return image, "temporary"
     return image, "error" in obj
 
 
@@ -403,12 +413,14 @@ def read_one(recognizer: Recognizer, task: Task, out_dir: str | None) -> str:
     With ``out_dir`` the overlay and plain image are written there under the task's
     stem, replacing earlier ones atomically, so a retried task leaves the same files.
     """
-    from livedigits.batch import process_file
+    from livedigits.batch import TemporaryFailure, process_file
 
     try:
         result = process_file(recognizer, Path(task.path),
                               out_dir=None if out_dir is None else Path(out_dir),
                               name=task.image, stem=task.stem, overwrite=True)
+    except TemporaryFailure as exc:
+        result = {"image": task.image, "error": str(exc), "temporary": True}
     except LivedigitsError as exc:
         result = {"image": task.image, "error": str(exc)}
     except Exception as exc:  # one bad image must not stop the batch
@@ -663,7 +675,8 @@ def run_dask(
             except Exception as exc:  # e.g. KilledWorker: the task ended workers repeatedly
                 log.warning("%s: the cluster could not read it: %s", task.image, exc)
                 line = json.dumps({"image": task.image, "error": f"{task.path}: "
-                                   f"the cluster could not read it ({type(exc).__name__})"})
+                                   f"the cluster could not read it ({type(exc).__name__})",
+                                   "temporary": True})
             future.release()
             emit(line)
             following = next(todo, None)
@@ -762,6 +775,7 @@ def run_batch(
     progress: bool | None = None,
     stream: TextIO | None = None,
     force: bool = False,
+    retry_failed: bool = False,
 ) -> Summary:
     """Read every image named by ``inputs`` not yet in ``out``; append a line for each.
 
@@ -769,7 +783,8 @@ def run_batch(
     cluster at ``scheduler``. ``progress`` (default: when ``stream`` is a terminal) draws
     a progress bar on ``stream`` (default stderr). With ``csv_path`` the whole results
     file is also written as a flat table at the end (an existing file that is not such a
-    table is replaced only with ``force``).
+    table is replaced only with ``force``). Images whose last line is a temporary
+    failure are read again, with ``retry_failed`` every failed one.
     """
     stream = stream or sys.stderr
     check_outputs(out, csv_path, force=force)
@@ -778,7 +793,7 @@ def run_batch(
         images = _not_inside(images, Path(overlays))
     if not images:
         raise LivedigitsError("no image files found in " + " ".join(map(str, inputs)))
-    with ResultsFile(out) as results:
+    with ResultsFile(out, retry_failed=retry_failed) as results:
         keys = [os.path.realpath(image) for image in images]
         tasks = [task for task, key in zip(plan_tasks(images), keys, strict=True)
                  if key not in results.done_paths]

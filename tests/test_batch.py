@@ -364,3 +364,61 @@ def test_resume_keys_by_resolved_path_and_skips_own_outputs(two_pages, holdout_r
     assert len(images) == 2 and not any("overlay" in image for image in images), images
     # p0 was read without --overlays; p1 once, its overlay never read back
     assert [p.name for p in (tree / "overlays").glob("*_overlay.png")] == ["p1_overlay.png"]
+
+
+def test_temporary_failures_are_retried_and_retry_failed_retries_the_rest(
+        two_pages, holdout_recognizer, tmp_path):
+    import shutil
+
+    tree = tmp_path / "in"
+    shutil.copytree(two_pages, tree)
+    (tree / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the overlays folder should go")
+    out = tmp_path / "r.jsonl"
+    first = run_batch([str(tree)], out=out, recognizer=holdout_recognizer, workers=0,
+                      overlays=blocker / "overlays")
+    assert first.errors == 3
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sum(bool(line.get("temporary")) for line in lines) == 2  # the two pages
+    blocker.unlink()  # the disk has room again
+    second = run_batch([str(tree)], out=out, recognizer=holdout_recognizer, workers=0,
+                       overlays=blocker / "overlays")
+    assert second.done == 2 and second.errors == 0 and second.earlier_errors == 1
+    third = run_batch([str(tree)], out=out, recognizer=holdout_recognizer, workers=0,
+                      retry_failed=True)
+    assert third.done == 1 and third.errors == 1 and third.skipped == 2
+
+
+def test_overlay_pairs_keep_one_suffix_and_leave_no_orphan(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from livedigits import atomic
+    from livedigits.batch import TemporaryFailure, save_renderings
+    from livedigits.recognizer import Reading
+
+    names = [tmp_path / "p_overlay.png", tmp_path / "p_digits.png"]
+    (tmp_path / "p_digits.png").write_bytes(b"taken")
+    with ThreadPoolExecutor(8) as pool:
+        claims = list(pool.map(lambda _: atomic.claim_together(names), range(24)))
+    suffixes = [(a.stem.removeprefix("p_overlay"), b.stem.removeprefix("p_digits"))
+                for a, b in claims]
+    assert all(a == b for a, b in suffixes) and len(set(suffixes)) == 24
+    assert "" not in {a for a, _ in suffixes}  # p_digits.png was taken: never paired
+
+    image = np.full((40, 60, 3), 255, np.uint8)
+    reading = Reading(detections=[], lines=[], text="", cells=np.zeros((0, 20, 20), np.uint8))
+    real = atomic.write_bytes_atomic
+    calls = []
+
+    def second_fails(path, data, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(path, data, **kwargs)
+
+    monkeypatch.setattr(atomic, "write_bytes_atomic", second_fails)
+    out = tmp_path / "out"
+    with pytest.raises(TemporaryFailure, match="No space left on device"):
+        save_renderings(image, reading, "q", out, 0.6)
+    assert list(out.iterdir()) == []  # neither the overlay nor an empty placeholder

@@ -40,6 +40,10 @@ def batch(
     force: Annotated[bool, typer.Option(
         "--force", help="Replace an existing --csv file that is not a table a batch "
                         "wrote.")] = False,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="Read again the images whose line in --out is an error "
+                               "(temporary failures, e.g. a full disk, are always read "
+                               "again).")] = False,
     min_confidence: MinConfidence = 0.6,
     profile: Profile = None,
     model: ModelFile = None,
@@ -65,14 +69,14 @@ def batch(
         recognizer = load_recognizer(profile, model, min_confidence, quick_start=False)
         summary = run_batch(inputs, out=out, recognizer=recognizer, workers=workers,
                             overlays=overlays, csv_path=csv_file, scheduler=scheduler,
-                            force=force)
+                            force=force, retry_failed=retry_failed)
     except LivedigitsError as exc:
         raise fail(str(exc)) from None
     skipped = f", {summary.skipped} already done" if summary.skipped else ""
     errors = f", {summary.errors} failed" if summary.errors else ""
     if summary.earlier_errors:
         errors += (f", {summary.earlier_errors} failed in an earlier run (their lines in "
-                   f"{out} say why; delete those lines to try them again)")
+                   f"{out} say why; --retry-failed tries them again)")
     typer.echo(f"livedigits: {summary.done} images read in {summary.seconds:.1f} s "
                f"({summary.rate:.1f} img/s){skipped}{errors} -> {out}", err=True)
     if summary.errors or summary.earlier_errors:
