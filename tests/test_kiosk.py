@@ -50,8 +50,8 @@ def test_numbers_are_sized_from_the_screen_not_the_frame():
     assert view.shape == (900, 1600, 3) and view.dtype == np.uint8
     rows = np.flatnonzero(_yellow(view).any(axis=1))
     assert rows.size, "no number drawn"
-    # 12 px on a 480 px frame is 22 px on the screen; the number is at least 900 / 22 tall.
-    assert rows.max() - rows.min() + 1 >= 0.9 * 900 / 22
+    # 12 px on a 480 px frame is 22 px on the screen; the number is at least 900 / 18 tall.
+    assert rows.max() - rows.min() + 1 >= 0.9 * 900 / 18
     # The halo: dark pixels right around the number's strokes.
     ys, xs = np.nonzero(_yellow(view))
     ring = view[max(0, ys.min() - 4):ys.max() + 5, max(0, xs.min() - 4):xs.max() + 5]
