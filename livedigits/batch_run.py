@@ -154,20 +154,17 @@ def _not_inside(images: list[str], folder: Path) -> list[str]:
 
 
 def plan_tasks(images: Sequence[str]) -> list[Task]:
-    """Tasks for ``images``, each with an overlay stem unique among them.
+    """Tasks for ``images``, each with an overlay stem unique to its input: the file's
+    stem and a short hash of its resolved path (``page-3f2a9c1d``).
 
-    A stem shared by several images (``a/1.png``, ``b/1.png``) gets a short hash of the
-    path, so overlay names are the same on every run and a retried image rewrites its own.
+    So overlay names are the same on every run (a retried image rewrites its own), and
+    neither ``a/1.png`` beside ``b/1.png`` nor two batches sharing one ``--overlays``
+    folder overwrite each other's.
     """
-    stems: dict[str, int] = {}
-    for image in images:
-        stem = Path(image).stem
-        stems[stem] = stems.get(stem, 0) + 1
     tasks = []
     for image in images:
-        stem = Path(image).stem
-        if stems[stem] > 1:
-            stem = f"{stem}-{hashlib.sha1(image.encode()).hexdigest()[:8]}"
+        digest = hashlib.sha1(os.path.realpath(image).encode("utf-8", "surrogateescape"))
+        stem = f"{Path(image).stem}-{digest.hexdigest()[:8]}"
         tasks.append(Task(image=image, path=os.path.abspath(image), stem=stem))
     return tasks
 

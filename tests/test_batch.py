@@ -363,7 +363,8 @@ def test_resume_keys_by_resolved_path_and_skips_own_outputs(two_pages, holdout_r
     images = [json.loads(line)["image"] for line in lines]
     assert len(images) == 2 and not any("overlay" in image for image in images), images
     # p0 was read without --overlays; p1 once, its overlay never read back
-    assert [p.name for p in (tree / "overlays").glob("*_overlay.png")] == ["p1_overlay.png"]
+    (written,) = (tree / "overlays").glob("*_overlay.png")
+    assert written.name.startswith("p1-") and json.loads(lines[-1])["overlay"] == str(written)
 
 
 def test_temporary_failures_are_retried_and_retry_failed_retries_the_rest(
@@ -388,6 +389,33 @@ def test_temporary_failures_are_retried_and_retry_failed_retries_the_rest(
     third = run_batch([str(tree)], out=out, recognizer=holdout_recognizer, workers=0,
                       retry_failed=True)
     assert third.done == 1 and third.errors == 1 and third.skipped == 2
+
+
+def test_batches_sharing_an_overlays_folder_keep_their_own(tmp_path, holdout_recognizer):
+    import shutil
+
+    from livedigits.synth import render_page
+
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        page = render_page(np.random.default_rng(len(name) * 7 + ord(name[0])), width=320,
+                           height=240, digit_height=36, n_digits=5)
+        cv2.imwrite(str(tmp_path / name / "page.png"), page.image)
+    shared = tmp_path / "overlays"
+    for name in ("one", "two"):
+        run_batch([str(tmp_path / name)], out=tmp_path / f"{name}.jsonl",
+                  recognizer=holdout_recognizer, workers=0, overlays=shared)
+    overlays = {name: json.loads((tmp_path / f"{name}.jsonl").read_text())["overlay"]
+                for name in ("one", "two")}
+    assert overlays["one"] != overlays["two"]
+    assert len(list(shared.glob("page-*_overlay.png"))) == 2
+    shutil.rmtree(shared)
+    # the same image named two ways writes one pair
+    run_batch([str(tmp_path / "one" / "page.png")], out=tmp_path / "a.jsonl",
+              recognizer=holdout_recognizer, workers=0, overlays=shared)
+    run_batch([os.path.relpath(tmp_path / "one" / "page.png")], out=tmp_path / "b.jsonl",
+              recognizer=holdout_recognizer, workers=0, overlays=shared)
+    assert len(list(shared.glob("*_overlay.png"))) == 1
 
 
 def test_overlay_pairs_keep_one_suffix_and_leave_no_orphan(tmp_path, monkeypatch):
