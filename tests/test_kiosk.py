@@ -364,6 +364,10 @@ def test_install_writes_a_unit_that_restarts_on_failure(tmp_path):
     assert again.exit_code == 1 and "exists already: add --force" in again.output
     forced = runner.invoke(app, [*args[:-3], "--force"])
     assert forced.exit_code == 0, forced.output
+    # A unit live would refuse to start is not written (it would restart for ever).
+    bad = runner.invoke(app, [*args[:-3], "--force", "--max-frames", "0"])
+    assert bad.exit_code == 2 and "--max-frames" in bad.output
+    assert "--max-frames" not in (units / "livedigits-kiosk.service").read_text()
     if shutil.which("systemd-analyze"):
         done = subprocess.run(["systemd-analyze", "verify",
                                str(units / "livedigits-kiosk.service")],

@@ -83,6 +83,7 @@ def install(
     setup = KioskSetup(source=source, title=title, display=display,
                        save_dir=save_dir.resolve() if save_dir else None,
                        extra=list(ctx.args))
+    _check_live_arguments(setup.command()[4:])
     if print_only:
         typer.echo(unit_text(setup), nl=False)
         return
@@ -109,3 +110,19 @@ def install(
         if done.returncode != 0:
             raise fail(f"{' '.join(step)} failed: {done.stderr.strip() or done.returncode}")
     typer.echo(f"{UNIT_NAME} enabled and started")
+
+
+def _check_live_arguments(arguments: list[str]) -> None:
+    """Exit 2 with live's own message when ``arguments`` are not a valid ``live`` command
+    line: a unit that cannot start would be restarted every few seconds for ever."""
+    from livedigits.cli import app as cli_app
+
+    live = typer.main.get_command(cli_app).commands["live"]
+    try:
+        live.make_context("live", list(arguments))
+    except Exception as exc:  # the CLI library's usage errors (its own exception classes)
+        if not hasattr(exc, "format_message"):
+            raise
+        typer.echo(f"livedigits: not a valid `live` command line for the kiosk, nothing "
+                   f"written: {exc.format_message()}", err=True)
+        raise typer.Exit(2) from None
