@@ -269,7 +269,7 @@ def test_kiosk_window_covers_a_bare_screen_hides_the_pointer(tmp_path, bare_x,
     env.pop("WAYLAND_DISPLAY", None)
     app = subprocess.Popen([sys.executable, "-m", "livedigits", "-v", "live", "--kiosk",
                             "--loop", "--source", str(video.path), "--model", str(model),
-                            "--title", "Open day"],
+                            "--title", "Open day", "--health-every", "1"],
                            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True)
     log = _Lines(app.stderr)
@@ -292,6 +292,16 @@ def test_kiosk_window_covers_a_bare_screen_hides_the_pointer(tmp_path, bare_x,
             assert _wait_for(lambda: screen.cursor_alpha().max() > 0, 3), log.text()
             assert _wait_for(lambda: screen.cursor_alpha().max() == 0, 8), log.text()
         assert app.poll() is None, log.text()
+        # The soak in short (benchmarks/kiosk_soak.py runs it for 30 minutes): a looping
+        # video keeps reaching the screen, no gap of a second, memory flat.
+        health = [re.search(r"(\d+) frames shown .* rss ([\d.]+) MiB, longest gap ([\d.]+) s",
+                            line) for _, line in list(log.lines)]
+        health = [(int(h[1]), float(h[2]), float(h[3])) for h in health if h]
+        assert len(health) >= 5, log.text()
+        settled = health[2:]  # the first seconds include the window's start
+        assert all(b[0] - a[0] >= 5 for a, b in zip(settled[:-1], settled[1:], strict=True)), health
+        assert max(h[2] for h in settled) < 1.0, health
+        assert settled[-1][1] - settled[0][1] < 8.0, health
         x11.close_window(bare_x, int(window))  # by accident: a supervisor should restart
         _finish(app)
     finally:
