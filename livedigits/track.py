@@ -23,8 +23,10 @@ from livedigits.model import REJECT
 from livedigits.recognizer import Detection
 
 NOT_A_DIGIT = REJECT  # vote class of a blob that is not a digit (the model's reject label)
-#: (N, 20, 20) uint8 cells -> digits (N,), confidences (N,), is-a-digit (N,) bool
-Classify = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+#: (N, 20, 20) uint8 cells -> digits (N,), confidences (N,), is-a-digit (N,) bool, and
+#: optionally letter-like (N,) bool: not a digit because the not-a-digit examples voted it
+#: down (``layout.inside_a_word``'s ``letters``; without it no figure is taken for a word's)
+Classify = Callable[[np.ndarray], tuple[np.ndarray, ...]]
 #: (K,) int candidate indices -> (K, 20, 20) uint8 their cells
 Cutter = Callable[[np.ndarray], np.ndarray]
 
@@ -102,6 +104,7 @@ class Track:
     missed: int = 0
     seen: int = 0
     hits: deque = field(default_factory=deque)  # recent frames: matched (True) or not
+    letter: bool = False  # its last classification: no digit, voted down as a letter is
     signature: np.ndarray | None = None  # (D,) float32 of the raw patch the cell was cut from
     cut_size: np.ndarray | None = None  # (2,) w, h of the box the cell was cut from
 
@@ -162,10 +165,16 @@ class Tracker:
         self.same_size = same_size
         self.tracks: list[Track] = []
         self._next_id = 0
+        from livedigits.layout import SteadySkew
+
+        self._skew = SteadySkew()  # the lines' direction, steady across frames
 
     def reset(self) -> None:
         """Forget every track (after a camera reconnect or a source change)."""
+        from livedigits.layout import SteadySkew
+
         self.tracks = []
+        self._skew = SteadySkew()
 
     def _match(self, boxes: np.ndarray) -> list[int]:
         """Track index matched to each box, or -1."""
@@ -254,12 +263,15 @@ class Tracker:
             reuse[cut_matched] = cell_change(cut_cells[rows], refs) < self.reuse_below
         todo = np.flatnonzero(~reuse)
         if len(todo):
-            digits, confidences, is_digit = classify(
-                np.ascontiguousarray(cut_cells[[position[int(i)] for i in todo]]))
+            judged = classify(np.ascontiguousarray(cut_cells[[position[int(i)] for i in todo]]))
+            digits, confidences, is_digit = judged[:3]
+            letters = judged[3] if len(judged) > 3 else np.zeros(len(todo), bool)
             fresh = {int(i): (int(d) if ok else NOT_A_DIGIT, float(c))
                      for i, d, c, ok in zip(todo, digits, confidences, is_digit, strict=True)}
+            letter_like = {int(i): bool(x) and not ok
+                           for i, x, ok in zip(todo, letters, is_digit, strict=True)}
         else:
-            fresh = {}
+            fresh, letter_like = {}, {}
 
         seen: set[int] = set()
         new_tracks: list[Track] = []
@@ -287,6 +299,7 @@ class Tracker:
                 new_tracks.append(track)
             if i in fresh:
                 track.cell, track.observation = cut_cells[position[i]], fresh[i]
+                track.letter = letter_like[i]
             if signatures is not None and not same[i]:
                 track.signature, track.cut_size = signatures[i], boxes[i, 2:].astype(np.float64)
             self._hit(track, True)
@@ -327,19 +340,28 @@ class Tracker:
         track.confidence = float(score[best] / len(track.votes))
 
     def _output(self, classified: int, reused: int, cut: int) -> TrackedFrame:
-        from livedigits.layout import arrange
+        from livedigits.layout import arrange, inside_a_word
 
         # A missed track keeps its box only if it is steady: a blob seen one frame in
         # three (a page edge, a shadow) must not be promoted to a permanent digit.
         shown = [t for t in self.tracks if t.label != NOT_A_DIGIT
                  and (t.missed == 0 or t.steady(self.history))]
+        # Figures in a printed word ("Page 14") get no box, as Recognizer.read gives none.
+        in_view = [t for t in self.tracks if t.missed == 0]
+        if shown and any(t.letter for t in in_view):
+            words = inside_a_word(np.array([t.box for t in in_view]),
+                                  np.array([t.label != NOT_A_DIGIT for t in in_view]),
+                                  np.array([t.letter for t in in_view]))
+            dropped = {t.id for t, w in zip(in_view, words, strict=True) if w}
+            shown = [t for t in shown if t.id not in dropped]
         if not shown:
             return TrackedFrame([], [], np.zeros((0, 20, 20), np.uint8), "", classified, reused,
                                 cut)
         boxes = np.array([t.box for t in shown])
         boxes = np.round(boxes).astype(np.int32)
         order, _, text = arrange(boxes, [t.label for t in shown],
-                                 [min(1.0, t.confidence) for t in shown], self.min_confidence)
+                                 [min(1.0, t.confidence) for t in shown], self.min_confidence,
+                                 angle=self._skew(boxes))
         ordered = [shown[i] for i in order]
         detections = [Detection(x, y, w, h, t.label, min(1.0, t.confidence))
                       for (x, y, w, h), t in zip(boxes[order].tolist(), ordered, strict=True)]
@@ -349,13 +371,17 @@ class Tracker:
 
 def recognizer_classifier(recognizer) -> Classify:
     """A ``Classify`` from a Recognizer: k-NN votes plus its not-a-digit rule
-    (``recognizer.is_digit``, as ``Recognizer.read`` applies it).
+    (``recognizer.is_digit``, as ``Recognizer.read`` applies it) and which blobs the
+    not-a-digit examples voted down (letters, for ``layout.inside_a_word``).
 
     Cells must be segment()'s (already deskewed), as ``Recognizer.read`` uses them.
     """
 
-    def classify(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from livedigits.recognizer import REJECT_FROM
+
+    def classify(cells: np.ndarray) -> tuple[np.ndarray, ...]:
         judged = recognizer.judge(cells)
-        return judged.digits, judged.confidences, judged.is_digit
+        return (judged.digits, judged.confidences, judged.is_digit,
+                judged.reject_share >= REJECT_FROM)
 
     return classify

@@ -277,5 +277,29 @@ def test_the_recognizer_classifier_hides_printed_letters_and_grid_crossings(hold
     for _ in range(3):
         out = tracker.update(boxes, cells, classify)
     assert [d.digit for d in out.detections] == list(heldout[1][:4])
-    _, _, is_digit = classify(cells)
+    _, _, is_digit, letters = classify(cells)
     assert is_digit.tolist() == [True] * 4 + [False] * 8
+    assert letters[4:8].all() and not letters[:4].any()  # the printed letters voted down
+
+
+def test_figures_in_a_printed_word_get_no_box_as_in_a_still_image():
+    """'Page 14 Sign': the letters voted down as letters, the 1 and the 4 read as digits;
+    the tracker drops the figures as Recognizer.read does. Without the letter flags
+    (a classifier that gives none) the figures stay."""
+    h = 30
+    boxes = np.array([[100 + 22 * k, 50, 20, h] for k in range(4)]
+                     + [[196, 50, 18, h], [218, 50, 18, h]]
+                     + [[244 + 22 * k, 50, 20, h] for k in range(4)]
+                     + [[100, 200, 20, h]], np.int32)  # and a digit of its own below
+    digit = np.array([False] * 4 + [True] * 2 + [False] * 4 + [True])
+
+    def classify(cells, letters=True):
+        n = len(cells)
+        out = (np.full(n, 4, np.int32), np.full(n, 0.95, np.float32), digit[:n].copy())
+        return (*out, ~digit[:n]) if letters else out
+
+    shown = Tracker().update(boxes, _cells([1] * len(boxes)), classify)
+    assert [(d.x, d.y) for d in shown.detections] == [(100, 200)]
+    plain = Tracker().update(boxes, _cells([1] * len(boxes)),
+                             lambda cells: classify(cells, letters=False))
+    assert len(plain.detections) == 3
