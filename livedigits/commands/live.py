@@ -164,8 +164,10 @@ def demo(
         problem = gui_problem()
         if problem:
             window = False
-            typer.echo(f"livedigits: no window ({problem.split(':')[0]}); running headless",
-                       err=True)
+            # The reason only (the advice to run with --no-window is what happens here);
+            # a display's own colon (":49") stays.
+            reason = problem.partition(": run with")[0]
+            typer.echo(f"livedigits: no window ({reason}); running headless", err=True)
     try:
         # A first run shows its first frames before compiling ends (kernels.ready).
         allow_references()
