@@ -323,3 +323,15 @@ def test_cameras_without_a_camera_fail_alike_in_text_and_json(monkeypatch):
     as_json = runner.invoke(app, ["cameras", "--json"])
     assert text.exit_code == as_json.exit_code == 1
     assert as_json.stdout == "" and "no camera found" in as_json.stderr
+
+
+def test_demo_without_a_reachable_display_says_which_and_runs_headless():
+    import os
+
+    env = dict(os.environ, DISPLAY=":49", QT_QPA_PLATFORM="xcb")
+    env.pop("WAYLAND_DISPLAY", None)
+    done = subprocess.run([sys.executable, "-m", "livedigits", "demo", "--frames", "1",
+                           "--digits", "10"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "no window (cannot reach the X display :49); running headless" in done.stderr
