@@ -641,11 +641,11 @@ def run_dask(
     worker that tries) gets an error line.
     """
     try:
-        from distributed import Client, as_completed
+        from distributed import Client, wait
     except ImportError:
         raise LivedigitsError(DASK_HINT) from None
     try:
-        client = Client(scheduler, timeout="20s")
+        client = Client(scheduler, timeout=f"{DASK_TIMEOUT:g}s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise LivedigitsError(f"{scheduler}: cannot reach the Dask scheduler ({exc})") from None
     try:
@@ -664,23 +664,63 @@ def run_dask(
             owner[future] = task
             return future
 
-        stream = as_completed([submit(t) for t in islice(todo, window)])
-        for future in stream:
-            task = owner.pop(future)
-            try:
-                line = future.result()
-            except Exception as exc:  # e.g. KilledWorker: the task ended workers repeatedly
-                log.warning("%s: the cluster could not read it: %s", task.image, exc)
-                line = json.dumps({"image": task.image, "error": f"{task.path}: "
-                                   f"the cluster could not read it ({type(exc).__name__})",
-                                   "temporary": True})
-            future.release()
-            emit(line)
-            following = next(todo, None)
-            if following is not None:
-                stream.add(submit(following))
+        pending = {submit(t) for t in islice(todo, window)}
+        lost_since: float | None = None
+        while pending:
+            # raises when nothing is done yet (TimeoutError), or cancelled, comm closed
+            with suppress(Exception):
+                wait(pending, timeout=DASK_POLL, return_when="FIRST_COMPLETED")
+            finished = {future for future in pending if future.done()}
+            pending -= finished
+            if client.status != "running":
+                lost_since = lost_since or time.monotonic()
+                if client.status in ("closing", "closed") or \
+                        time.monotonic() - lost_since > DASK_TIMEOUT:
+                    break
+            else:
+                lost_since = None
+            for future in finished:
+                line = _dask_line(future, owner[future], client)
+                if line is None:  # cancelled with the scheduler gone: left for a rerun
+                    lost_since = lost_since or time.monotonic()
+                    continue
+                owner.pop(future)
+                future.release()
+                emit(line)
+                following = next(todo, None)
+                if following is not None:
+                    pending.add(submit(following))
+        if pending or owner:
+            left = len(owner) + sum(1 for _ in todo)
+            raise LivedigitsError(
+                f"{scheduler}: lost the Dask scheduler; {left} images were not read and are "
+                "left for a rerun (the ones read are in the results file): start the "
+                "scheduler again and run the same command")
     finally:
         client.close()
+
+
+DASK_TIMEOUT = 20.0  # s to connect, and for a lost scheduler to come back
+DASK_POLL = 1.0  # s between looks at the client's connection while waiting
+
+
+def _dask_line(future, task: Task, client) -> str | None:
+    """The result line of a finished Dask future; None when it was cancelled because
+    the scheduler is gone (nothing is written for it, so a rerun reads it)."""
+    if future.status == "finished":
+        return future.result()
+    if future.status == "cancelled" and client.status != "running":
+        return None
+    try:
+        exc = future.exception()
+    except Exception as raised:  # cancelled: exception() itself raises
+        exc = raised
+    name = type(exc).__name__
+    log.warning("%s: the cluster could not read it: %s", task.image, exc)
+    line = {"image": task.image, "error": f"{task.path}: the cluster could not read it ({name})"}
+    if name != "KilledWorker":  # KilledWorker: the image itself kills the workers
+        line["temporary"] = True
+    return json.dumps(line)
 
 
 # ---------------------------------------------------------------------------- progress

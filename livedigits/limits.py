@@ -151,6 +151,8 @@ def check_model_file(path: str | Path) -> None:
     """Refuse a model file that is not a regular file, has arrays of the wrong kind or
     size, or params JSON over ``MAX_PARAMS_CHARS`` or nested over ``MAX_JSON_DEPTH``."""
     path = Path(path)
+    if not path.exists():
+        raise LivedigitsError(f"{path}: no such model file")
     check_npz(path, MODEL_SPECS, max_bytes=MAX_MODEL_BYTES, what="livedigits model",
               hint=MODEL_HINT)
     try:

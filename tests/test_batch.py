@@ -450,3 +450,63 @@ def test_overlay_pairs_keep_one_suffix_and_leave_no_orphan(tmp_path, monkeypatch
     with pytest.raises(TemporaryFailure, match="No space left on device"):
         save_renderings(image, reading, "q", out, 0.6)
     assert list(out.iterdir()) == []  # neither the overlay nor an empty placeholder
+
+
+def test_dask_scheduler_lost_mid_run_fails_cleanly_marking_nothing(pages, holdout_recognizer,
+                                                                   tmp_path, monkeypatch):
+    """A killed scheduler: the run ends within its timeout with a one-line error, no image
+    is marked failed for good, and the images not read are left for a rerun."""
+    pytest.importorskip("distributed")
+    import socket
+
+    from livedigits import batch_run
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
+                                  "--host", "127.0.0.1", "--port", str(port),
+                                  "--dashboard-address", ":0"], **quiet)
+    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                               "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
+                              **quiet)
+    out = tmp_path / "results.jsonl"
+    try:
+        from distributed import Client
+
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(1, timeout=60)
+        monkeypatch.setattr(batch_run, "DASK_TIMEOUT", 4.0)
+        killed_at: list[float] = []
+
+        def kill_when_running() -> None:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                if out.exists() and out.read_bytes().count(b"\n") >= 10:
+                    scheduler.kill()
+                    killed_at.append(time.monotonic())
+                    return
+                time.sleep(0.01)
+
+        killer = threading.Thread(target=kill_when_running, daemon=True)
+        killer.start()
+        with pytest.raises(LivedigitsError, match="lost the Dask scheduler") as raised:
+            run_batch([str(pages)], out=out, recognizer=holdout_recognizer,
+                      scheduler=address, progress=False)
+        ended_at = time.monotonic()
+        killer.join()
+    finally:
+        for process in (scheduler, worker):
+            process.kill()
+            process.wait(10)
+    assert scheduler.returncode is not None and "left for a rerun" in str(raised.value)
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert 10 <= len(lines) < N_PAGES + 1
+    for_good = [line for line in lines if "error" in line and not line.get("temporary")
+                and not line["image"].endswith("broken.png")]
+    assert for_good == []
+    assert ended_at - killed_at[0] < 4.0 + 15, ended_at - killed_at[0]  # no hang
+    print(f"scheduler lost: the batch ended {ended_at - killed_at[0]:.1f} s after the kill, "
+          f"{len(lines)} lines kept")

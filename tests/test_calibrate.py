@@ -266,9 +266,12 @@ def test_bad_inputs(tmp_path, heldout):
                                  "--layout", "rows"])
     assert result.exit_code == 1 and "blank sheet" in result.output
 
-    for name in ("../evil", "a/b", ".hidden", ""):
+    for name in (".hidden", "", "a b"):
         result = runner.invoke(app, ["calibrate", "read", str(no_markers), "--profile", name])
         assert result.exit_code == 1 and "not allowed" in result.output, name
+    for path in ("../evil", "a/b"):  # a path names the file itself: it must be a .npz
+        result = runner.invoke(app, ["calibrate", "read", str(no_markers), "--profile", path])
+        assert result.exit_code == 1 and "ends in .npz" in result.output, path
     assert not (tmp_path / "calibration").exists()
 
     missing = runner.invoke(app, ["calibrate", "read", str(tmp_path / "nope.png"),
