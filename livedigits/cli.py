@@ -285,7 +285,9 @@ def bench(
         raise fail(str(exc)) from None
     missed = missed_bars(rows)
     if json_output:
-        typer.echo(json.dumps(rows))
+        from livedigits.formats import JSON_SCHEMA
+
+        typer.echo(json.dumps([row | {"schema": JSON_SCHEMA} for row in rows]))
     else:
         width = max(len(r["what"]) for r in rows)
         typer.echo(f"{'what':<{width}}  {'livedigits':>14}  {'baseline':>14}  bar / note")

@@ -58,7 +58,8 @@ def test_bench_json_gives_numbers(monkeypatch):
     assert rows[0]["value"] == 98.6 and rows[0]["unit"] == "%" and rows[0]["baseline"] == 96.0
     assert rows[2] | {"note": ""} == {
         "what": "ms per 1280x720 frame, sheet on a desk (end to end)", "value": 22.5,
-        "unit": "ms", "baseline": None, "bar": 15, "bar_op": "<=", "ok": False, "note": ""}
+        "unit": "ms", "baseline": None, "bar": 15, "bar_op": "<=", "ok": False, "note": "",
+        "schema": 1}
 
 
 @pytest.fixture
