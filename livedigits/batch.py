@@ -35,14 +35,21 @@ def save_renderings(image, reading, stem: str, out_dir: Path, min_confidence: fl
     Returns ``{"overlay": path, "digits": path}``; raises TemporaryFailure naming the
     folder when writing fails.
     """
+    import cv2
+
     from livedigits.atomic import claim_together, write_bytes_atomic
     from livedigits.imageio import encode_png, to_bgr8
     from livedigits.render import overlay, plain
 
-    bgr = to_bgr8(image)
-    data = [encode_png(overlay(bgr, reading.detections, min_confidence=min_confidence)),
-            encode_png(plain(bgr.shape, reading.detections, min_confidence=min_confidence))]
     names = [out_dir / f"{stem}_overlay.png", out_dir / f"{stem}_digits.png"]
+    try:
+        bgr = to_bgr8(image)
+        data = [encode_png(overlay(bgr, reading.detections, min_confidence=min_confidence)),
+                encode_png(plain(bgr.shape, reading.detections, min_confidence=min_confidence))]
+    except (LivedigitsError, MemoryError, cv2.error):
+        raise LivedigitsError(f"{names[0]}: the overlay and plain image cannot be drawn or "
+                              "encoded (more than the memory available holds?)") from None
+    del bgr
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         if not overwrite:
@@ -65,6 +72,22 @@ def save_renderings(image, reading, stem: str, out_dir: Path, min_confidence: fl
     return {"overlay": str(names[0]), "digits": str(names[1])}
 
 
+def read_pixels(recognizer: Recognizer, image, name: Path | str):
+    """``recognizer.read(image)``, with running out of memory (numpy's MemoryError,
+    OpenCV's allocation errors) a LivedigitsError naming ``name``."""
+    import cv2
+
+    try:
+        return recognizer.read(image)
+    except MemoryError:
+        raise LivedigitsError(f"{name}: too large to process in memory") from None
+    except cv2.error as exc:
+        text = str(exc).lower()
+        what = ("too large to process in memory" if "memory" in text or "alloc" in text
+                else f"OpenCV failed on it ({exc.err})")
+        raise LivedigitsError(f"{name}: {what}") from None
+
+
 def _scaled(detection: dict, factor: float) -> dict:
     """A detection dict with its box multiplied by ``factor``."""
     return {**detection, **{key: int(round(detection[key] * factor))
@@ -85,10 +108,7 @@ def process_file(recognizer: Recognizer, path: Path, *, out_dir: Path | None,
 
     decoded = decode_file(path)
     image = decoded.image
-    try:
-        reading = recognizer.read(image)
-    except MemoryError:
-        raise LivedigitsError(f"{path}: too large to process in memory") from None
+    reading = read_pixels(recognizer, image, path)
     width, height = decoded.size
     result = reading_dict(path if name is None else name, (height, width), reading)
     if decoded.scale != 1.0:  # read reduced: boxes in the file's own pixels

@@ -93,9 +93,9 @@ def decode_file(path: str | Path, *, max_pixels: int | None = None) -> Decoded:
         image = None
     del data
     if image is None or image.size == 0:
-        if header is not None and header.pixels > MAX_PIXELS:
-            raise LivedigitsError(f"{path}: {header.width}x{header.height} pixels is over the "
-                                  f"{MAX_PIXELS / 1e6:.0f} MP limit")
+        if header is not None and header.pixels > 10_000_000:
+            raise LivedigitsError(f"{path}: cannot be decoded ({header.width}x{header.height} "
+                                  "pixels: damaged, or more than the memory available holds)")
         raise LivedigitsError(
             f"{path}: not a readable image (damaged, truncated or not PNG/JPEG/TIFF/BMP/PNM)"
         )
@@ -182,7 +182,10 @@ def to_bgr8(image: np.ndarray) -> np.ndarray:
 def encode_png(image: np.ndarray) -> bytes:
     import cv2
 
-    ok, data = cv2.imencode(".png", image)
+    try:
+        ok, data = cv2.imencode(".png", image)
+    except cv2.error:
+        ok = False
     if not ok:
         raise LivedigitsError("cannot encode image as PNG")
     return data.tobytes()

@@ -281,12 +281,9 @@ def process_page(recognizer, page: ScannedPage, out_dir: Path) -> dict:
     Returns the ``image --json`` object plus the ``overlay``/``digits`` paths written
     into ``out_dir``; raises LivedigitsError naming the page.
     """
-    from livedigits.batch import reading_dict, save_renderings
+    from livedigits.batch import read_pixels, reading_dict, save_renderings
 
-    try:
-        reading = recognizer.read(page.image)
-    except MemoryError:
-        raise LivedigitsError(f"{page.path}: too large to process in memory") from None
+    reading = read_pixels(recognizer, page.image, page.path)
     result = reading_dict(page.path, page.image.shape, reading)
     result.update(save_renderings(page.image, reading, page.path.stem, Path(out_dir),
                                   recognizer.min_confidence))

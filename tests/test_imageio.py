@@ -200,3 +200,28 @@ def test_special_files_are_not_images(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(LivedigitsError, match="not a regular file"):
         read_image(fifo)
+
+
+def test_running_out_of_memory_is_a_line_naming_the_file(tmp_path, sheet, holdout_recognizer,
+                                                         monkeypatch):
+    """What OpenCV and numpy raise when memory runs out becomes a LivedigitsError naming
+    the file (not a cv2.error traceback that stops the files after it)."""
+    from livedigits import render
+    from livedigits.batch import process_file
+
+    page = tmp_path / "page.png"
+    cv2.imwrite(str(page), sheet)
+
+    def no_memory(*_args, **_kwargs):
+        raise cv2.error("OpenCV(5.0.0) alloc.cpp:73: error: (-4:Insufficient memory) "
+                        "Failed to allocate 576000000 bytes in function 'OutOfMemoryError'")
+
+    monkeypatch.setattr(type(holdout_recognizer), "read", no_memory)
+    with pytest.raises(LivedigitsError, match="page.png: too large to process in memory"):
+        process_file(holdout_recognizer, page, out_dir=None)
+    monkeypatch.undo()
+    monkeypatch.setattr(render, "overlay", no_memory)
+    with pytest.raises(LivedigitsError, match="page_overlay.png: the overlay and plain image "
+                                              "cannot be drawn"):
+        process_file(holdout_recognizer, page, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
