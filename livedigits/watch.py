@@ -31,6 +31,7 @@ STATE_NAME = ".livedigits-watch.json"
 # What save_renderings names its files (``STEM_overlay.png``, ``STEM_digits-2.png``).
 _OUTPUT_STEM = re.compile(r".+_(overlay|digits)(-\d+)?")
 STATE_VERSION = 1
+MAX_STATE_BYTES = 256 << 20  # ~2 million files handled
 
 
 @dataclass
@@ -99,6 +100,13 @@ class FolderWatcher:
         self.last_change = time.monotonic()
 
     def _load_state(self) -> tuple[dict[str, list[int]], set[str]]:
+        from livedigits.limits import regular_file
+
+        if self.state_path.exists() or self.state_path.is_symlink():
+            regular_file(self.state_path, "watch state file")
+            if self.state_path.stat().st_size > MAX_STATE_BYTES:
+                raise LivedigitsError(f"{self.state_path}: over {MAX_STATE_BYTES >> 20} MB, not "
+                                      "a watch state file; move it away to start afresh")
         try:
             raw = self.state_path.read_bytes()
         except FileNotFoundError:

@@ -198,3 +198,11 @@ def test_empty_file_is_reported_once_and_read_when_written(tmp_path, pngs, holdo
     _drop(empty, pngs[0])
     items = list(watcher.run(idle_exit=1.0))
     assert [item.path.name for item in items] == ["e.png"] and items[0].result
+
+
+def test_state_file_that_is_a_fifo_is_refused_not_read(tmp_path, holdout_recognizer):
+    import os
+
+    os.mkfifo(tmp_path / STATE_NAME)  # reading it would wait forever for a writer
+    with pytest.raises(LivedigitsError, match="not a regular file"):
+        FolderWatcher(tmp_path, holdout_recognizer, **FAST)
