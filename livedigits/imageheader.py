@@ -141,3 +141,31 @@ def _webp(data: bytes) -> Header | None:
         width, height = struct.unpack_from("<HH", data, 26)
         return Header("webp", width & 0x3FFF, height & 0x3FFF)
     return None
+
+
+def with_orientation(data: bytes, orientation: int) -> bytes:
+    """An encoded PNG, JPEG or TIFF ``data`` carrying the EXIF ``orientation`` (1-8): an
+    APP1 Exif segment after a JPEG's SOI, an eXIf chunk after a PNG's IHDR, or a TIFF's
+    first IFD written again with the tag (the old one left unused)."""
+    exif = (b"II*\x00" + struct.pack("<IH", 8, 1)
+            + struct.pack("<HHIHH", 274, 3, 1, orientation, 0) + struct.pack("<I", 0))
+    if data.startswith(b"\xff\xd8"):
+        body = b"Exif\x00\x00" + exif
+        return data[:2] + b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body + data[2:]
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        import zlib
+
+        chunk = (struct.pack(">I", len(exif)) + b"eXIf" + exif
+                 + struct.pack(">I", zlib.crc32(b"eXIf" + exif) & 0xFFFFFFFF))
+        return data[:33] + chunk + data[33:]  # 33: signature + IHDR chunk
+    order = {b"II": "<", b"MM": ">"}[data[:2]]
+    (ifd,) = struct.unpack_from(order + "I", data, 4)
+    (count,) = struct.unpack_from(order + "H", data, ifd)
+    entries = [data[ifd + 2 + 12 * n:ifd + 14 + 12 * n] for n in range(count)]
+    entries = [e for e in entries if struct.unpack_from(order + "H", e)[0] != 274]
+    entries.append(struct.pack(order + "HHIHH", 274, 3, 1, orientation, 0))
+    entries.sort(key=lambda e: struct.unpack_from(order + "H", e)[0])
+    start = len(data) + len(data) % 2
+    tail = (b"\x00" * (start - len(data)) + struct.pack(order + "H", len(entries))
+            + b"".join(entries) + struct.pack(order + "I", 0))
+    return data[:4] + struct.pack(order + "I", start) + data[8:] + tail

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,7 +108,8 @@ def decode_file(path: str | Path, *, max_pixels: int | None = None) -> Decoded:
         image = _float_to_uint8(image)
     if image.ndim == 3 and image.shape[2] == 4:
         image = flatten_alpha(image)
-    if flags == cv2.IMREAD_UNCHANGED and header is not None:
+    if flags == cv2.IMREAD_UNCHANGED and header is not None and header.orientation != 1 \
+            and not decoder_turns(header.kind):
         # IMREAD_UNCHANGED keeps the stored orientation (the reduced reads apply it)
         image = upright(image, header.orientation)
     width, height = image.shape[1], image.shape[0]
@@ -116,6 +118,24 @@ def decode_file(path: str | Path, *, max_pixels: int | None = None) -> Decoded:
         width, height = (header.height, header.width) if turned else (header.width,
                                                                       header.height)
     return Decoded(image, scale, (int(width), int(height)))
+
+
+@functools.cache
+def decoder_turns(kind: str) -> bool:
+    """Whether OpenCV's decoder for ``kind`` (``"jpeg"``, ``"png"``, ``"tiff"``) applies
+    the EXIF orientation itself even with IMREAD_UNCHANGED (OpenCV 5's TIFF decoder
+    does, its JPEG and PNG decoders do not): found out once, on a 2x1 image."""
+    import cv2
+
+    from livedigits.imageheader import with_orientation
+
+    suffix = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif"}.get(kind)
+    if suffix is None:
+        return False
+    ok, data = cv2.imencode(suffix, np.zeros((1, 2), np.uint8))
+    probe = cv2.imdecode(np.frombuffer(with_orientation(data.tobytes(), 6), np.uint8),
+                         cv2.IMREAD_UNCHANGED) if ok else None
+    return probe is not None and probe.shape[:2] == (2, 1)
 
 
 def upright(image: np.ndarray, orientation: int) -> np.ndarray:

@@ -225,3 +225,25 @@ def test_running_out_of_memory_is_a_line_naming_the_file(tmp_path, sheet, holdou
                                               "cannot be drawn"):
         process_file(holdout_recognizer, page, out_dir=tmp_path / "out")
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif", ".jpg"])
+def test_orientation_applied_once_whatever_the_decoder_does(tmp_path, suffix):
+    """OpenCV 5's TIFF decoder turns the picture itself even with IMREAD_UNCHANGED, its
+    PNG and JPEG decoders do not: either way the picture is turned exactly once."""
+    from livedigits.imageheader import with_orientation
+
+    stored = np.zeros((40, 60), np.uint8)
+    stored[:10, :20] = 255  # a white block in the stored top-left corner
+    data = cv2.imencode(suffix, stored)[1].tobytes()
+    for orientation in (3, 6, 8):
+        path = tmp_path / f"o{orientation}{suffix}"
+        path.write_bytes(with_orientation(data, orientation))
+        assert read_header(path.read_bytes()).orientation == orientation
+        got = read_image(path)
+        if got.ndim == 3:
+            got = got[:, :, 0]
+        # Orientation 6 is shown turned 90 degrees clockwise, 8 anticlockwise, 3 by 180.
+        want = {3: np.rot90(stored, 2), 6: np.rot90(stored, -1), 8: np.rot90(stored, 1)}
+        assert got.shape == want[orientation].shape, (orientation, got.shape)
+        assert np.abs(got.astype(int) - want[orientation]).mean() < 8, orientation
