@@ -62,7 +62,7 @@ class _Health:
             self.lines.append({"t": time.monotonic() - self._started, "shown": int(shown),
                                "fps": float(fps), "processed": int(processed),
                                "reconnects": int(reconnects), "rss": float(rss),
-                               "gap": float(gap)})
+                               "gap": float(gap), "load": os.getloadavg()[0]})
 
     def join(self, timeout: float) -> None:
         self._thread.join(timeout)
@@ -120,7 +120,7 @@ def soak(seconds: float, interval: float, frames: int, seed: int, screen: str,
             proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                     text=True, env=env, cwd=folder)
             health = _Health(proc.stderr, started)
-            samples: list[tuple[float, float]] = []
+            samples: list[tuple[float, float, float]] = []  # (s, RSS MiB, load average)
             died = False
             try:
                 geometry = _window_geometry(display)
@@ -133,7 +133,7 @@ def soak(seconds: float, interval: float, frames: int, seed: int, screen: str,
                     if status is None or proc.poll() is not None:
                         died = True
                         break
-                    samples.append((now, status[0]))
+                    samples.append((now, status[0], os.getloadavg()[0]))
                     if now >= seconds:
                         break
             finally:
@@ -180,7 +180,13 @@ def _report(command: list[str], screen: str, geometry: str, samples: list, healt
         "finished": not died and elapsed >= seconds,
         "returncode": returncode,
         "stderr_tail": health.tail,
-        "samples": [[round(a, 1), round(b, 2)] for a, b in samples],
+        "slow_periods": [[round(h["t"]), h["gap"], round(h["load"], 2)] for h in lines
+                         if h["gap"] > 0.5],
+        "rss_every_5_min": [[round(a), round(b, 2)] for a, b, _ in samples
+                            if round(a) % 300 < 10],
+        "load_median": float(np.median([c for _, _, c in samples])) if samples else nan,
+        "health": lines,
+        "samples": [[round(a, 1), round(b, 2), round(c, 2)] for a, b, c in samples],
     }
 
 
@@ -201,6 +207,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--max-growth", type=float, default=1.0, help="bar: MiB per hour")
     parser.add_argument("--max-gap", type=float, default=1.0, help="bar: s between pictures")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--out", type=Path, help="also write the full record (JSON) here")
     args = parser.parse_args(argv)
     if not Path("/proc/self/status").is_file() or not shutil.which("Xvfb"):
         print("kiosk_soak: needs Linux's /proc and Xvfb", file=sys.stderr)
@@ -212,9 +219,12 @@ def main(argv: list[str]) -> int:
     r["ok"] = bool(r["finished"] and r["window_ok"]
                    and r["growth_mib_per_hour"] < args.max_growth
                    and r["longest_gap_s"] <= args.max_gap)
+    record = json.dumps({k: None if isinstance(v, float) and np.isnan(v) else v
+                         for k, v in r.items()})
+    if args.out:
+        args.out.write_text(record + "\n")
     if args.json:
-        print(json.dumps({k: None if isinstance(v, float) and np.isnan(v) else v
-                          for k, v in r.items()}))
+        print(record)
     else:
         print(r["command"])
         print(f"{'screen / kiosk window':<34}{r['screen']} / {r['window']}")
@@ -229,6 +239,12 @@ def main(argv: list[str]) -> int:
         print(f"{'longest gap between pictures':<34}{r['longest_gap_s']:>10.3f} s  "
               f"({r['health_lines']} health lines; first period "
               f"{r['longest_gap_first_period_s']:.3f} s)")
+        print(f"{'RSS every 5 minutes':<34}"
+              + ", ".join(f"{t // 60:.0f} min {m:.1f}" for t, m in r["rss_every_5_min"]))
+        print(f"{'periods with a gap over 0.5 s':<34}"
+              + (", ".join(f"at {t} s: {g:.2f} s (load {a:.1f})"
+                           for t, g, a in r["slow_periods"]) or "none")
+              + f"  (median load average {r['load_median']:.1f} on {os.cpu_count()} cores)")
         print(f"bars: window {args.screen} at 0,0, growth < {args.max_growth:g} MiB/h, "
               f"gaps <= {args.max_gap:g} s: {'PASS' if r['ok'] else 'FAIL'}")
     if not r["finished"]:

@@ -397,3 +397,31 @@ def test_the_unit_runs_what_it_says(tmp_path):
     words = shlex.split(line.removeprefix("ExecStart=").replace("%%", "%"))
     assert words == setup.command()
     assert words[words.index("--title") + 1] == 'say "cheese" \\o/'
+
+
+def test_text_uses_a_bounded_ladder_of_font_scales(monkeypatch):
+    """OpenCV keeps data for every font scale it draws: a days-long kiosk must not bring
+    a new one each frame (100,000 distinct scales cost ~10 MiB for good)."""
+    import cv2
+
+    from livedigits.kiosk import FONT_SCALE_STEP, font_scale
+
+    rng = np.random.default_rng(1)
+    for scale in rng.uniform(0.05, 8.0, 1000):
+        assert scale - FONT_SCALE_STEP < font_scale(scale) <= max(scale, FONT_SCALE_STEP)
+    seen: set[float] = set()
+    real = cv2.putText
+
+    def put_text(image, text, origin, font, scale, *args):
+        seen.add(float(scale))
+        return real(image, text, origin, font, scale, *args)
+
+    monkeypatch.setattr(cv2, "putText", put_text)
+    frame = _frame()
+    for k in range(200):  # boxes and texts of every size, screens of many sizes
+        height = 8 + 0.37 * k
+        size = (1200 + 3 * k, 700 + 2 * k)
+        d = Detection(300, 100, 8, round(height), 7, 1.0)
+        kiosk_view(frame, [d], " ".join(["123"] * (1 + k % 9)), size,
+                   KioskState(title="Open day", attract=k % 3 == 0))
+    assert len(seen) <= 150, len(seen)  # without the ladder: 447
