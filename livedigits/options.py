@@ -26,8 +26,9 @@ MinConfidence = Annotated[
 ]
 Profile = Annotated[
     str | None,
-    typer.Option("--profile", help="Handwriting profile (calibration/NAME.npz) to add to "
-                                   "the model."),
+    typer.Option("--profile", help="Handwriting profile to add to the model: a name in the "
+                                   "profiles folder (`livedigits calibrate list`) or a "
+                                   "PATH.npz."),
 ]
 ModelFile = Annotated[
     Path | None,

@@ -109,9 +109,9 @@ def live(
         logging.getLogger("livedigits.health").setLevel(logging.INFO)  # shown without -v
     try:
         if calibrate is not None:
-            from livedigits.profiles import check_name
+            from livedigits.profiles import profile_target
 
-            check_name(calibrate)
+            profile_target(calibrate)  # a name or a PATH.npz, checked before the camera opens
         if config.window:
             from livedigits.app import gui_problem
 
