@@ -63,9 +63,9 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         return image
     if image.shape[2] == 4:
-        alpha = image[:, :, 3:4].astype(np.float32) / 255
-        rgb = image[:, :, :3].astype(np.float32) * alpha + 255 * (1 - alpha)
-        image = rgb.astype(np.uint8)
+        from livedigits.imageio import flatten_alpha
+
+        image = flatten_alpha(image)  # in bands of rows: memory is the output plus a band
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 

@@ -180,3 +180,15 @@ def test_merge_strokes_groups_one_digits_strokes_only():
     assert group.tolist() == [0, 0, 1, 1, 2, 3]  # numbered by their first member
     boxes = {tuple(np.flatnonzero(group == g)): tuple(joint[g]) for g in range(len(joint))}
     assert boxes[(0, 1)] == (9, 10, 31, 49) and boxes[(2, 3)] == (60, 4, 82, 50)
+
+
+def test_bgra_is_flattened_over_white_in_integers():
+    """Transparent pixels are white paper, opaque black ink stays black; no float copy of
+    a large BGRA image is made (imageio.flatten_alpha works in bands of rows)."""
+    from livedigits.segment import to_gray
+
+    image = np.zeros((3, 3, 4), np.uint8)
+    image[0, 0, 3] = 255  # opaque black
+    image[1, 1, 3] = 128  # half transparent black
+    gray = to_gray(image)
+    assert gray[0, 0] == 0 and gray[2, 2] == 255 and 120 <= gray[1, 1] <= 135
