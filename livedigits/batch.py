@@ -102,7 +102,8 @@ def process_file(recognizer: Recognizer, path: Path, *, out_dir: Path | None,
     ``name`` is the ``"image"`` value (default: ``path``), ``stem`` the renderings'
     file stem (default: the file's), ``overwrite`` as in ``save_renderings``.
     Returns the ``image --json`` object, plus ``overlay``/``digits`` paths when written.
-    Raises LivedigitsError naming the file when it cannot be read.
+    Raises LivedigitsError naming the file when it cannot be read; when only the
+    renderings cannot be written, the error carries the reading as ``.reading``.
     """
     from livedigits.imageio import decode_file
 
@@ -114,6 +115,11 @@ def process_file(recognizer: Recognizer, path: Path, *, out_dir: Path | None,
     if decoded.scale != 1.0:  # read reduced: boxes in the file's own pixels
         result["detections"] = [_scaled(d, 1.0 / decoded.scale) for d in result["detections"]]
     if out_dir is not None:
-        result.update(save_renderings(image, reading, stem or Path(path).stem, Path(out_dir),
-                                      recognizer.min_confidence, overwrite=overwrite))
+        try:
+            result.update(save_renderings(image, reading, stem or Path(path).stem,
+                                          Path(out_dir), recognizer.min_confidence,
+                                          overwrite=overwrite))
+        except LivedigitsError as exc:
+            exc.reading = result  # read, only not drawn: the caller can still show it
+            raise
     return result

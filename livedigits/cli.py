@@ -143,11 +143,13 @@ def image(
                      1000 * (time.perf_counter() - start))
         except LivedigitsError as exc:
             failed += 1
+            result = getattr(exc, "reading", None)  # read, but its images not written
             typer.echo(f"livedigits: {exc}", err=True)
-            if output_format == "json":
-                typer.echo(json.dumps({"image": str(path), "error": str(exc),
-                                       "schema": formats.JSON_SCHEMA}))
-            continue
+            if result is None:
+                if output_format == "json":
+                    typer.echo(json.dumps({"image": str(path), "error": str(exc),
+                                           "schema": formats.JSON_SCHEMA}))
+                continue
         if output_format == "json":
             typer.echo(json.dumps(result | {"schema": formats.JSON_SCHEMA}, ensure_ascii=False))
         elif output_format == "tsv":

@@ -335,3 +335,25 @@ def test_demo_without_a_reachable_display_says_which_and_runs_headless():
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert "no window (cannot reach the X display :49); running headless" in done.stderr
+
+
+def test_a_reading_whose_images_cannot_be_written_is_still_printed(sheet, tmp_path,
+                                                                    monkeypatch):
+    """A full disk under --out: the text is printed, the failure named, exit 1."""
+    from livedigits import batch
+
+    def full(*args, **kwargs):
+        raise batch.TemporaryFailure(f"{tmp_path}: cannot write results (No space left on "
+                                     "device)")
+
+    monkeypatch.setattr(batch, "save_renderings", full)
+    path, page = sheet
+    result = CliRunner().invoke(app, ["image", str(path), "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "No space left on device" in result.stderr
+    assert result.stdout.strip().splitlines(), result.stdout
+    read = sorted(int(c) for c in result.stdout if c.isdigit())
+    assert read == sorted(page.digits.tolist())
+    as_json = CliRunner().invoke(app, ["image", str(path), "--out", str(tmp_path), "--json"])
+    assert as_json.exit_code == 1
+    assert len(json.loads(as_json.stdout)["detections"]) == len(page.digits)
