@@ -538,3 +538,15 @@ def test_repeated_progress_line_is_not_progress(tmp_path, monkeypatch):
     with pytest.raises(LivedigitsError, match="no response from the scanner for 1.5 s"):
         list(scan_pages(settings, tmp_path / "out"))
     assert time.monotonic() - start < 12
+
+
+def test_show_without_a_display_is_a_one_line_error_before_scanning(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    done = subprocess.run([sys.executable, "-m", "livedigits", "scan", "--show",
+                           "--device", "pnm:0", "--out", str(tmp_path)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--show needs a window" in lines[0], done.stderr
+    assert not list(tmp_path.iterdir())  # nothing scanned

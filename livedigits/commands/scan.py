@@ -77,6 +77,14 @@ def scan(
             _print_devices(json_output)
             return
         options = _parse_options(option or [])
+        if show:  # before any page is scanned: a missing display would abort in Qt
+            from livedigits.app import gui_problem
+
+            problem = gui_problem()
+            if problem:
+                reason = problem.partition(": run with")[0]
+                raise LivedigitsError(f"--show needs a window: {reason}; scan without --show, "
+                                      "or set DISPLAY to a reachable X display")
         if watch is not None:
             _run_watch(watch, out, json_output, show, max_files, idle_exit,
                        load_recognizer(profile, model, min_confidence))
