@@ -74,8 +74,11 @@ class Result:
 
     def json_line(self) -> str:
         """DESIGN.md's live object: ``{"frame": i, "ms": ..., "detections": [...]}``."""
+        from livedigits.formats import JSON_SCHEMA
+
         return json.dumps({"frame": self.index, "ms": round(self.ms, 3),
-                           "detections": [d.to_dict() for d in self.detections]})
+                           "detections": [d.to_dict() for d in self.detections],
+                           "schema": JSON_SCHEMA})
 
 
 class Pipeline:
@@ -239,6 +242,9 @@ class Saver:
         ]
         record["images"] = {"overlay": written[0].name, "digits": written[1].name,
                             "frame": written[2].name}
+        from livedigits.formats import JSON_SCHEMA
+
+        record["schema"] = JSON_SCHEMA
         written.append(self._write(base.with_name(stem + ".json"),
                                    (json.dumps(record, indent=1) + "\n").encode()))
         return written

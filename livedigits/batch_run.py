@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from livedigits.errors import LivedigitsError
+from livedigits.formats import JSON_SCHEMA
 
 if TYPE_CHECKING:
     from livedigits.model import Model
@@ -423,7 +424,7 @@ def read_one(recognizer: Recognizer, task: Task, out_dir: str | None) -> str:
     except Exception as exc:  # one bad image must not stop the batch
         log.exception("%s: failed", task.image)
         result = {"image": task.image, "error": f"{task.path}: {type(exc).__name__}: {exc}"}
-    return json.dumps(result, ensure_ascii=False)
+    return json.dumps(result | {"schema": JSON_SCHEMA}, ensure_ascii=False)
 
 
 def _one_thread() -> None:
@@ -571,7 +572,8 @@ def _run_pool(tasks: Sequence[Task], emit: Callable[[str], None], *, recognizer:
                     task = in_flight.pop(future)
                     if error is not None:  # e.g. a result that would not pickle
                         emit(json.dumps({"image": task.image, "error": f"{task.path}: "
-                                         f"{type(error).__name__}: {error}"}))
+                                         f"{type(error).__name__}: {error}",
+                                         "schema": JSON_SCHEMA}))
                         continue
                     emit(future.result())
                     succeeded += 1
@@ -586,7 +588,8 @@ def _run_pool(tasks: Sequence[Task], emit: Callable[[str], None], *, recognizer:
             task = lost[0]
             log.warning("%s: a worker process died reading this image", task.image)
             emit(json.dumps({"image": task.image,
-                             "error": f"{task.path}: the worker process died reading it"}))
+                             "error": f"{task.path}: the worker process died reading it",
+                             "schema": JSON_SCHEMA}))
         else:
             suspects.extend(lost)
         broken_pools += 1
@@ -720,7 +723,7 @@ def _dask_line(future, task: Task, client) -> str | None:
     line = {"image": task.image, "error": f"{task.path}: the cluster could not read it ({name})"}
     if name != "KilledWorker":  # KilledWorker: the image itself kills the workers
         line["temporary"] = True
-    return json.dumps(line)
+    return json.dumps(line | {"schema": JSON_SCHEMA})
 
 
 # ---------------------------------------------------------------------------- progress

@@ -104,7 +104,7 @@ def test_pool_matches_one_process(pages, holdout_recognizer, reference, tmp_path
     assert summary.done == N_PAGES + 1 and summary.errors == 1
     assert keyed(out) == reference
     error = reference[str(pages / "a" / "broken.png")]
-    assert set(error) == {"image", "error"} and "not a readable image" in error["error"]
+    assert set(error) == {"image", "error", "schema"} and "not a readable image" in error["error"]
     again = run_batch([str(pages)], out=out, recognizer=holdout_recognizer, workers=2,
                       progress=False)
     assert again.done == 0 and again.skipped == N_PAGES + 1

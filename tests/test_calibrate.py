@@ -195,7 +195,7 @@ def test_read_command_writes_profile_and_contact(photo_case, tmp_path, monkeypat
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out == {"profile": "alice", "samples": int(counts.sum()),
-                   "per_digit": {str(d): int(counts[d]) for d in range(10)}}
+                   "per_digit": {str(d): int(counts[d]) for d in range(10)}, "schema": 1}
     from livedigits.profiles import load_profile, resolve_profile
 
     cells, labels = load_profile(resolve_profile("alice"))

@@ -51,7 +51,7 @@ def test_headless_json_contract_accuracy_and_stability(sheet_video):
     total = {"n": 0, "found": 0, "correct": 0, "fp": 0}
     shown = []
     for obj, boxes in zip(objects, sheet_video.boxes, strict=True):
-        assert list(obj) == ["frame", "ms", "detections"]
+        assert list(obj) == ["frame", "ms", "detections", "schema"] and obj["schema"] == 1
         assert isinstance(obj["ms"], float) and obj["ms"] > 0
         for d in obj["detections"]:
             assert list(d) == ["x", "y", "w", "h", "digit", "confidence"]

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from livedigits.formats import JSON_SCHEMA
 from livedigits.options import JsonFlag, fail
 
 app = typer.Typer(
@@ -95,7 +96,7 @@ def read(
     per_digit = reading.per_digit()
     if json_output:
         typer.echo(json.dumps({"profile": profile, "samples": len(reading.labels),
-                               "per_digit": per_digit}))
+                               "per_digit": per_digit, "schema": JSON_SCHEMA}))
         return
     for note in reading.notes:
         typer.echo(f"livedigits: {note}", err=True)
@@ -121,7 +122,7 @@ def list_(json_output: JsonFlag = False) -> None:
     found = list_profiles()
     if json_output:
         for entry in found:
-            typer.echo(json.dumps(entry))
+            typer.echo(json.dumps(entry | {"schema": JSON_SCHEMA}))
         return
     if not found:
         typer.echo(f"no handwriting profiles yet in {calibration_dir()}; make one with "
@@ -159,7 +160,7 @@ def report(
     except LivedigitsError as exc:
         raise fail(str(exc)) from None
     if json_output:
-        typer.echo(json.dumps(result))
+        typer.echo(json.dumps(result | {"schema": JSON_SCHEMA}))
         return
     typer.echo(f"profile {name}: {result['samples']} samples, {result['folds']}-fold "
                "cross-validation (models with 1 augmented copy per digit)")

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from livedigits.formats import JSON_SCHEMA
 from livedigits.options import JsonFlag, MinConfidence, ModelFile, Profile, fail, load_recognizer
 
 ScanOut = Annotated[
@@ -115,12 +116,13 @@ def _print_devices(json_output: bool) -> None:
     if not devices:
         raise LivedigitsError(NO_DEVICE_HINT)
     for d in devices:
-        typer.echo(json.dumps(d.to_dict()) if json_output else d.describe())
+        typer.echo(json.dumps(d.to_dict() | {"schema": JSON_SCHEMA}) if json_output
+                   else d.describe())
 
 
 def _echo_result(result: dict, json_output: bool, header: bool) -> None:
     if json_output:
-        typer.echo(json.dumps(result, ensure_ascii=False))
+        typer.echo(json.dumps(result | {"schema": JSON_SCHEMA}, ensure_ascii=False))
         return
     if header:
         typer.echo(f"== {result['image']}")
@@ -143,7 +145,8 @@ def _run_scan(settings, out: Path, json_output: bool, show: bool, recognizer) ->
                 failed += 1
                 typer.echo(f"livedigits: {exc}", err=True)
                 if json_output:
-                    typer.echo(json.dumps({"image": str(page.path), "error": str(exc)}))
+                    typer.echo(json.dumps({"image": str(page.path), "error": str(exc),
+                                           "schema": JSON_SCHEMA}))
                 continue
             _echo_result(result, json_output, header=settings.batch)
             if viewer:
@@ -190,7 +193,8 @@ def _run_watch(folder: Path, out: Path | None, json_output: bool, show: bool,
                 failed += 1
                 typer.echo(f"livedigits: {item.error}", err=True)
                 if json_output:
-                    typer.echo(json.dumps({"image": str(item.path), "error": item.error}))
+                    typer.echo(json.dumps({"image": str(item.path), "error": item.error,
+                                           "schema": JSON_SCHEMA}))
                 continue
             _echo_result(item.result, json_output, header=True)
             if viewer:
