@@ -140,6 +140,11 @@ class SaveJob:
     stamp: float = field(default_factory=time.time)
 
 
+#: Snapshots waiting to be written at most (each holds its frame: ~90 MB at 1280x720): a
+#: burst of key presses is saved whole, a writer that cannot keep up says so.
+SAVE_QUEUE = 32
+
+
 class Saver:
     """Writes snapshots on a background thread, atomically, never overwriting.
 
@@ -160,7 +165,7 @@ class Saver:
         self.min_confidence = min_confidence
         self._write = write or (lambda path, data: write_bytes_atomic(path, data,
                                                                       overwrite=False))
-        self._jobs: queue.Queue[SaveJob | None] = queue.Queue(maxsize=4)
+        self._jobs: queue.Queue[SaveJob | None] = queue.Queue(maxsize=SAVE_QUEUE)
         self._messages: queue.Queue[str] = queue.Queue()
         self.count = 0  # snapshots written
         self.last: list[Path] = []  # files of the latest one
@@ -181,7 +186,10 @@ class Saver:
         try:
             self._jobs.put_nowait(job)
         except queue.Full:
-            self._messages.put("still saving the previous snapshots; try again")
+            message = (f"still saving the previous {SAVE_QUEUE} snapshots: this one is not "
+                       "saved; try again")
+            log.warning("%s", message)
+            self._messages.put(message)
             return False
         return True
 

@@ -166,6 +166,35 @@ def test_saver_writes_new_files_and_never_overwrites(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))  # atomic: no temporaries left behind
 
 
+def test_a_burst_of_snapshots_is_saved_whole_and_a_full_queue_is_said(tmp_path, caplog):
+    """25 presses of `s` in a row: all 25 saved (the writer held up meanwhile); past the
+    queue's bound a snapshot is refused with a message and a log line."""
+    import threading
+
+    from livedigits.app import SAVE_QUEUE
+
+    from livedigits.atomic import write_bytes_atomic
+
+    gate = threading.Event()
+
+    def write(path, data):  # the real writer, held up until the burst is in
+        gate.wait(30)
+        return write_bytes_atomic(path, data, overwrite=False)
+
+    saver = Saver(tmp_path, write=write)
+    accepted = [saver.submit(_job(i)) for i in range(25)]
+    assert all(accepted)
+    refused = [saver.submit(_job(100 + i)) for i in range(SAVE_QUEUE + 2 - 25)]
+    assert not all(refused)
+    assert any("still saving" in r.getMessage() for r in caplog.records)
+    gate.set()
+    messages = _wait_messages(saver, sum(accepted) + sum(refused) + refused.count(False),
+                              timeout=60)
+    saver.close()
+    assert sum(m.startswith("saved") for m in messages) >= 25, messages
+    assert len(list(tmp_path.glob("*.json"))) >= 25
+
+
 @pytest.mark.parametrize(("code", "words"), [(errno.EROFS, "read-only"),
                                              (errno.EACCES, "read-only"),
                                              (errno.ENOSPC, "full")])
