@@ -407,7 +407,9 @@ def write_csv(results: Path, csv_path: Path) -> Path:
 def read_one(recognizer: Recognizer, task: Task, out_dir: str | None) -> str:
     """The result line (``image --json`` form) for one task; never raises.
 
-    A file that cannot be read, or any failure inside, gives ``{"image", "error"}``.
+    A file that cannot be read, or any failure inside, gives ``{"image", "error"}``;
+    one that is gone since it was listed, or a failure a rerun may not meet, is marked
+    ``"temporary": true`` (a rerun tries it again).
     With ``out_dir`` the overlay and plain image are written there under the task's
     stem, replacing earlier ones atomically, so a retried task leaves the same files.
     """
@@ -421,6 +423,8 @@ def read_one(recognizer: Recognizer, task: Task, out_dir: str | None) -> str:
         result = {"image": task.image, "error": str(exc), "temporary": True}
     except LivedigitsError as exc:
         result = {"image": task.image, "error": str(exc)}
+        if not os.path.lexists(task.path):  # gone since it was listed: may be back
+            result["temporary"] = True
     except Exception as exc:  # one bad image must not stop the batch
         log.exception("%s: failed", task.image)
         result = {"image": task.image, "error": f"{task.path}: {type(exc).__name__}: {exc}"}

@@ -510,3 +510,18 @@ def test_dask_scheduler_lost_mid_run_fails_cleanly_marking_nothing(pages, holdou
     assert ended_at - killed_at[0] < 4.0 + 15, ended_at - killed_at[0]  # no hang
     print(f"scheduler lost: the batch ended {ended_at - killed_at[0]:.1f} s after the kill, "
           f"{len(lines)} lines kept")
+
+
+def test_an_image_gone_since_it_was_listed_is_a_temporary_failure(tmp_path, holdout_recognizer):
+    """Deleted (or moved away) between the listing and the reading: a rerun may find it
+    again, so its line is marked temporary; a damaged file stays a failure for good."""
+    from livedigits.batch_run import Task, read_one
+
+    gone = json.loads(read_one(holdout_recognizer, Task("gone.png", str(tmp_path / "gone.png"),
+                                                        "gone"), None))
+    assert "error" in gone and gone.get("temporary") is True
+    damaged = tmp_path / "damaged.png"
+    damaged.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    bad = json.loads(read_one(holdout_recognizer, Task("damaged.png", str(damaged), "damaged"),
+                              None))
+    assert "error" in bad and "temporary" not in bad
