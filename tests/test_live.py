@@ -172,7 +172,6 @@ def test_a_burst_of_snapshots_is_saved_whole_and_a_full_queue_is_said(tmp_path, 
     import threading
 
     from livedigits.app import SAVE_QUEUE
-
     from livedigits.atomic import write_bytes_atomic
 
     gate = threading.Event()
