@@ -207,7 +207,7 @@ def test_a_stream_keeps_its_direction_through_jitter():
 
     rng = np.random.default_rng(5)
     boxes, _ = _rows_layout(rng)
-    steady = SteadySkew()
+    steady = SteadySkew(every=1)
     turned = _turn_boxes(boxes, 10.0, np.array([500.0, 400.0]))
     # The first frames of a turned sheet: the direction is taken after three of them.
     assert [round(steady(turned)) for _ in range(3)] == [0, 0, 10]
@@ -218,6 +218,18 @@ def test_a_stream_keeps_its_direction_through_jitter():
     level = _turn_boxes(boxes, 0.0, np.array([500.0, 400.0]))
     assert round(steady(level)) == 10 and round(steady(turned)) == 10
     assert [round(steady(level)) for _ in range(3)] == [10, 10, 0]
+
+
+def test_a_stream_looks_at_its_direction_every_few_frames():
+    from livedigits.layout import SteadySkew
+
+    rng = np.random.default_rng(6)
+    boxes, _ = _rows_layout(rng)
+    turned = _turn_boxes(boxes, 10.0, np.array([500.0, 400.0]))
+    steady = SteadySkew(every=4)
+    # Looked at on frames 1, 5 and 9: the third look takes the new direction.
+    angles = [round(steady(turned)) for _ in range(9)]
+    assert angles == [0] * 8 + [10]
 
 
 def test_a_digit_like_capital_among_letters_in_boxes_is_a_letter():
