@@ -25,6 +25,16 @@ def holdout_recognizer():
     return Recognizer.load(params=ModelParams(holdout=True))
 
 
+@pytest.fixture
+def holdout_everywhere(monkeypatch, holdout_recognizer):
+    """Every ``Recognizer.load`` (the commands', the bench's) gives the model that never
+    saw the held-out digits the tests draw, built once a session."""
+    from livedigits import recognizer
+
+    monkeypatch.setattr(recognizer.Recognizer, "load",
+                        classmethod(lambda cls, *a, **k: cls(holdout_recognizer.model)))
+
+
 @pytest.fixture(scope="session")
 def heldout():
     from livedigits.synth import heldout_cells

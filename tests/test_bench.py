@@ -62,16 +62,7 @@ def test_bench_json_gives_numbers(monkeypatch):
         "schema": 1}
 
 
-@pytest.fixture
-def _one_model(monkeypatch, holdout_recognizer):
-    """Both of bench's models are the one that never saw the held-out digits (built once)."""
-    from livedigits import recognizer
-
-    monkeypatch.setattr(recognizer.Recognizer, "load",
-                        classmethod(lambda cls, *a, **k: cls(holdout_recognizer.model)))
-
-
-@pytest.mark.usefixtures("_one_model")
+@pytest.mark.usefixtures("holdout_everywhere")  # both of bench's models: built once
 def test_quick_bench_measures_every_row_as_a_number():
     rows = bench.run_bench(quick=True)
     names = [r["what"] for r in rows]

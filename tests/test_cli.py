@@ -25,12 +25,8 @@ def sheet(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _holdout_model(monkeypatch, holdout_recognizer):
-    """CLI commands use the model that never saw the held-out digits."""
-    from livedigits import recognizer
-
-    monkeypatch.setattr(recognizer.Recognizer, "load",
-                        classmethod(lambda cls, *a, **k: cls(holdout_recognizer.model)))
+def _holdout_model(holdout_everywhere):
+    """Commands use the model that never saw the held-out digits."""
 
 
 def test_version_and_help():

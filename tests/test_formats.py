@@ -70,11 +70,8 @@ def sheet(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _holdout_model(monkeypatch, holdout_recognizer):
-    from livedigits import recognizer
-
-    monkeypatch.setattr(recognizer.Recognizer, "load",
-                        classmethod(lambda cls, *a, **k: cls(holdout_recognizer.model)))
+def _holdout_model(holdout_everywhere):
+    """Commands use the model that never saw the held-out digits."""
 
 
 def test_image_formats_agree_with_json(sheet, tmp_path):

@@ -223,19 +223,10 @@ def test_frozen_camera_is_detected_and_reconnected(tmp_path, holdout_recognizer)
 @pytest.fixture
 def bare_x():
     """A private Xvfb at 1600x900 with no window manager; yields ``":N"``."""
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1600x900x24", "-nolisten",
-         "tcp"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as pipe:
-            number = pipe.readline().strip()
-        assert number, "Xvfb did not report its display"
-        yield f":{number}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    from tests.xvfb import private_display
+
+    with private_display("1600x900") as display:
+        yield display
 
 
 def _kiosk_window(display: str) -> str:

@@ -23,12 +23,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def _holdout_model(monkeypatch, holdout_recognizer):
-    """Commands use the model that never saw the held-out digits drawn in the videos."""
-    from livedigits import recognizer
-
-    monkeypatch.setattr(recognizer.Recognizer, "load",
-                        classmethod(lambda cls, *a, **k: cls(holdout_recognizer.model)))
+def _holdout_model(holdout_everywhere):
+    """Commands use the model that never saw the held-out digits."""
 
 
 @pytest.fixture(scope="module")

@@ -31,19 +31,10 @@ pytestmark = [
 @pytest.fixture
 def xvfb():
     """A private Xvfb server on a free display number; yields ``":N"``."""
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x1024x24", "-nolisten",
-         "tcp"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as pipe:
-            number = pipe.readline().strip()
-        assert number, "Xvfb did not report its display"
-        yield f":{number}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    from tests.xvfb import private_display
+
+    with private_display("1280x1024") as display:
+        yield display
 
 
 def _xdotool(display: str, *args: str, timeout: float = 30) -> str:

@@ -40,12 +40,8 @@ def needs_sane(test):
 
 
 @pytest.fixture(autouse=True)
-def _holdout_model(monkeypatch, holdout_recognizer):
+def _holdout_model(holdout_everywhere):
     """Commands use the model that never saw the held-out digits."""
-    from livedigits import recognizer
-
-    monkeypatch.setattr(recognizer.Recognizer, "load",
-                        classmethod(lambda cls, *a, **k: cls(holdout_recognizer.model)))
 
 
 @pytest.fixture
@@ -316,19 +312,10 @@ def xvfb():
     """A private Xvfb display, ``":N"``."""
     if not (shutil.which("Xvfb") and shutil.which("xdotool")):
         pytest.skip("needs Xvfb and xdotool")
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0",
-                               "1024x768x24", "-nolisten", "tcp"], pass_fds=(write_fd,),
-                              stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    with os.fdopen(read_fd) as handle:
-        number = handle.readline().strip()
-    try:
-        assert number, "Xvfb gave no display number"
-        yield f":{number}"
-    finally:
-        server.terminate()
-        server.wait(10)
+    from tests.xvfb import private_display
+
+    with private_display("1024x768") as display:
+        yield display
 
 
 @needs_sane
