@@ -95,7 +95,7 @@ class _CompileReport:
 
 _references_allowed = False
 _ready: set = set()
-_checked: dict = {}
+_checked: dict = {}  # kernel -> when it was last found uncompiled (time.monotonic())
 _state = {"references": 0, "warming": None}
 RECHECK_S = 2.0  # a kernel found uncompiled is looked for in the cache again after this
 
@@ -120,7 +120,7 @@ def ready(dispatcher, *args) -> bool:
         return True
     now = time.monotonic()
     last = _checked.get(dispatcher)
-    if last is None or now - last[0] >= RECHECK_S:
+    if last is None or now - last >= RECHECK_S:
         from numba.core.compiler_lock import global_compiler_lock
 
         types = tuple(dispatcher.typeof_pyval(a) for a in args)
@@ -133,7 +133,7 @@ def ready(dispatcher, *args) -> bool:
             _ready.add(dispatcher)
             _checked.pop(dispatcher, None)
             return True
-        _checked[dispatcher] = (now, False)
+        _checked[dispatcher] = now
     warm_elsewhere()
     _state["references"] += 1
     return False
