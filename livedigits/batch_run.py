@@ -713,9 +713,13 @@ DASK_POLL = 1.0  # s between looks at the client's connection while waiting
 
 def _dask_line(future, task: Task, client) -> str | None:
     """The result line of a finished Dask future; None when it was cancelled because
-    the scheduler is gone (nothing is written for it, so a rerun reads it)."""
+    the scheduler is gone, or its result could not be fetched because the connection
+    closed (nothing is written for it, so a rerun reads it)."""
     if future.status == "finished":
-        return future.result()
+        try:
+            return future.result(timeout=DASK_TIMEOUT)
+        except (OSError, TimeoutError):  # CommClosedError is an OSError
+            return None
     if future.status == "cancelled" and client.status != "running":
         return None
     try:

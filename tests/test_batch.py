@@ -512,6 +512,26 @@ def test_dask_scheduler_lost_mid_run_fails_cleanly_marking_nothing(pages, holdou
           f"{len(lines)} lines kept")
 
 
+def test_a_result_lost_with_the_connection_is_left_for_a_rerun():
+    """The scheduler dies between a task finishing and its result being fetched: the
+    fetch raises CommClosedError; the image is left for a rerun, not a crash."""
+    from distributed.comm.core import CommClosedError
+
+    from livedigits.batch_run import Task, _dask_line
+
+    class FinishedButUnreachable:
+        status = "finished"
+
+        def result(self, timeout=None):
+            raise CommClosedError("in <TCP (closed) ConnectionPool.gather>: reset by peer")
+
+    class Gone:
+        status = "closed"
+
+    task = Task("a.png", "/pages/a.png", "a")
+    assert _dask_line(FinishedButUnreachable(), task, Gone()) is None
+
+
 def test_an_image_gone_since_it_was_listed_is_a_temporary_failure(tmp_path, holdout_recognizer):
     """Deleted (or moved away) between the listing and the reading: a rerun may find it
     again, so its line is marked temporary; a damaged file stays a failure for good."""
