@@ -1,4 +1,6 @@
-"""Plain-numpy versions of the kernels' math, the baselines ``livedigits bench`` measures.
+"""Plain-numpy versions of the kernels' math: the baselines ``livedigits bench`` measures,
+the code that stands in for a kernel not compiled yet, and the twins the tests check
+every kernel against.
 
 Slow by design: they show what the Numba kernels buy, and document the math.
 """
@@ -104,3 +106,140 @@ def knn_vote_numpy(indices: np.ndarray, similarities: np.ndarray, train_labels: 
     best = votes[np.arange(n_q), labels]
     confidences = np.where(total > 0, np.minimum(best / np.maximum(total, 1e-30), 1), 0)
     return labels, confidences.astype(np.float32)
+
+
+def deskew_numpy(cells: np.ndarray) -> np.ndarray:
+    """Same shear as ``kernels.deskew.deskew_cells``: (N, S, S) uint8 -> (N, S, S) uint8.
+
+    Each cell is sheared along its rows by ``mu11 / mu02`` (central moments, in
+    float64) about row ``S / 2``, sampled linearly with zero outside and rounded
+    half up; blank cells and cells with ``|mu02| < 0.01`` are copied.
+    """
+    x = cells.astype(np.float64)
+    side = x.shape[-1]
+    index = np.arange(side, dtype=np.float64)
+    mass = x.sum(axis=(1, 2))
+    blank = mass <= 0
+    mass = np.where(blank, 1.0, mass)
+    d_row = index - ((x.sum(axis=2) @ index) / mass)[:, None]  # (N, S)
+    d_col = index - ((x.sum(axis=1) @ index) / mass)[:, None]
+    mu02 = np.einsum("nrc,nr,nr->n", x, d_row, d_row)
+    mu11 = np.einsum("nrc,nr,nc->n", x, d_row, d_col)
+    copied = blank | (np.abs(mu02) < 1e-2)
+    skew = np.where(copied, 0.0, mu11 / np.where(copied, 1.0, mu02))
+    # The source column of each output pixel: (N, rows, columns).
+    source = index[None, None, :] + skew[:, None, None] * (index - side / 2)[None, :, None]
+    left = np.floor(source).astype(np.int64)
+    share = source - left
+
+    def sample(column: np.ndarray) -> np.ndarray:
+        inside = (column >= 0) & (column < side)
+        taken = np.take_along_axis(x, np.clip(column, 0, side - 1), axis=2)
+        return np.where(inside, taken, 0.0)
+
+    a, b = sample(left), sample(left + 1)
+    sheared = np.clip(a + (b - a) * share + 0.5, 0, 255).astype(np.uint8)
+    return np.where(copied[:, None, None], cells, sheared)
+
+
+def thin_numpy(masks: np.ndarray) -> np.ndarray:
+    """Same centre lines as ``kernels.thinning.thin``: (H, W) or (N, H, W), nonzero =
+    ink -> same shape uint8 0/1.
+
+    Zhang & Suen's two sub-iterations, each deciding every interior pixel of every
+    mask at once from the image as it stood, until a pass over both removes nothing.
+    """
+    masks = np.asarray(masks)
+    image = (masks != 0).astype(np.uint8).reshape((-1,) + masks.shape[-2:])
+    centre = image[:, 1:-1, 1:-1]
+    changed = True
+    while changed:
+        changed = False
+        for step in range(2):
+            p = image.astype(np.int32)
+            # P2..P9 clockwise from the pixel above, as in the paper.
+            n2, n3, n4, n5 = p[:, :-2, 1:-1], p[:, :-2, 2:], p[:, 1:-1, 2:], p[:, 2:, 2:]
+            n6, n7, n8, n9 = p[:, 2:, 1:-1], p[:, 2:, :-2], p[:, 1:-1, :-2], p[:, :-2, :-2]
+            ring = [n2, n3, n4, n5, n6, n7, n8, n9]
+            count = sum(ring)
+            transitions = sum((ring[i] == 0) & (ring[(i + 1) % 8] == 1) for i in range(8))
+            if step == 0:
+                kept = (n2 * n4 * n6 != 0) | (n4 * n6 * n8 != 0)
+            else:
+                kept = (n2 * n4 * n8 != 0) | (n2 * n6 * n8 != 0)
+            removed = ((p[:, 1:-1, 1:-1] == 1) & (count >= 2) & (count <= 6)
+                       & (transitions == 1) & ~kept)
+            if removed.any():
+                centre[removed] = 0
+                changed = True
+    return image.reshape(masks.shape)
+
+
+def merge_strokes_python(boxes: np.ndarray, huge: np.ndarray, typical: float,
+                         reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """Same groups as ``kernels.strokes.merge_strokes``, in plain Python over sets.
+
+    Parameters
+    ----------
+    boxes : (N, 4) int ``x0, y0, x1, y1`` in px, not changed
+    huge : (N,) bool, components that join nothing
+    typical, reach : the digits' typical height and the farthest gap looked across, px
+
+    Returns
+    -------
+    root : (N,) int64, each component's group root (the kernel's ``parent`` at its end)
+    rows : (N, 4) int64, the kernel's ``box`` at its end: a root's row the joint box of
+        its group's members, the row of a component that was absorbed the joint box
+        its group had then.
+
+    Components are visited by ``x0`` (ties by index); each looks at the later ones
+    until one starts ``reach`` px past its row's right edge, and a pair's groups join
+    (the later group into the earlier's root) when their joint boxes pass
+    ``_strokes_of_one_digit``.
+    """
+    original = [tuple(int(v) for v in box) for box in boxes]
+    n = len(original)
+    order = sorted(range(n), key=lambda i: (original[i][0], i))
+    root = list(range(n))
+    members = {i: {i} for i in range(n)}
+    rows = [list(box) for box in original]
+    for a_pos, a in enumerate(order):
+        for b in order[a_pos + 1:]:
+            if rows[b][0] >= rows[a][2] + reach:
+                break
+            if huge[a] or huge[b] or root[a] == root[b]:
+                continue
+            keep, absorbed = root[a], root[b]
+            if not _strokes_of_one_digit(rows[keep], rows[absorbed], typical, reach):
+                continue
+            for m in members.pop(absorbed):
+                root[m] = keep
+                members[keep].add(m)
+            group = [original[m] for m in members[keep]]
+            rows[keep] = [min(g[0] for g in group), min(g[1] for g in group),
+                          max(g[2] for g in group), max(g[3] for g in group)]
+    return np.array(root, np.int64), np.array(rows, np.int64).reshape(n, 4)
+
+
+def _strokes_of_one_digit(first: list[int], second: list[int], typical: float,
+                          reach: float) -> bool:
+    """Whether two groups' boxes ``[x0, y0, x1, y1]`` (px) are strokes of one digit:
+    stacked, two short pieces making one digit, or a short stroke attached."""
+    (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = first, second
+    overlap_x = min(ax1, bx1) - max(ax0, bx0)  # negative: a gap along x
+    gap_y = max(ay0, by0) - min(ay1, by1)  # negative: an overlap along y
+    width = max(ax1, bx1) - min(ax0, bx0)
+    height = max(ay1, by1) - min(ay0, by0)
+    narrower = min(ax1 - ax0, bx1 - bx0)
+    taller = max(ay1 - ay0, by1 - by0)
+    shorter = min(ay1 - ay0, by1 - by0)
+    apart = max(gap_y, -overlap_x)
+    if (overlap_x >= 0.5 * narrower and gap_y <= 0.3 * taller
+            and height <= 1.45 * max(typical, taller)):
+        return True
+    crossing = gap_y < 0 and overlap_x > 0
+    if (taller < (0.85 if crossing else 0.75) * typical and height <= 1.2 * typical
+            and width <= 1.3 * max(typical, height) and apart <= max(2.0, 0.15 * typical)):
+        return True
+    return (shorter < 0.5 * typical and apart <= reach and height <= 1.3 * typical
+            and width <= 1.2 * typical)
