@@ -346,13 +346,14 @@ class Candidates:
     boxes : (N, 4) int32, x, y, w, h in the input image's pixels, top to bottom
     signatures : (N, SIGNATURE_SIDE**2) float32, each candidate's darkness area-resized
         to SIGNATURE_SIDE x SIGNATURE_SIDE and scaled to sum 1 (compared by
-        ``track.signature_change``)
+        ``track.signature_change``); worked out on first use (only the live loop's
+        reuse of classifications needs them) when built with None
     ink : (H', W') uint8 0/1 mask of ink at working scale (for the debug view)
     scale : float, working pixels per input pixel
     """
 
     boxes: np.ndarray
-    signatures: np.ndarray
+    known_signatures: np.ndarray | None
     ink: np.ndarray
     scale: float
     # What cut_cells needs, at working scale, one entry per candidate (in boxes' order).
@@ -363,6 +364,12 @@ class Candidates:
 
     def __len__(self) -> int:
         return len(self.boxes)
+
+    @property
+    def signatures(self) -> np.ndarray:
+        if self.known_signatures is None:
+            self.known_signatures = _signatures(self.dark, self.extents)
+        return self.known_signatures
 
 
 def _signatures(dark: np.ndarray, extents: list[tuple[int, int, int, int]]) -> np.ndarray:
@@ -588,7 +595,7 @@ def _find_at(gray: np.ndarray, scale: float) -> Candidates:
     boxes_arr = np.round(boxes_arr).astype(np.int32)
     order = np.lexsort((boxes_arr[:, 0], boxes_arr[:, 1]))
     extents = [extents[k] for k in order]
-    return Candidates(boxes_arr[order], _signatures(dark, extents), weak, scale, dark, labels,
+    return Candidates(boxes_arr[order], None, weak, scale, dark, labels,
                       extents, [members[k] for k in order])
 
 

@@ -279,8 +279,6 @@ def _cuts(found: Candidates, extent: Extent, members: list[int]) -> list[tuple[i
 
 def _apply(found: Candidates, cuts: dict[int, tuple[float, ...]]) -> Candidates:
     """``found`` with candidates ``cuts`` replaced by their pieces, top to bottom."""
-    from livedigits.segment import _signatures
-
     extents, members = [], []
     for k, (extent, group) in enumerate(zip(found.extents, found.members, strict=True)):
         pieces = [extent]
@@ -297,5 +295,5 @@ def _apply(found: Candidates, cuts: dict[int, tuple[float, ...]]) -> Candidates:
     boxes = np.round(boxes).astype(np.int32)
     order = np.lexsort((boxes[:, 0], boxes[:, 1]))
     extents = [extents[i] for i in order]
-    return replace(found, boxes=boxes[order], signatures=_signatures(found.dark, extents),
+    return replace(found, boxes=boxes[order], known_signatures=None,
                    extents=extents, members=[members[i] for i in order])
