@@ -25,7 +25,6 @@ from livedigits.options import (
     ModelFile,
     OutDir,
     Profile,
-    fail,
     load_recognizer,
 )
 
@@ -123,10 +122,7 @@ def image(
     if json_output:
         output_format = "json"
     start = time.perf_counter()
-    try:
-        recognizer = load_recognizer(profile, model, min_confidence)
-    except LivedigitsError as exc:
-        raise fail(str(exc)) from None
+    recognizer = load_recognizer(profile, model, min_confidence)
     log.info("model: %r, ready in %.2f s", recognizer, time.perf_counter() - start)
     failed = 0
     if output_format == "tsv":
@@ -204,10 +200,8 @@ def train(
         fitted = build_default(params, profile=profile_path)
         check_new_file(out, force=force)  # another program may have written it meanwhile
         written = fitted.save(out)
-    except LivedigitsError as exc:
-        raise fail(str(exc)) from None
     except OSError as exc:
-        raise fail(f"{out}: cannot write ({exc.strerror})") from None
+        raise LivedigitsError(f"{out}: cannot write ({exc.strerror})") from None
     typer.echo(f"wrote {written}: {len(fitted.labels)} training vectors x {dims} dims "
                f"in {time.perf_counter() - start:.1f} s")
 
@@ -231,20 +225,17 @@ def evaluate(
     """
     from livedigits.evaluate import heldout_report
 
-    try:
-        seen = False
-        if model is not None:
-            from livedigits.model import Model
+    seen = False
+    if model is not None:
+        from livedigits.model import Model
 
-            seen = not Model.load(model).params.holdout
-            if seen and not allow_seen:
-                raise LivedigitsError(
-                    f"{model}: this model was trained on digits.png's held-out tenth, so its "
-                    "score would be on digits it has seen; build one with `livedigits train "
-                    "--holdout`, or pass --allow-seen to score it anyway")
-        report = heldout_report(model)
-    except LivedigitsError as exc:
-        raise fail(str(exc)) from None
+        seen = not Model.load(model).params.holdout
+        if seen and not allow_seen:
+            raise LivedigitsError(
+                f"{model}: this model was trained on digits.png's held-out tenth, so its "
+                "score would be on digits it has seen; build one with `livedigits train "
+                "--holdout`, or pass --allow-seen to score it anyway")
+    report = heldout_report(model)
     report["seen"] = seen
     if json_output:
         typer.echo(json.dumps(report | {"schema": formats.JSON_SCHEMA}))
@@ -281,10 +272,7 @@ def bench(
 
     reuse_freed_memory()
 
-    try:
-        rows = run_bench(quick=quick)
-    except LivedigitsError as exc:
-        raise fail(str(exc)) from None
+    rows = run_bench(quick=quick)
     missed = missed_bars(rows)
     if json_output:
         from livedigits.formats import JSON_SCHEMA
@@ -335,10 +323,7 @@ app.command(name="batch")(_batch.batch)
 def main() -> None:
     """Console-script entry point."""
     try:
-        app()
-    except LivedigitsError as exc:  # a library error that escaped a command
-        typer.echo(f"livedigits: {exc}", err=True)
-        sys.exit(1)
+        app()  # RootGroup turns a LivedigitsError into its message and exit status 1
     except KeyboardInterrupt:
         typer.echo("livedigits: interrupted", err=True)
         sys.exit(130)

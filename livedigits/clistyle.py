@@ -1,5 +1,7 @@
 """How the command line parses and prints, beside what its commands do.
 
+- A ``LivedigitsError`` out of any command is printed as ``livedigits: message`` on
+  stderr and exits 1, here and nowhere else: commands let it rise.
 - ``-v``/``-vv``/``-q`` are the root's options, yet work after the subcommand too
   (``livedigits image a.png -v``): the root group moves them to the front.
 - Usage lines read as Click's and most tools' do (``FILE...``, ``[NAME]``), and a list
@@ -17,7 +19,10 @@ import os
 import sys
 from typing import Any, get_args
 
+import typer
 from typer.core import TyperArgument, TyperGroup
+
+from livedigits.errors import LivedigitsError
 
 LOUDNESS = {"-v": 1, "--verbose": 1, "-vv": 2, "-vvv": 3, "-q": 0, "--quiet": 0}
 
@@ -35,10 +40,20 @@ def hoist_loudness(args: list[str]) -> list[str]:
 
 
 class RootGroup(TyperGroup):
-    """The ``livedigits`` group: verbosity flags are taken wherever they stand."""
+    """The ``livedigits`` group: verbosity flags are taken wherever they stand, and a
+    ``LivedigitsError`` from any command (sub-groups' too) ends it with its message."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_loudness(list(args)))
+
+    def invoke(self, ctx: Any) -> Any:
+        # Every command runs inside this call, through ``livedigits`` and through the
+        # tests' CliRunner alike (both go through the group's ``main``).
+        try:
+            return super().invoke(ctx)
+        except LivedigitsError as exc:
+            typer.echo(f"livedigits: {exc}", err=True)
+            raise typer.Exit(1) from None
 
 
 def _usage_name(self: TyperArgument) -> str:

@@ -353,3 +353,47 @@ def test_a_reading_whose_images_cannot_be_written_is_still_printed(sheet, tmp_pa
     as_json = CliRunner().invoke(app, ["image", str(path), "--out", str(tmp_path), "--json"])
     assert as_json.exit_code == 1
     assert len(json.loads(as_json.stdout)["detections"]) == len(page.digits)
+
+
+def test_one_boundary_turns_a_library_error_into_its_message_and_status_1(tmp_path):
+    """``clistyle.RootGroup`` prints a LivedigitsError from any command, in a nested group
+    too, as one line and exits 1: commands raise it and need no handler of their own."""
+    import typer
+
+    from livedigits.clistyle import RootGroup
+    from livedigits.errors import LivedigitsError
+
+    def broken(where: str):
+        def command() -> None:
+            typer.echo("started")
+            raise LivedigitsError(f"{where}: what went wrong; what to do")
+        return command
+
+    root, inner = typer.Typer(cls=RootGroup), typer.Typer()
+    root.command(name="top")(broken("top"))
+    inner.command(name="deep")(broken("deep"))
+    root.add_typer(inner, name="group")
+    for args, where in ((["top"], "top"), (["group", "deep"], "deep")):
+        done = runner.invoke(root, args)
+        assert (done.exit_code, done.stdout) == (1, "started\n"), done.output
+        assert done.stderr == f"livedigits: {where}: what went wrong; what to do\n"
+    # The real commands, through the tests' runner and through the console script.
+    for args, message in (
+            (["calibrate", "sheet", "--out", "/proc/none"],
+             "livedigits: /proc/none: cannot write (No such file or directory)\n"),
+            (["eval", "--model", str(tmp_path / "none.npz")],
+             f"livedigits: {tmp_path / 'none.npz'}: no such model file\n"),
+            (["kiosk", "install", "--unit-dir", str(tmp_path / "file.txt" / "units")],
+             None)):
+        if message is None:
+            (tmp_path / "file.txt").write_text("a file, not a folder")
+        done = runner.invoke(app, args)
+        assert done.exit_code == 1 and done.stdout == "", done.output
+        assert done.stderr.startswith("livedigits: ") and done.stderr.count("\n") == 1
+        assert message is None or done.stderr == message
+    done = subprocess.run([sys.executable, "-m", "livedigits", "calibrate", "report",
+                           str(tmp_path / "nobody.npz")], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith(f"livedigits: {tmp_path / 'nobody.npz'}")
+    assert done.stderr.count("\n") == 1, done.stderr

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from livedigits.options import MinConfidence, ModelFile, Profile, fail, load_recognizer
+from livedigits.options import MinConfidence, ModelFile, Profile, load_recognizer
 
 
 def batch(
@@ -61,17 +61,13 @@ def batch(
     livedigits batch /shared/scans --out r.jsonl --scheduler tcp://10.0.0.5:8786
     """
     from livedigits.batch_run import check_outputs, run_batch
-    from livedigits.errors import LivedigitsError
 
-    try:
-        check_outputs(out, csv_file, force=force)  # before the model loads: fail fast
-        # Builds the cache once; the workers read, with kernels compiled.
-        recognizer = load_recognizer(profile, model, min_confidence, quick_start=False)
-        summary = run_batch(inputs, out=out, recognizer=recognizer, workers=workers,
-                            overlays=overlays, csv_path=csv_file, scheduler=scheduler,
-                            force=force, retry_failed=retry_failed)
-    except LivedigitsError as exc:
-        raise fail(str(exc)) from None
+    check_outputs(out, csv_file, force=force)  # before the model loads: fail fast
+    # Builds the cache once; the workers read, with kernels compiled.
+    recognizer = load_recognizer(profile, model, min_confidence, quick_start=False)
+    summary = run_batch(inputs, out=out, recognizer=recognizer, workers=workers,
+                        overlays=overlays, csv_path=csv_file, scheduler=scheduler,
+                        force=force, retry_failed=retry_failed)
     skipped = f", {summary.skipped} already done" if summary.skipped else ""
     errors = f", {summary.errors} failed" if summary.errors else ""
     if summary.earlier_errors:

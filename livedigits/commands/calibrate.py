@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from livedigits.formats import JSON_SCHEMA
-from livedigits.options import JsonFlag, fail
+from livedigits.options import JsonFlag
 
 app = typer.Typer(
     help="Calibration sheets and personal handwriting profiles.\n\n"
@@ -46,10 +46,8 @@ def sheet(
 
     try:
         png, pdf = write_sheet(out, force=force)
-    except LivedigitsError as exc:
-        raise fail(str(exc)) from None
     except OSError as exc:
-        raise fail(f"{out}: cannot write ({exc.strerror})") from None
+        raise LivedigitsError(f"{out}: cannot write ({exc.strerror})") from None
     typer.echo(f"wrote {png} and {pdf}")
 
 
@@ -82,17 +80,13 @@ def read(
     Example: livedigits calibrate read photo.jpg --profile alice
     """
     from livedigits.calibrate import read_file, save_profile
-    from livedigits.errors import LivedigitsError
     from livedigits.profiles import profile_target
 
     if layout not in ("sheet", "rows"):
         raise typer.BadParameter("use sheet or rows", param_hint="--layout")
-    try:
-        profile_target(profile)  # a bad name fails before the photo is read
-        reading = read_file(file, layout=layout, order=order)
-        path, contact = save_profile(profile, reading, force=force)
-    except LivedigitsError as exc:
-        raise fail(str(exc)) from None
+    profile_target(profile)  # a bad name fails before the photo is read
+    reading = read_file(file, layout=layout, order=order)
+    path, contact = save_profile(profile, reading, force=force)
     per_digit = reading.per_digit()
     if json_output:
         typer.echo(json.dumps({"profile": profile, "samples": len(reading.labels),
@@ -153,12 +147,8 @@ def report(
     per digit to keep this quick, so figures may differ slightly from the default model.
     """
     from livedigits.calibrate import profile_report
-    from livedigits.errors import LivedigitsError
 
-    try:
-        result = profile_report(name, folds=folds)
-    except LivedigitsError as exc:
-        raise fail(str(exc)) from None
+    result = profile_report(name, folds=folds)
     if json_output:
         typer.echo(json.dumps(result | {"schema": JSON_SCHEMA}))
         return

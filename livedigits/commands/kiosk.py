@@ -1,6 +1,6 @@
 """``livedigits kiosk install``, and the kiosk options of ``livedigits live``.
 
-Only typer, the standard library and livedigits.options are imported here.
+Only typer, the standard library and livedigits.errors are imported here.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from livedigits.options import fail
+from livedigits.errors import LivedigitsError
 
 Title = Annotated[str, typer.Option(
     "--title", help="Kiosk: the event's title, shown along the top of the screen.")]
@@ -77,7 +77,6 @@ def install(
 
     Example: livedigits kiosk install --source 0 --title "Open day" --enable
     """
-    from livedigits.errors import LivedigitsError
     from livedigits.kiosk_install import UNIT_NAME, KioskSetup, install, unit_text
 
     setup = KioskSetup(source=source, title=title, display=display,
@@ -87,11 +86,8 @@ def install(
     if print_only:
         typer.echo(unit_text(setup), nl=False)
         return
-    try:
-        written = install(setup, unit_dir=unit_dir, autostart_dir=autostart_dir,
-                          autostart=autostart, force=force)
-    except LivedigitsError as exc:
-        raise fail(str(exc)) from None
+    written = install(setup, unit_dir=unit_dir, autostart_dir=autostart_dir,
+                      autostart=autostart, force=force)
     for path in written:
         typer.echo(f"wrote {path}")
     steps = [["systemctl", "--user", "daemon-reload"],
@@ -104,11 +100,13 @@ def install(
                        "sudo loginctl enable-linger $USER")
         return
     if not shutil.which("systemctl"):
-        raise fail("systemctl not found: start the kiosk another way (see README, Kiosk)")
+        raise LivedigitsError("systemctl not found: start the kiosk another way (see README, "
+                              "Kiosk)")
     for step in steps:
         done = subprocess.run(step, capture_output=True, text=True)
         if done.returncode != 0:
-            raise fail(f"{' '.join(step)} failed: {done.stderr.strip() or done.returncode}")
+            raise LivedigitsError(
+                f"{' '.join(step)} failed: {done.stderr.strip() or done.returncode}")
     typer.echo(f"{UNIT_NAME} enabled and started")
 
 

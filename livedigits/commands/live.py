@@ -17,7 +17,6 @@ from livedigits.options import (
     MinConfidence,
     ModelFile,
     Profile,
-    fail,
     load_recognizer,
 )
 
@@ -107,26 +106,23 @@ def live(
         import logging
 
         logging.getLogger("livedigits.health").setLevel(logging.INFO)  # shown without -v
-    try:
-        if calibrate is not None:
-            from livedigits.profiles import profile_target
+    if calibrate is not None:
+        from livedigits.profiles import profile_target
 
-            profile_target(calibrate)  # a name or a PATH.npz, checked before the camera opens
-        if config.window:
-            from livedigits.app import gui_problem
+        profile_target(calibrate)  # a name or a PATH.npz, checked before the camera opens
+    if config.window:
+        from livedigits.app import gui_problem
 
-            problem = gui_problem()
-            if problem:
-                raise LivedigitsError(problem)
-        recognizer = load_recognizer(profile, model, min_confidence)
-        settings = CaptureSettings(width=width, height=height, fps=fps, fourcc=fourcc,
-                                   backend=backend)
-        frames = open_source(source, settings, loop=loop, frozen_after=frozen_after or None)
-        if frames.live and not json_output:
-            typer.echo(f"livedigits: {frames.name}: {frames.mode}", err=True)
-        summary = run(frames, recognizer, config)
-    except LivedigitsError as exc:
-        raise fail(str(exc)) from None
+        problem = gui_problem()
+        if problem:
+            raise LivedigitsError(problem)
+    recognizer = load_recognizer(profile, model, min_confidence)
+    settings = CaptureSettings(width=width, height=height, fps=fps, fourcc=fourcc,
+                               backend=backend)
+    frames = open_source(source, settings, loop=loop, frozen_after=frozen_after or None)
+    if frames.live and not json_output:
+        typer.echo(f"livedigits: {frames.name}: {frames.mode}", err=True)
+    summary = run(frames, recognizer, config)
     if not json_output and not config.window:
         typer.echo(f"{summary['frames']} frames, median {summary['median_ms']:.1f} ms "
                    "per frame", err=True)
@@ -153,7 +149,6 @@ def demo(
     otherwise run headless, printing what it reads and how well.
     """
     from livedigits.app import LiveConfig, gui_problem, run
-    from livedigits.errors import LivedigitsError
     from livedigits.kernels import allow_references
     from livedigits.model import ModelParams
     from livedigits.recognizer import Recognizer
@@ -168,26 +163,23 @@ def demo(
             # a display's own colon (":49") stays.
             reason = problem.partition(": run with")[0]
             typer.echo(f"livedigits: no window ({reason}); running headless", err=True)
-    try:
-        # A first run shows its first frames before compiling ends (kernels.ready).
-        allow_references()
-        # A model that never saw the held-out digits, so the figures mean something.
-        recognizer = Recognizer.load(params=ModelParams(holdout=True))
-        recognizer.min_confidence = min_confidence
-        if frames is None and not window:
-            frames = 90
-        source = DemoSource(n_digits=digits, frames=frames, seed=seed, paced=window)
-        if not json_output:
-            typer.echo(f"livedigits demo: a {source.width}x{source.height} camera view of a "
-                       f"sheet with {len(source.digits)} handwritten digits (digits.png's "
-                       "held-out part), moving, tilted, unevenly lit and noisy.")
-            typer.echo(f"on the sheet: {_truth_text(source)}")
-        config = LiveConfig(window=window, json=json_output, max_frames=frames,
-                            save_dir=save_dir, kiosk=kiosk, title="livedigits demo",
-                            truth=source.truth)
-        summary = run(source, recognizer, config)
-    except LivedigitsError as exc:
-        raise fail(str(exc)) from None
+    # A first run shows its first frames before compiling ends (kernels.ready).
+    allow_references()
+    # A model that never saw the held-out digits, so the figures mean something.
+    recognizer = Recognizer.load(params=ModelParams(holdout=True))
+    recognizer.min_confidence = min_confidence
+    if frames is None and not window:
+        frames = 90
+    source = DemoSource(n_digits=digits, frames=frames, seed=seed, paced=window)
+    if not json_output:
+        typer.echo(f"livedigits demo: a {source.width}x{source.height} camera view of a "
+                   f"sheet with {len(source.digits)} handwritten digits (digits.png's "
+                   "held-out part), moving, tilted, unevenly lit and noisy.")
+        typer.echo(f"on the sheet: {_truth_text(source)}")
+    config = LiveConfig(window=window, json=json_output, max_frames=frames,
+                        save_dir=save_dir, kiosk=kiosk, title="livedigits demo",
+                        truth=source.truth)
+    summary = run(source, recognizer, config)
     if json_output:
         return
     score = summary.get("score") or {"n": 0, "found": 0, "correct": 0, "fp": 0}
@@ -222,14 +214,10 @@ def cameras(
 
     Exit status 1 when no camera is found, with --json too (which then prints nothing).
     """
-    from livedigits.errors import LivedigitsError
     from livedigits.formats import JSON_SCHEMA
     from livedigits.sources import camera_candidates, list_cameras
 
-    try:
-        found = list_cameras(backend=backend)
-    except LivedigitsError as exc:
-        raise fail(str(exc)) from None
+    found = list_cameras(backend=backend)
     if json_output:
         for cam in found:
             typer.echo(json.dumps({"source": cam.source, "mode": cam.mode, "modes": cam.modes,

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from livedigits.formats import JSON_SCHEMA
-from livedigits.options import JsonFlag, MinConfidence, ModelFile, Profile, fail, load_recognizer
+from livedigits.options import JsonFlag, MinConfidence, ModelFile, Profile, load_recognizer
 
 ScanOut = Annotated[
     Path | None,
@@ -73,33 +73,30 @@ def scan(
     """
     from livedigits.errors import LivedigitsError
 
-    try:
-        if list_devices:
-            _print_devices(json_output)
-            return
-        options = _parse_options(option or [])
-        if show:  # before any page is scanned: a missing display would abort in Qt
-            from livedigits.app import gui_problem
+    if list_devices:
+        _print_devices(json_output)
+        return
+    options = _parse_options(option or [])
+    if show:  # before any page is scanned: a missing display would abort in Qt
+        from livedigits.app import gui_problem
 
-            problem = gui_problem()
-            if problem:
-                reason = problem.partition(": run with")[0]
-                raise LivedigitsError(f"--show needs a window: {reason}; scan without --show, "
-                                      "or set DISPLAY to a reachable X display")
-        if watch is not None:
-            _run_watch(watch, out, json_output, show, max_files, idle_exit,
-                       load_recognizer(profile, model, min_confidence))
-            return
-        from livedigits.scan import ScanSettings, default_device
-        from livedigits.scan import list_devices as find
+        problem = gui_problem()
+        if problem:
+            reason = problem.partition(": run with")[0]
+            raise LivedigitsError(f"--show needs a window: {reason}; scan without --show, "
+                                  "or set DISPLAY to a reachable X display")
+    if watch is not None:
+        _run_watch(watch, out, json_output, show, max_files, idle_exit,
+                   load_recognizer(profile, model, min_confidence))
+        return
+    from livedigits.scan import ScanSettings, default_device
+    from livedigits.scan import list_devices as find
 
-        name = device or default_device(find()).name
-        settings = ScanSettings(device=name, resolution=resolution, mode=mode, source=source,
-                                batch=batch, options=options, timeout=timeout)
-        recognizer = load_recognizer(profile, model, min_confidence)
-        _run_scan(settings, out or Path("."), json_output, show, recognizer)
-    except LivedigitsError as exc:
-        raise fail(str(exc)) from None
+    name = device or default_device(find()).name
+    settings = ScanSettings(device=name, resolution=resolution, mode=mode, source=source,
+                            batch=batch, options=options, timeout=timeout)
+    recognizer = load_recognizer(profile, model, min_confidence)
+    _run_scan(settings, out or Path("."), json_output, show, recognizer)
 
 
 def _parse_options(items: list[str]) -> list[tuple[str, str]]:
