@@ -167,8 +167,9 @@ def image(
 
 @app.command()
 def train(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the model (.npz).",
-                                      dir_okay=False)] = Path("livedigits-model.npz"),
+    out: Annotated[Path, typer.Option("--out", "-O", "-o", dir_okay=False,
+                                      help="Where to write the model (.npz).")
+                   ] = Path("livedigits-model.npz"),
     profile: Profile = None,
     augment_copies: Annotated[int, typer.Option(min=0, max=20,
                                                 help="Distorted copies of each digit.")] = 3,

@@ -4,6 +4,9 @@
   stderr and exits 1, here and nowhere else: commands let it rise.
 - ``-v``/``-vv``/``-q`` are the root's options, yet work after the subcommand too
   (``livedigits image a.png -v``): the root group moves them to the front.
+- ``--out`` is ``-O`` in every command; train's and batch's ``--out`` also take ``-o``,
+  their short name before, but no longer show it (``QUIET_NAMES``): scan's ``-o`` is
+  ``--option``, passed on to SANE.
 - Usage lines read as Click's and most tools' do (``FILE...``, ``[NAME]``), and a list
   argument's type is its element's (``<path>``), where Typer's own style prints
   ``{files}...`` and ``<list[Path]>``.
@@ -20,7 +23,7 @@ import sys
 from typing import Any, get_args
 
 import typer
-from typer.core import TyperArgument, TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from livedigits.errors import LivedigitsError
 
@@ -80,6 +83,32 @@ if _typer_display_type is not None and hasattr(TyperArgument, "_usage_display_na
     TyperArgument._usage_display_name = _usage_name
     TyperArgument.display_type = _display_type
     TyperArgument._rich_display_name = _help_name
+
+
+#: Names an option still takes but shows neither in help nor in error messages, by the
+#: option's long name.
+QUIET_NAMES = {"--out": "-o"}
+
+
+def _shown_names(names: list[str]) -> list[str]:
+    quiet = {QUIET_NAMES[name] for name in names if name in QUIET_NAMES}
+    return [name for name in names if name not in quiet]
+
+
+def _quiet_names_unshown(method: Any) -> Any:
+    """``method`` of an option, run with the option's quiet names out of its ``opts``."""
+    def shown_only(self: TyperOption, *args: Any) -> Any:
+        every = self.opts
+        self.opts = _shown_names(every)
+        try:
+            return method(self, *args)
+        finally:
+            self.opts = every
+    return shown_only
+
+
+TyperOption.get_help_record = _quiet_names_unshown(TyperOption.get_help_record)
+TyperOption.get_error_hint = _quiet_names_unshown(TyperOption.get_error_hint)
 
 
 def configure_logging(verbose: int, quiet: bool) -> None:

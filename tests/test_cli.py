@@ -397,3 +397,37 @@ def test_one_boundary_turns_a_library_error_into_its_message_and_status_1(tmp_pa
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.startswith(f"livedigits: {tmp_path / 'nobody.npz'}")
     assert done.stderr.count("\n") == 1, done.stderr
+
+
+OUT_COMMANDS = [(["image"], ["a.png"]), (["train"], []), (["scan"], []),
+                (["batch"], ["scans/"]), (["calibrate", "sheet"], [])]
+
+
+def _parsed(names: list[str], args: list[str]) -> dict:
+    """The parameters ``livedigits NAMES... ARGS...`` gives its command, parsed only."""
+    import typer
+
+    command = typer.main.get_command(app)
+    for name in names:
+        command = command.commands[name]
+    return command.make_context(names[-1], args).params
+
+
+@pytest.mark.parametrize(("names", "args"), OUT_COMMANDS,
+                         ids=[" ".join(names) for names, _ in OUT_COMMANDS])
+def test_out_is_capital_o_in_every_command(names, args, tmp_path):
+    assert _parsed(names, [*args, "-O", str(tmp_path / "o")])["out"] == tmp_path / "o"
+    help_text = runner.invoke(app, [*names, "-h"]).output
+    assert "-O, --out" in help_text, help_text
+    # -o is shown only where it is scan's --option (SANE's options).
+    shown = [line for line in help_text.splitlines() if line.strip().startswith("-o")]
+    assert len(shown) == (names == ["scan"]) and all("--option" in line for line in shown)
+
+
+@pytest.mark.parametrize(("names", "args"), OUT_COMMANDS[1::2], ids=["train", "batch"])
+def test_out_keeps_its_old_short_name_in_train_and_batch(names, args, tmp_path):
+    assert _parsed(names, [*args, "-o", str(tmp_path / "r")])["out"] == tmp_path / "r"
+    if names == ["batch"]:  # a missing --out's message names the shown names only
+        done = runner.invoke(app, [*names, *args])
+        assert done.exit_code == 2
+        assert "Missing option '--out' / '-O'." in done.stderr, done.stderr

@@ -20,7 +20,7 @@ def batch(
         help="Folders (searched recursively for images), glob patterns ('scans/**/*.png') "
              "or list files (@list.txt or a .txt file: one path a line).")],
     out: Annotated[Path, typer.Option(
-        "--out", "-o", dir_okay=False, show_default=False,
+        "--out", "-O", "-o", dir_okay=False, show_default=False,
         help="Results file, JSON Lines (one `image --json` object a line), appended to.")],
     workers: Annotated[int | None, typer.Option(
         "--workers", "-w", min=0, show_default=False,
