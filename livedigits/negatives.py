@@ -10,6 +10,8 @@ it is a cell in the very form the pipeline feeds the classifier. The kinds:
 - ``printed_digit``: printed digits in the same faces (print is not handwriting);
 - ``script``: small handwritten-style letters (Hershey script faces), jittered and
   redrawn with a round pen;
+- ``pair``: two printed glyphs touching or nearly, cut as one blob (bold print runs
+  letters and digits together: "No", "14", "er");
 - ``line``: straight lines and pieces of them, flatter than 40 degrees;
 - ``corner``: box corners (L shapes in four orientations);
 - ``side``: box sides with the stubs of their neighbours, and long rules;
@@ -34,13 +36,13 @@ import numpy as np
 
 from livedigits.cells import FINE, draw_strokes, ink_patch, patch_cell, redraw_with_pen
 
-KINDS = ("printed", "printed_digit", "script", "line", "corner", "side", "crossing", "grid",
-         "dash", "bracket", "bar", "blob")
+KINDS = ("printed", "printed_digit", "script", "pair", "line", "corner", "side", "crossing",
+         "grid", "dash", "bracket", "bar", "blob")
 #: Marks are drawn at most this tall: ``normalise`` resizes every larger patch to
 #: WORK_SIDE (56) px before it looks at it, so drawing them larger costs time only.
 DRAWN_UP_TO = 60.0
 #: Share of the training negatives each kind gets (printed text is the commonest).
-WEIGHTS = {"printed": 3.0, "printed_digit": 1.5, "script": 2.0}
+WEIGHTS = {"printed": 3.0, "printed_digit": 1.5, "script": 2.0, "pair": 0.5}
 
 PRINT_FACES = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN, cv2.FONT_HERSHEY_DUPLEX,
                cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX,
@@ -133,6 +135,20 @@ def _script(rng: np.random.Generator, height: float) -> np.ndarray:
     matrix[0, 0] *= rng.uniform(0.8, 1.2)
     glyph = cv2.warpAffine(glyph, matrix, (w, h), flags=cv2.INTER_LINEAR)
     return redraw_with_pen(glyph, FINE * height * rng.uniform(0.05, 0.14))
+
+
+#: Glyphs run together in ``pair``: no narrow ones, which joined to another glyph look
+#: like one digit with a stroke more (a 4's bar, a 7's foot), and no rings, which two
+#: by two look like a handwritten 00 whose halves touch.
+PAIR_GLYPHS = [c for c in string.ascii_letters + string.digits
+               if c not in set("1lIijJftr0Oo")]
+
+
+def _pair(rng: np.random.Generator, height: float) -> np.ndarray:
+    """Two printed glyphs run together (any face, bold: thickness 2-4 at FINE size)."""
+    face = int(rng.choice(PRINT_FACES)) | (cv2.FONT_ITALIC if rng.random() < 0.2 else 0)
+    text = "".join(rng.choice(PAIR_GLYPHS, 2))
+    return _glyph(rng, text, face, height, int(rng.integers(2, 5)))
 
 
 def _jitter(points: list, rng: np.random.Generator, amount: float) -> np.ndarray:
@@ -263,5 +279,6 @@ def _blob(rng: np.random.Generator, height: float) -> np.ndarray:
 
 
 _DRAWERS = {"printed": _printed_letter, "printed_digit": _printed_digit, "script": _script,
+            "pair": _pair,
             "line": _line, "corner": _corner, "side": _side, "crossing": _crossing,
             "grid": _grid, "dash": _dash, "bracket": _bracket, "bar": _bar, "blob": _blob}

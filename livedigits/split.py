@@ -40,7 +40,7 @@ CUTS = 3  # least-inked columns tried per blob
 ROUNDS = 3  # a blob is cut at most this many times (four touching digits)
 PAIR_WIDE = 1.0  # a blob the classifier calls no digit is tried as a pair from this wide
 ROW_PITCH = 0.8  # a row of touching digits holds about one per this many heights of width
-AGAIN_WIDE = 1.8  # a piece read as no digit but this wide for its height may be two
+AGAIN_WIDE = 1.5  # a piece read as no digit but this wide for its height may be two
 SAME_BELOW = 0.12  # signature change under which a remembered decision holds (as track.py)
 KEEP_FRAMES = 5  # a decision not needed for this many frames is forgotten
 

@@ -14,7 +14,7 @@ def _held_out(kind: str, n: int, seed: int) -> np.ndarray:
     return negatives.render(kind, n, np.random.default_rng([4242, seed]), heights=HELD_OUT)
 
 
-@pytest.mark.parametrize("kind", ["printed", "printed_digit", "side", "crossing", "grid",
+@pytest.mark.parametrize("kind", ["printed", "printed_digit", "pair", "side", "crossing", "grid",
                                   "corner", "script"])
 def test_printed_glyphs_box_sides_and_grid_crossings_are_rejected(holdout_recognizer, kind):
     cells = _held_out(kind, 120, negatives.KINDS.index(kind))
