@@ -38,13 +38,6 @@ ModelFile = Annotated[
 
 
 
-
-def fail(message: str) -> typer.Exit:
-    """Print ``livedigits: message`` on stderr; return the Exit(1) to raise."""
-    typer.echo(f"livedigits: {message}", err=True)
-    return typer.Exit(1)
-
-
 def load_recognizer(profile: str | None, model: Path | None, min_confidence: float = 0.6,
                     *, quick_start: bool = True):
     """The Recognizer for a command's --profile/--model/--min-confidence options.

@@ -20,7 +20,7 @@ import pytest
 # training set again would add 20 s of CPU, compiling the reading kernels 20-30 s.
 COLD_CPU_BOUND = 20.0
 COLD_WALL_BOUND = 40.0
-WARM_BOUND = 4.0
+WARM_BOUND = 6.0
 
 
 def _run(args: list[str], env: dict) -> tuple[subprocess.CompletedProcess, float, float]:

@@ -36,10 +36,11 @@ def _thin_one(image, marks):
                     count = n2 + n3 + n4 + n5 + n6 + n7 + n8 + n9
                     if count < 2 or count > 6:
                         continue
-                    transitions = ((n2 == 0 and n3 == 1) + (n3 == 0 and n4 == 1)
-                                   + (n4 == 0 and n5 == 1) + (n5 == 0 and n6 == 1)
-                                   + (n6 == 0 and n7 == 1) + (n7 == 0 and n8 == 1)
-                                   + (n8 == 0 and n9 == 1) + (n9 == 0 and n2 == 1))
+                    # int(): uncompiled, numpy bools would add up as a logical or
+                    transitions = (int(n2 == 0 and n3 == 1) + int(n3 == 0 and n4 == 1)
+                                   + int(n4 == 0 and n5 == 1) + int(n5 == 0 and n6 == 1)
+                                   + int(n6 == 0 and n7 == 1) + int(n7 == 0 and n8 == 1)
+                                   + int(n8 == 0 and n9 == 1) + int(n9 == 0 and n2 == 1))
                     if transitions != 1:
                         continue
                     if step == 0:
