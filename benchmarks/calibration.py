@@ -103,7 +103,7 @@ def synthetic_rows_sheet(seed: int, order: str, per_row: int = 10, *, shapes: in
     Returns ``(image (H, W, 3) uint8 BGR, boxes (N, 4) int32 of each digit's ink in the
     image, digits (N,), style)``.
     """
-    from livedigits.synth import _warp_boxes, heldout_cells
+    from livedigits.synth import heldout_cells, warp_boxes
 
     cells, labels = heldout_cells()
     rng = np.random.default_rng(seed)
@@ -145,7 +145,7 @@ def synthetic_rows_sheet(seed: int, order: str, per_row: int = 10, *, shapes: in
     page = cv2.warpPerspective(page, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
     page = cv2.GaussianBlur(page, (0, 0), 0.8)
     image = np.clip(page + rng.normal(0, 2, page.shape), 0, 255).astype(np.uint8)
-    truth = _warp_boxes(np.array(boxes, np.float32), matrix)
+    truth = warp_boxes(np.array(boxes, np.float32), matrix)
     return image, np.round(truth).astype(np.int32), np.array(digits, np.int32), style
 
 

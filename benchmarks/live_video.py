@@ -36,7 +36,7 @@ def render_video(path: Path, *, frames: int, pen, seed: int,
     ``cells`` (cells (N, 20, 20), labels (N,)) are the digits to draw; by default
     100 of digits.png's held-out digits.
     """
-    from livedigits.synth import _warp_boxes, render_page
+    from livedigits.synth import render_page, warp_boxes
 
     rng = np.random.default_rng(seed)
     width, height = 1280, 720
@@ -67,7 +67,7 @@ def render_video(path: Path, *, frames: int, pen, seed: int,
         frame = cv2.GaussianBlur(frame, (0, 0), 0.7)
         frame += rng.normal(0, 3.0, (height, width, 1)).astype(np.float32)
         writer.write(np.clip(frame, 0, 255).astype(np.uint8))
-        truth.append(_warp_boxes(page.boxes.astype(np.float32), matrix))
+        truth.append(warp_boxes(page.boxes.astype(np.float32), matrix))
     writer.release()
     return truth, page.digits
 

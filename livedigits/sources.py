@@ -493,81 +493,99 @@ def _signature(image: np.ndarray) -> bytes:
 
 
 class DemoSource(FrameSource):
-    """A sheet of handwritten digits (digits.png's held-out ones) moving before a camera.
+    """A sheet of handwritten digits (digits.png's held-out ones) on a desk, filmed by hand.
 
-    Rendered once at start; each frame warps it with a slowly drifting perspective,
-    changes the light, blurs and adds sensor noise. ``truth(frame)`` gives the boxes
-    and digits shown, for scoring.
+    The desk, the sheet and its pen-written digits are rendered once at start
+    (``wild.compose``); each frame is shot as a hand-held webcam shoots
+    (``handheld.HandHeldPath``): swaying by up to 8 px a frame, turning by up to 6
+    degrees, zooming by 8%, blur drawn per frame, moves smeared, the light falling
+    off by 45% towards a drifting spot, sensor noise, JPEG at quality 60-70.
+    ``truth(frame)`` gives the boxes and digits wholly in view, for scoring.
     """
+
+    DESK = 0.3  # share of the view the desk covers
+    FALLOFF = 0.45  # the light's fall-off across the view
+    NOISE = 3.0  # sensor noise, gray levels
 
     def __init__(self, *, width: int = 1280, height: int = 720, n_digits: int = 60,
                  frames: int | None = None, seed: int = 0, paced: bool = False,
                  fps: float = 30.0, cells: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         super().__init__()
-        from livedigits.synth import render_page
+        from livedigits.handheld import HandHeldPath
+        from livedigits.wild import compose
 
         self.name = "demo"
         self.width, self.height = width, height
         self.frames = frames
         self.paced = paced
         self.fps = fps
-        self._rng = np.random.default_rng(seed)
-        sheet_w, sheet_h = int(width * 0.8), int(height * 0.8)
-        page = render_page(self._rng, width=sheet_w, height=sheet_h,
-                           digit_height=max(24, height // 20), n_digits=n_digits,
-                           perspective=0.0, uneven_light=0.0, blur=0.0, noise=0.0,
-                           cells=cells)
-        self.sheet, self.boxes, self.digits = page.image, page.boxes, page.digits
-        self._noise = [self._rng.normal(0, 4.0, (height, width, 1)).astype(np.float32)
-                       for _ in range(4)]
-        yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-        self._light_x = xx / width
-        self._light_y = yy / height
+        rng = np.random.default_rng(seed)
+        world_w, world_h = int(width * 1.3), int(height * 1.3)
+        # The desk's share is set for the view-sized middle of the world.
+        share = 1 - (1 - self.DESK) * (width * height) / (world_w * world_h)
+        digit_height = max(24, height // 20)
+        world = compose(rng, width=world_w, height=world_h, digit_height=digit_height,
+                        n_digits=n_digits, stroke=None, ink_level=None, desk=share,
+                        clutter=(), polarity="dark", perspective=0.02,
+                        rotation_deg=rng.uniform(-3, 3), cells=cells, scan_border=False,
+                        shadow=None, desk_kind=None, blue=None, margin=digit_height)
+        self._world = np.clip(world.image, 0, 255).astype(np.uint8)
+        self.boxes, self.digits = world.boxes, world.digits
+        self.path = HandHeldPath(rng, (world_w, world_h), (width, height), fps=fps)
+        self._seed = seed
+        # Sensor noise as (added, taken) uint8 pairs, a few reused in turn: frames are
+        # made in uint8 throughout (about 15 ms a 720p frame; in float, 60 ms).
+        self._noise = []
+        for _ in range(4):
+            grain = rng.normal(0, self.NOISE, (height, width, 3))
+            self._noise.append((np.clip(grain, 0, 255).astype(np.uint8),
+                                np.clip(-grain, 0, 255).astype(np.uint8)))
         self._index = 0
         self._next_time = time.monotonic()
         self.mode = f"{width}x{height} @ {fps:.0f} fps (rendered)"
 
     def homography(self, index: int) -> np.ndarray:
-        """(3, 3) float64 map from sheet pixels to frame pixels at frame ``index``."""
-        import cv2
-
-        t = index / self.fps
-        sw, sh = self.sheet.shape[1], self.sheet.shape[0]
-        cx = self.width / 2 + 0.05 * self.width * np.sin(0.31 * t)
-        cy = self.height / 2 + 0.04 * self.height * np.sin(0.23 * t + 1.0)
-        angle = 0.035 * np.sin(0.17 * t)
-        scale = 1.0 + 0.04 * np.sin(0.13 * t)
-        c, s = np.cos(angle) * scale, np.sin(angle) * scale
-        corners = np.float32([[-sw / 2, -sh / 2], [sw / 2, -sh / 2], [sw / 2, sh / 2],
-                              [-sw / 2, sh / 2]])
-        tilt = 0.02 * np.sin(0.11 * t)
-        placed = np.float32([[c * x - s * y + cx, s * x + c * y + cy] for x, y in corners])
-        placed[:2, 0] += np.float32([tilt * sw, -tilt * sw])
-        src = np.float32([[0, 0], [sw, 0], [sw, sh], [0, sh]])
-        return cv2.getPerspectiveTransform(src, placed)
+        """(3, 3) float64 map from world pixels to frame pixels at frame ``index``."""
+        return self.path.shot(index).matrix
 
     def render(self, index: int) -> np.ndarray:
         """Frame ``index``: (height, width, 3) uint8 BGR."""
         import cv2
 
-        matrix = self.homography(index)
-        frame = cv2.warpPerspective(self.sheet, matrix, (self.width, self.height),
-                                    flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                                    borderValue=(60, 70, 80))
-        t = index / self.fps
-        light = (1.0 - 0.25 * (0.5 + 0.5 * np.sin(0.2 * t)) * self._light_x
-                 - 0.15 * self._light_y)
-        out = frame.astype(np.float32) * light[:, :, None]
-        out += self._noise[index % len(self._noise)]
-        out = cv2.GaussianBlur(out, (0, 0), 0.7)
-        return np.clip(out, 0, 255).astype(np.uint8)
+        from livedigits.wild import light_field
+
+        shot = self.path.shot(index)
+        size = (self.width, self.height)
+        view = cv2.warpPerspective(self._world, shot.matrix, size, flags=cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_REFLECT)
+        light = light_field(None, self.width, self.height, self.FALLOFF, shot.light_centre)
+        lit = np.empty_like(view)
+        cv2.multiply(view, cv2.merge([np.rint(255 * light).astype(np.uint8)] * 3), lit,
+                     scale=1 / 255)
+        dx, dy = shot.motion
+        length = float(np.hypot(dx, dy))
+        if length >= 1.5:  # smeared along the move
+            side = int(np.ceil(length)) | 1
+            kernel = np.zeros((side, side), np.float32)
+            c = side // 2
+            cv2.line(kernel, (round(c - dx / 2), round(c - dy / 2)),
+                     (round(c + dx / 2), round(c + dy / 2)), 1.0, 1, cv2.LINE_AA)
+            lit = cv2.filter2D(lit, -1, kernel / kernel.sum())
+        lit = cv2.GaussianBlur(lit, (0, 0), shot.blur)
+        added, taken = self._noise[index % len(self._noise)]
+        cv2.subtract(cv2.add(lit, added), taken, lit)
+        _, data = cv2.imencode(".jpg", lit, [cv2.IMWRITE_JPEG_QUALITY, shot.jpeg_quality])
+        return cv2.imdecode(data, cv2.IMREAD_COLOR)
 
     def truth(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """Boxes (N, 4) int32 in frame ``index``'s pixels and digits (N,) of the sheet."""
-        from livedigits.synth import _warp_boxes
+        """Boxes (N, 4) int32 in frame ``index``'s pixels and digits (N,) int32 of the
+        digits wholly in view."""
+        from livedigits.synth import warp_boxes
 
-        boxes = _warp_boxes(self.boxes.astype(np.float32), self.homography(index))
-        return np.round(boxes).astype(np.int32), self.digits
+        boxes = warp_boxes(self.boxes.astype(np.float32), self.homography(index))
+        keep = (boxes[:, 0] >= 0) & (boxes[:, 1] >= 0) & \
+            (boxes[:, 0] + boxes[:, 2] <= self.width) & (boxes[:, 1] + boxes[:, 3] <= self.height)
+        return np.round(boxes[keep]).astype(np.int32).reshape(-1, 4), self.digits[keep]
 
     def read(self, timeout: float | None = None) -> Frame | None:
         if self.frames is not None and self._index >= self.frames:

@@ -190,7 +190,7 @@ def render_page(
         matrix = cv2.getPerspectiveTransform(corners, (corners + jitter).astype(np.float32))
         page = cv2.warpPerspective(page, matrix, (width, height), flags=cv2.INTER_LINEAR,
                                    borderMode=cv2.BORDER_REPLICATE)
-        boxes_arr = _warp_boxes(boxes_arr, matrix)
+        boxes_arr = warp_boxes(boxes_arr, matrix)
     if blur:
         page = cv2.GaussianBlur(page, (0, 0), blur)
     if noise:
@@ -201,7 +201,7 @@ def render_page(
     return Page(page, np.round(boxes_arr).astype(np.int32), np.array(digits, np.int32))
 
 
-def _warp_boxes(boxes: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+def warp_boxes(boxes: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Bounding boxes (N, 4) of the boxes' corners mapped by a 3x3 homography."""
     if len(boxes) == 0:
         return boxes

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from livedigits.pen import centre_lines
-from livedigits.synth import RULE, Page, _warp_boxes, heldout_cells
+from livedigits.synth import RULE, Page, heldout_cells, warp_boxes
 
 __all__ = ["CLUTTER", "Scene", "random_scene", "render_scene", "render_video"]
 
@@ -638,10 +638,11 @@ def _ink_colour(level: float, surface: float, peak: float, blue: bool, light: bo
     return np.clip(colour, 0, 255)
 
 
-def _light_field(rng: np.random.Generator, width: int, height: int, falloff: float,
-                 centre: tuple[float, float] | None = None) -> np.ndarray:
+def light_field(rng: np.random.Generator | None, width: int, height: int, falloff: float,
+                centre: tuple[float, float] | None = None) -> np.ndarray:
     """Illumination (height, width) float32 in [1 - falloff, 1]: a gradient plus a
-    vignette, the brightest spot at ``centre`` (frame pixels) or random."""
+    vignette, the brightest spot at ``centre`` (frame pixels) or, drawn from ``rng``,
+    random."""
     if falloff <= 0:
         return np.ones((height, width), np.float32)
     scale = max(1, max(width, height) // 256)  # smooth: compute small, resize
@@ -660,7 +661,7 @@ def _light_field(rng: np.random.Generator, width: int, height: int, falloff: flo
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def _camera(image: np.ndarray, rng: np.random.Generator, light: np.ndarray, blur: float,
+def camera(image: np.ndarray, rng: np.random.Generator, light: np.ndarray, blur: float,
             noise: float, jpeg_quality: int | None,
             motion: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """Light, optics and sensor on a (H, W, 3) float32 scene: uint8 BGR (H, W, 3)."""
@@ -697,7 +698,7 @@ def _camera(image: np.ndarray, rng: np.random.Generator, light: np.ndarray, blur
 
 
 @dataclass
-class _World:
+class World:
     """A scene before the camera: image (H, W, 3) float32 BGR, truth boxes (N, 4)
     float32 in its pixels, digits (N,) int32, and the sheet's corners (4, 2)."""
 
@@ -707,12 +708,12 @@ class _World:
     quad: np.ndarray
 
 
-def _compose(rng: np.random.Generator, *, width: int, height: int, digit_height: int,
+def compose(rng: np.random.Generator, *, width: int, height: int, digit_height: int,
              n_digits: int, stroke: float | None, ink_level: float | None, desk: float,
              clutter: tuple[str, ...], polarity: str, perspective: float,
              rotation_deg: float, cells, scan_border: bool, shadow: float | None,
              desk_kind: str | None, blue: bool | None, margin: int | None = None,
-             paper: str = "plain") -> _World:
+             paper: str = "plain") -> World:
     """The scene before the camera (see ``render_scene`` for the parameters); ``margin``
     is the px kept free of writing along the frame's edges (default half a digit)."""
     if polarity not in ("dark", "light"):
@@ -828,8 +829,8 @@ def _compose(rng: np.random.Generator, *, width: int, height: int, digit_height:
         _draw_pen(scene, pen, to_frame)
 
     boxes = np.array(sheet.boxes, np.float32).reshape(-1, 4)
-    boxes = _warp_boxes(boxes, to_frame).astype(np.float32) if len(boxes) else boxes
-    return _World(scene, boxes, np.array(sheet.digits, np.int32), quad)
+    boxes = warp_boxes(boxes, to_frame).astype(np.float32) if len(boxes) else boxes
+    return World(scene, boxes, np.array(sheet.digits, np.int32), quad)
 
 
 def _rules(sheet: _Sheet, rng: np.random.Generator, paper: str, offset: tuple[int, int]
@@ -1023,13 +1024,13 @@ def render_scene(
     int32, and ``sheet`` (4, 2) float32 the paper's corners. Printed digits, letters
     and the pen are not in the truth.
     """
-    world = _compose(rng, width=width, height=height, digit_height=digit_height,
+    world = compose(rng, width=width, height=height, digit_height=digit_height,
                      n_digits=n_digits, stroke=stroke, ink_level=ink_level, desk=desk,
                      clutter=tuple(clutter), polarity=polarity, perspective=perspective,
                      rotation_deg=rotation_deg, cells=cells, scan_border=scan_border,
                      shadow=shadow, desk_kind=desk_kind, blue=blue, paper=paper)
-    light = _light_field(rng, width, height, falloff) * np.float32(exposure)
-    image = _camera(world.image, rng, light, blur, noise, jpeg_quality)
+    light = light_field(rng, width, height, falloff) * np.float32(exposure)
+    image = camera(world.image, rng, light, blur, noise, jpeg_quality)
     return Scene(image, np.round(world.boxes).astype(np.int32).reshape(-1, 4), world.digits,
                  sheet=world.quad)
 
@@ -1134,7 +1135,7 @@ def render_video(
     world_w, world_h = int(width * 1.3), int(height * 1.3)
     # The sheet's desk share is set for the frame-sized middle of the world.
     share = 1 - (1 - desk) * (width * height) / (world_w * world_h)
-    world = _compose(rng, width=world_w, height=world_h, digit_height=digit_height,
+    world = compose(rng, width=world_w, height=world_h, digit_height=digit_height,
                      n_digits=n_digits, stroke=stroke, ink_level=ink_level, desk=share,
                      clutter=tuple(clutter), polarity="dark", perspective=0.02,
                      rotation_deg=rng.uniform(-3, 3), cells=cells, scan_border=False,
@@ -1171,10 +1172,10 @@ def render_video(
                                         flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             centre = (width * (0.5 + 0.6 * np.sin(i / 20 + phase[3])),
                       height * (0.3 + 0.5 * np.cos(i / 27 + phase[3])))
-            light = _light_field(rng, width, height, falloff, centre)
+            light = light_field(rng, width, height, falloff, centre)
             sigma = rng.uniform(*blur)
-            writer.write(_camera(frame, rng, light, sigma, 3.0, None, motion=tuple(vel)))
-            boxes = _warp_boxes(world.boxes, matrix) if len(world.boxes) else world.boxes
+            writer.write(camera(frame, rng, light, sigma, 3.0, None, motion=tuple(vel)))
+            boxes = warp_boxes(world.boxes, matrix) if len(world.boxes) else world.boxes
             keep = (boxes[:, 0] >= 0) & (boxes[:, 1] >= 0) & \
                 (boxes[:, 0] + boxes[:, 2] <= width) & (boxes[:, 1] + boxes[:, 3] <= height)
             truth.append((np.round(boxes[keep]).astype(np.int32).reshape(-1, 4),

@@ -114,8 +114,12 @@ def test_demo_without_display_reads_and_exits_0(monkeypatch, tmp_path):
     assert "on the sheet:" in result.stdout and "frame 0:" in result.stdout
     truth = result.stdout.split("on the sheet: ", 1)[1].splitlines()[0]
     read = result.stdout.split("frame 0: ", 1)[1].splitlines()[0]
-    same = sum(a == b for a, b in zip(truth, read, strict=False))
-    assert same >= 0.9 * len(truth), (truth, read)
+    # The digits in reading order (line breaks may fall elsewhere where two numbers sit
+    # close: "88 / 43" is read "8843").
+    from difflib import SequenceMatcher
+
+    digits_of = [text.replace(" ", "").replace("/", "") for text in (truth, read)]
+    assert SequenceMatcher(None, *digits_of).ratio() >= 0.9, (truth, read)
     assert "% of digits read right" in result.stdout
 
 

@@ -215,6 +215,29 @@ def test_demo_source_moves_and_knows_its_truth():
     assert boxes0.shape == (len(digits), 4) and not np.array_equal(boxes0, boxes2)
 
 
+def test_demo_is_shot_as_a_hand_held_webcam_shoots_a_sheet_on_a_desk():
+    source = DemoSource(width=640, height=360, n_digits=20, seed=3)
+    shots = [source.path.shot(i) for i in range(300)]
+    steps = np.array([np.hypot(*shot.motion) for shot in shots])
+    angles = np.degrees([np.arctan2(shot.matrix[0, 1], shot.matrix[0, 0]) for shot in shots])
+    scales = np.array([np.hypot(*shot.matrix[0, :2]) for shot in shots])
+    blurs = np.array([shot.blur for shot in shots])
+    assert steps.max() <= 8.0 and np.median(steps) >= 1.0  # it moves, within 8 px a frame
+    assert 3.0 <= np.abs(angles).max() <= 6.0
+    assert scales.max() / scales.min() - 1 <= 0.085
+    assert blurs.min() >= 0.6 and blurs.max() <= 1.1 and blurs.std() > 0.1
+    frame = source.render(0)
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    boxes, digits = source.truth(0)
+    x, y, w, h = boxes[0]
+    paper = float(np.median(gray[y - h:y, x:x + w]))
+    corner = float(np.median(gray[:12, :12]))
+    assert corner < 0.8 * paper, (corner, paper)  # the desk is in view
+    # Its truth follows it: the boxes move with the view.
+    later, _ = source.truth(30)
+    assert len(boxes) >= 15 and not np.array_equal(boxes[:len(later)], later[:len(boxes)])
+
+
 def test_video_cut_short_says_so_and_live_exits_1(tmp_path):
     """A video that stops at frame 24 of the 48 its container states: the frames before are
     read, then a one-line error naming the file, and `live` exits 1."""

@@ -46,7 +46,7 @@ def _homography(t: float, sheet: tuple[int, int], frame: tuple[int, int],
     return cv2.getPerspectiveTransform(src, placed.astype(np.float32))
 
 
-def _warp_boxes(boxes: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+def warp_boxes(boxes: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     x, y, w, h = boxes.astype(np.float64).T
     corners = np.stack([np.stack([x, y], 1), np.stack([x + w, y], 1),
                         np.stack([x + w, y + h], 1), np.stack([x, y + h], 1)], 1)
@@ -98,7 +98,7 @@ def moving_sheet_video(
                 frame = cv2.GaussianBlur(frame, (0, 0), blur)
             frame += rng.normal(0, noise, (height, width, 1)).astype(np.float32)
             writer.write(np.clip(frame, 0, 255).astype(np.uint8))
-            truth.append(_warp_boxes(page.boxes, matrix))
+            truth.append(warp_boxes(page.boxes, matrix))
     finally:
         writer.release()
     return Video(Path(path), truth, page.digits, fps)

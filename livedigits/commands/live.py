@@ -193,14 +193,13 @@ def demo(
 
 
 def _truth_text(source) -> str:
-    from livedigits.layout import reading_order, text_of
+    """What the first frame shows, read as the recognizer reads (lines along the tilt)."""
+    import numpy as np
 
-    boxes = source.boxes
-    lines = reading_order(boxes)
-    order = [i for line in lines for i in line]
-    remap = {old: new for new, old in enumerate(order)}
-    text = text_of(boxes[order], [str(int(source.digits[i])) for i in order],
-                   [[remap[i] for i in line] for line in lines])
+    from livedigits.layout import arrange
+
+    boxes, digits = source.truth(0)
+    _, _, text = arrange(boxes, digits, np.ones(len(digits)), 0.0)
     return text.replace("\n", " / ")
 
 
