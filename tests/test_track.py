@@ -82,18 +82,45 @@ def _grid(n, shift=(0.0, 0.0)):
                      for k in range(n)]).round().astype(np.int32)
 
 
-def test_steady_sheet_is_classified_once():
+def test_steady_sheet_is_classified_once_then_checked_again_a_few_a_frame():
     labels = [k % 10 for k in range(30)]
     classify = Recording()
-    tracker = Tracker()
+    tracker = Tracker(max_reuse=8)
     rng = np.random.default_rng(0)
-    for frame in range(10):
+    for frame in range(8):
         out = tracker.update(_grid(30, (0.4 * frame, 0.2 * frame)),
                              _cells(labels, rng, jitter=25), classify)
-    assert classify.calls == [30]  # later frames reuse every classification
+    assert classify.calls == [30]  # the next seven frames reuse every classification
     assert out.classified == 0 and out.reused == 30
+    for frame in range(8, 24):
+        out = tracker.update(_grid(30, (0.4 * frame, 0.2 * frame)),
+                             _cells(labels, rng, jitter=25), classify)
+    # Then a kept classification expires: at most 30 / 8 a frame, every one within 16 frames.
+    assert max(classify.calls[1:]) <= 4 and sum(classify.calls[1:]) >= 30
     assert [d.digit for d in out.detections] == labels
     assert len(set(out.track_ids)) == 30
+
+
+class FirstBlurred(Recording):
+    """Reads every cell as no digit the first time it is asked, as a blurred frame may."""
+
+    def __call__(self, cells):
+        digits, confidences, ok = super().__call__(cells)
+        if len(self.calls) == 1:  # a blob that is no digit gets a low share, as judge gives
+            ok = np.zeros(len(cells), bool)
+            confidences = np.full(len(cells), 0.1, np.float32)
+        return digits, confidences, ok
+
+
+def test_a_no_digit_verdict_is_checked_again_after_two_frames():
+    """Kept while the cell stays the same, a blurred frame's "no digit" hid the digit for
+    good; it expires after max_reuse_rejected frames, half the blobs a frame at most."""
+    labels = [1, 2, 3, 4]
+    tracker = Tracker(max_reuse_rejected=2)
+    classify = FirstBlurred()
+    shown = [len(tracker.update(_grid(4), _cells(labels), classify).detections)
+             for _ in range(6)]
+    assert shown[:3] == [0, 0, 0] and shown[3] == 2 and shown[4:] == [4, 4], shown
 
 
 def test_changed_cell_is_classified_again_and_relabelled_within_a_few_frames():
@@ -236,7 +263,7 @@ def test_unchanged_signatures_skip_cutting_and_classifying():
 def test_changed_signature_or_size_is_cut_and_relabelled():
     labels = [1, 2, 3, 4]
     classify = Recording()
-    tracker = Tracker()
+    tracker = Tracker(max_reuse=100)  # no classification expires during the test
     for _ in range(4):
         tracker.update(_grid(4), Cutter(labels), classify, signatures=_signatures(labels))
     rewritten = [1, 2, 8, 4]
