@@ -88,7 +88,7 @@ class Pipeline:
         self.recognizer = recognizer
         self.tracker = tracker or Tracker(min_confidence=recognizer.min_confidence)
         self._classify = recognizer_classifier(recognizer)
-        self._split = Splitter(recognizer._neighbours, remember=True)
+        self._split = Splitter(recognizer.neighbours, remember=True)
 
     def process(self, image: np.ndarray, index: int = 0) -> Result:
         """Read one (H, W, 3) uint8 BGR frame."""

@@ -208,7 +208,7 @@ class Recognizer:
         confidences = np.where(ok, shares, of_all).astype(np.float32)
         return Judgement(digits.astype(np.int32), confidences, nearest, reject_share, ok)
 
-    def _neighbours(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def neighbours(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``split.Neighbours``: digits, confidences (0 for a cell that is not a digit)
         and nearest digit cosines of deskewed cells."""
         judged = self.judge(cells)
@@ -285,7 +285,7 @@ class Recognizer:
             return Reading([], [], "", cells, found.ink)
         judged = self.judge(cells)
         sure = np.where(judged.is_digit, judged.confidences, 0)
-        split = Splitter(self._neighbours)(found, (sure, judged.nearest))
+        split = Splitter(self.neighbours)(found, (sure, judged.nearest))
         if split is not found:  # touching digits were split: read the new set
             found, cells = split, cut_cells(split)
             judged = self.judge(cells)

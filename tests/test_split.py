@@ -40,7 +40,7 @@ def test_wide_single_digits_are_not_split(holdout_recognizer):
     cv2.ellipse(page, (120, 140), (30, 22), 0, 0, 360, (40, 30, 20), 3)  # a wide 0
     cv2.ellipse(page, (300, 140), (24, 22), 0, 0, 360, (40, 30, 20), 3)  # a round 0
     found = find_candidates(page)
-    split = Splitter(holdout_recognizer._neighbours)(found)
+    split = Splitter(holdout_recognizer.neighbours)(found)
     assert len(split) == len(found) == 10
     zeros = [d for d in holdout_recognizer.recognize(page) if d.y > 100]
     assert [d.digit for d in zeros] == [0, 0], zeros
@@ -52,7 +52,7 @@ def _counting_splitter(recognizer) -> tuple[Splitter, list[int]]:
 
     def counting(cells):
         calls.append(len(cells))
-        return recognizer._neighbours(cells)
+        return recognizer.neighbours(cells)
 
     return Splitter(counting, remember=True), calls
 
@@ -107,11 +107,11 @@ def _slanted(page, share: float) -> np.ndarray:
 def test_live_decides_touching_digits_that_widen_slowly(holdout_recognizer):
     """A blob first seen nearly wide was once remembered as one digit, never checked."""
     page = next(_touching_pages((0.05, 0.14), pages=1))
-    live = Splitter(holdout_recognizer._neighbours, remember=True)
+    live = Splitter(holdout_recognizer.neighbours, remember=True)
     for share in np.arange(0.60, 1.0001, 0.01):
         seen = live(find_candidates(_slanted(page, share)))
-    first = len(Splitter(holdout_recognizer._neighbours)(find_candidates(_slanted(page, 0.6))))
-    fresh = Splitter(holdout_recognizer._neighbours)(find_candidates(_slanted(page, 1.0)))
+    first = len(Splitter(holdout_recognizer.neighbours)(find_candidates(_slanted(page, 0.6))))
+    fresh = Splitter(holdout_recognizer.neighbours)(find_candidates(_slanted(page, 1.0)))
     # A blob on the edge of a split flips with a pixel of change, so fresh and remembered
     # readings may differ by up to three; never deciding again leaves all 10-12 unsplit.
     assert len(fresh) - first >= 5
