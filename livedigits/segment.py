@@ -288,6 +288,47 @@ def _capped_by_rules(labels: np.ndarray, stats: np.ndarray, lines: np.ndarray) -
     return both | _comb_teeth(stats, tall & (top ^ bottom), bottom)
 
 
+def _continuing_rules(stats: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """(count,) bool: straight pieces that carry on a removed rule along their length --
+    an upright piece with the rules' upright pixels just above or below it in its own
+    columns, a level one with level rule pixels just left or right in its own rows: a
+    grid line's piece that the rule search lost (where digits or a crossing broke it).
+
+    Only rule pixels running the same way count: the level rule a 1 stands on, or a
+    box's side beside a digit, is no continuation of it.
+    """
+    out = np.zeros(len(stats), bool)
+    x, y, w, h = (stats[:, k].astype(np.int64) for k in range(4))
+    # As thin as a printed rule: a digit's stroke along a grid line is thicker.
+    upright = (w <= np.maximum(3, 0.12 * h)) & (h >= 4)
+    level = (h <= np.maximum(3, 0.12 * w)) & (w >= 4)
+    upright[0] = level[0] = False  # the background
+    if not (upright | level).any():
+        return out
+    height, width = lines.shape
+
+    def any_in(table: np.ndarray, x0, y0, x1, y1) -> np.ndarray:
+        x0, x1 = np.clip(x0, 0, width), np.clip(x1, 0, width)
+        y0, y1 = np.clip(y0, 0, height), np.clip(y1, 0, height)
+        return (table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]) > 0
+
+    for keep, run in ((upright, (1, RULE_RUN)), (level, (RULE_RUN, 1))):
+        if not keep.any():
+            continue
+        along = cv2.integral(cv2.morphologyEx(lines, cv2.MORPH_OPEN, np.ones(run[::-1], np.uint8)))
+        if run[0] == 1:  # upright: look above and below
+            gap = np.maximum(3, h // 2)
+            near = any_in(along, x, y - gap, x + w, y) | any_in(along, x, y + h, x + w, y + h + gap)
+        else:  # level: look left and right
+            gap = np.maximum(3, w // 2)
+            near = any_in(along, x - gap, y, x, y + h) | any_in(along, x + w, y, x + w + gap, y + h)
+        out |= keep & near
+    return out
+
+
+RULE_RUN = 15  # px of a rule's pixels in one direction that make them a rule's, not a crossing's
+
+
 def _comb_teeth(stats: np.ndarray, standing: np.ndarray, on_bottom: np.ndarray) -> np.ndarray:
     """(count,) bool: the teeth of a comb form field -- upright pieces ``standing`` on a
     rule at one end (at their bottom where ``on_bottom``), COMB_TEETH or more of them
@@ -539,6 +580,7 @@ def _find_at(gray: np.ndarray, scale: float) -> Candidates:
         weak, lines = split_rules(weak)
         count, labels, stats, peak = _components(weak, dark)
         capped = _capped_by_rules(labels, stats, lines)
+        continuing = _continuing_rules(stats, lines)
     if count <= 1:
         return empty
     peak = peak.astype(np.float32)
@@ -566,6 +608,7 @@ def _find_at(gray: np.ndarray, scale: float) -> Candidates:
         core = is_strong & ~sides
         typical = _typical_height(stats[keep[core if core.any() else is_strong]])
         sides &= stats[keep, 3] >= BOX_SIDE * typical
+        sides |= continuing[keep]  # a rule's own broken piece, however short
         keep, is_strong = keep[~sides], is_strong[~sides]
         if not is_strong.any():
             return empty
