@@ -30,7 +30,7 @@ FORMAT_VERSION = 2  # 2: labels may be REJECT (not a digit)
 READS_FORMATS = (1, 2)  # a format-1 file is a model without a reject class
 # Bumped whenever the training recipe (augmentation, features) changes, so that
 # cached models built by an older recipe are rebuilt rather than reused.
-RECIPE = 15
+RECIPE = 17
 REJECT = 10  # label of the training rows that are not digits
 N_CLASSES = REJECT + 1
 

@@ -12,18 +12,18 @@ it is a cell in the very form the pipeline feeds the classifier. The kinds:
   redrawn with a round pen;
 - ``pair``: two printed glyphs touching or nearly, cut as one blob (bold print runs
   letters and digits together: "No", "14", "er");
-- ``line``: straight lines and pieces of them, flatter than 40 degrees;
+- ``line``: straight lines and pieces of them, within FLAT (15) degrees of level;
 - ``corner``: box corners (L shapes in four orientations);
 - ``side``: box sides with the stubs of their neighbours, and long rules;
 - ``crossing``: T and + crossings of grid lines;
 - ``grid``: pieces of grids, crossings with stubs;
 - ``dash``: dashes, underlines, equals signs;
 - ``bracket``: round, square and angle brackets, braces;
-- ``bar``: a thick bar (a pen lying on the page), flatter than 40 degrees;
+- ``bar``: a thick bar (a pen lying on the page), within FLAT degrees of level;
 - ``blob``: filled blobs and smudges.
 
 Left out on purpose, because a hand writes them as digits: a lone straight stroke
-steeper than 40 degrees (deskewing makes it a 1), the letters O, o, l and I, and the
+steeper than FLAT degrees (deskewing turns it upright: a 1), the letters O, o, l and I, and the
 script letters that are digit shapes (O, o, l, I, S, s, Z, z, q, g, b).
 """
 
@@ -41,6 +41,9 @@ KINDS = ("printed", "printed_digit", "script", "pair", "line", "corner", "side",
 #: Marks are drawn at most this tall: ``normalise`` resizes every larger patch to
 #: WORK_SIDE (56) px before it looks at it, so drawing them larger costs time only.
 DRAWN_UP_TO = 60.0
+#: Degrees from level at most of the ``line`` and ``bar`` examples: deskewing turns any
+#: straight stroke upright, and one steeper than this comes out a short 1.
+FLAT = 15.0
 #: Share of the training negatives each kind gets (printed text is the commonest).
 WEIGHTS = {"printed": 3.0, "printed_digit": 1.5, "script": 2.0, "pair": 0.5}
 
@@ -167,7 +170,7 @@ def _pen(rng: np.random.Generator, height: float) -> float:
 
 
 def _line(rng: np.random.Generator, height: float) -> np.ndarray:
-    angle = rng.uniform(-40, 40)
+    angle = rng.uniform(-FLAT, FLAT)
     stroke = np.array([[0.0, 0.0], [height * rng.uniform(1.0, 4.0), 0.0]])
     return draw_strokes(_rotated([stroke], angle), _pen(rng, height))
 
@@ -260,7 +263,7 @@ def _bracket(rng: np.random.Generator, height: float) -> np.ndarray:
 def _bar(rng: np.random.Generator, height: float) -> np.ndarray:
     length = height * rng.uniform(2.0, 6.0)
     stroke = np.array([[0.0, 0.0], [length, 0.0]])
-    return draw_strokes(_rotated([stroke], rng.uniform(-40, 40)),
+    return draw_strokes(_rotated([stroke], rng.uniform(-FLAT, FLAT)),
                         height * rng.uniform(0.3, 0.8))
 
 

@@ -88,15 +88,21 @@ class Splitter:
         nearly = np.flatnonzero(sized & (widths >= (WIDE - 0.1) * heights))
         cuts: dict[int, tuple[float, ...]] = {}
         used: set[int] = set()
+        recalled: dict[int, int] = {}
         if self.remember and self._last and len(nearly):
             recalled = self._recall(found, nearly)
             cuts.update({k: self._last[j].cuts for k, j in recalled.items()})
             used = set(recalled.values())
         cuts.update(self._decide(found, [k for k in wide.tolist() if k not in cuts], known))
         if self.remember:  # this frame's decisions, and recent ones not needed this frame
+            # A decision recalled follows its blob, but keeps the size it was made at:
+            # renewed with each frame's, a blob widening slowly was never decided again.
+            made_at = {k: self._last[j].box[2:] for k, j in recalled.items()}
             self._age(used)
-            self._last[:0] = [_Decision(found.boxes[k].copy(), found.signatures[k].copy(), cut)
-                              for k, cut in cuts.items()]
+            self._last[:0] = [
+                _Decision(np.concatenate([found.boxes[k][:2], made_at.get(k, found.boxes[k][2:])]),
+                          found.signatures[k].copy(), cut)
+                for k, cut in cuts.items()]
         chosen = {k: cut for k, cut in cuts.items() if cut}
         return _apply(found, chosen) if chosen else found
 
