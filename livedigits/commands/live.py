@@ -141,12 +141,14 @@ def demo(
     kiosk: Kiosk = False,
     min_confidence: MinConfidence = 0.6,
 ) -> None:
-    """Try livedigits without a camera: a moving sheet of handwritten digits.
+    """Try livedigits without a camera: a sheet of handwritten digits on a desk, filmed by hand.
 
-    The sheet is drawn at run time from digits.png's held-out digits (digits the model
-    never trained on), then moved, tilted, unevenly lit, blurred and noised frame by
-    frame as a webcam would see it. Shown in a window when a display is available,
-    otherwise run headless, printing what it reads and how well.
+    The sheet is drawn at run time in ballpoint from digits.png's held-out digits (digits
+    the model never trained on) and laid on a desk; each frame is shot as a hand-held
+    webcam shoots it: swaying up to 8 px a frame, turning up to 6 degrees, zooming, blur
+    changing from frame to frame, uneven and moving light, sensor noise, JPEG. Shown in
+    a window when a display is available, otherwise run headless, printing what it reads
+    and how well (scored against what it drew).
     """
     from livedigits.app import LiveConfig, gui_problem, run
     from livedigits.kernels import allow_references
@@ -174,7 +176,8 @@ def demo(
     if not json_output:
         typer.echo(f"livedigits demo: a {source.width}x{source.height} camera view of a "
                    f"sheet with {len(source.digits)} handwritten digits (digits.png's "
-                   "held-out part), moving, tilted, unevenly lit and noisy.")
+                   "held-out part) on a desk, filmed by hand: swaying, turning, "
+                   "blurred, unevenly lit, noisy, JPEG-compressed.")
         typer.echo(f"on the sheet: {_truth_text(source)}")
     config = LiveConfig(window=window, json=json_output, max_frames=frames,
                         save_dir=save_dir, kiosk=kiosk, title="livedigits demo",
