@@ -40,24 +40,6 @@ SIGNATURE_SIDE = 5  # a candidate's signature is its darkness at this many px sq
 _SQUARE = np.ones((3, 3), np.uint8)  # 8-neighbourhood structuring element
 
 
-@dataclass
-class Segmentation:
-    """Candidates found in one image.
-
-    Attributes
-    ----------
-    boxes : (N, 4) int32, x, y, w, h in the input image's pixels
-    cells : (N, 20, 20) uint8, digits.png's form, deskewed
-    ink : (H', W') uint8 0/1 mask of ink at working scale (for the debug view)
-    scale : float, working pixels per input pixel
-    """
-
-    boxes: np.ndarray
-    cells: np.ndarray
-    ink: np.ndarray
-    scale: float
-
-
 def to_gray(image: np.ndarray) -> np.ndarray:
     """Darkest-relative gray: (H, W) uint8 from gray, BGR or BGRA (alpha over white)."""
     if image.ndim == 2:
@@ -714,18 +696,3 @@ def normalise_all(dark: np.ndarray, labels: np.ndarray,
         return out
     cut_batch(*args)
     return out
-
-
-def segment(image: np.ndarray) -> Segmentation:
-    """Find candidate digits in a gray, BGR or BGRA image and cut their cells.
-
-    Parameters
-    ----------
-    image : (H, W) or (H, W, 3|4) uint8 (16-bit images are scaled to 8 bits)
-
-    Returns
-    -------
-    Segmentation with boxes in the input's pixels, listed top to bottom.
-    """
-    found = find_candidates(image)
-    return Segmentation(found.boxes, cut_cells(found), found.ink, found.scale)
