@@ -427,13 +427,7 @@ def scan_pages(settings: ScanSettings, out_dir: Path, *, stamp: str | None = Non
         _stop(process)
         for pump in pumps:
             pump.join(1.0)
-        while True:  # pages named after the last look at the queue
-            try:
-                kind, line = events.get_nowait()
-            except queue.Empty:
-                break
-            if kind == "page" and line:
-                _add_page(line, work, pending, foreign)
+        _drain_pages(events, work, pending, foreign)  # named after the last look at the queue
         while pending:
             saved += 1
             yield _keep(pending.pop(0), out_dir / page_name(stamp, saved))
@@ -458,13 +452,7 @@ def scan_pages(settings: ScanSettings, out_dir: Path, *, stamp: str | None = Non
                         "they were left alone", len(foreign), foreign[0][:120])
     finally:
         _stop(process)
-        while True:
-            try:
-                kind, line = events.get_nowait()
-            except queue.Empty:
-                break
-            if kind == "page" and line:
-                _add_page(line, work, pending, foreign)
+        _drain_pages(events, work, pending, foreign)
         for left in pending:  # the caller stopped early: keep what was scanned anyway
             if left.exists():
                 saved += 1
@@ -477,6 +465,17 @@ def scan_pages(settings: ScanSettings, out_dir: Path, *, stamp: str | None = Non
 
 
 _PAGE_NAME = re.compile(r"page-\d{1,6}\.pnm")
+
+
+def _drain_pages(events: queue.Queue, work: Path, pending: list[Path], foreign: list[str]) -> None:
+    """Take every page scanimage has named so far off ``events``, without waiting."""
+    while True:
+        try:
+            kind, line = events.get_nowait()
+        except queue.Empty:
+            return
+        if kind == "page" and line:
+            _add_page(line, work, pending, foreign)
 
 
 def _add_page(line: str, work: Path, pending: list[Path], foreign: list[str]) -> None:
