@@ -40,7 +40,7 @@ SWAY_SHARES = (0.65, 0.3, 0.05)
 
 
 class HandHeldPath:
-    """The shots of a hand-held camera over a (world_h, world_w) world, by frame index.
+    """The shots of a hand-held camera over a world, by frame index.
 
     Parameters
     ----------
