@@ -512,7 +512,7 @@ class DemoSource(FrameSource):
                  fps: float = 30.0, cells: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         super().__init__()
         from livedigits.handheld import HandHeldPath
-        from livedigits.wild import compose
+        from livedigits.wild import hand_held_world
 
         self.name = "demo"
         self.width, self.height = width, height
@@ -520,17 +520,12 @@ class DemoSource(FrameSource):
         self.paced = paced
         self.fps = fps
         rng = np.random.default_rng(seed)
-        world_w, world_h = int(width * 1.3), int(height * 1.3)
-        # The desk's share is set for the view-sized middle of the world.
-        share = 1 - (1 - self.DESK) * (width * height) / (world_w * world_h)
-        digit_height = max(24, height // 20)
-        world = compose(rng, width=world_w, height=world_h, digit_height=digit_height,
-                        n_digits=n_digits, stroke=None, ink_level=None, desk=share,
-                        clutter=(), polarity="dark", perspective=0.02,
-                        rotation_deg=rng.uniform(-3, 3), cells=cells, scan_border=False,
-                        shadow=None, desk_kind=None, blue=None, margin=digit_height)
+        world = hand_held_world(rng, width, height, digit_height=max(24, height // 20),
+                                n_digits=n_digits, stroke=None, ink_level=None,
+                                desk=self.DESK, cells=cells)
         self._world = np.clip(world.image, 0, 255).astype(np.uint8)
         self.boxes, self.digits = world.boxes, world.digits
+        world_h, world_w = world.image.shape[:2]
         self.path = HandHeldPath(rng, (world_w, world_h), (width, height), fps=fps)
         self._seed = seed
         # Sensor noise as (added, taken) uint8 pairs, a few reused in turn: frames are
@@ -552,7 +547,7 @@ class DemoSource(FrameSource):
         """Frame ``index``: (height, width, 3) uint8 BGR."""
         import cv2
 
-        from livedigits.wild import light_field
+        from livedigits.wild import light_field, motion_kernel
 
         shot = self.path.shot(index)
         size = (self.width, self.height)
@@ -562,15 +557,9 @@ class DemoSource(FrameSource):
         lit = np.empty_like(view)
         cv2.multiply(view, cv2.merge([np.rint(255 * light).astype(np.uint8)] * 3), lit,
                      scale=1 / 255)
-        dx, dy = shot.motion
-        length = float(np.hypot(dx, dy))
-        if length >= 1.5:  # smeared along the move
-            side = int(np.ceil(length)) | 1
-            kernel = np.zeros((side, side), np.float32)
-            c = side // 2
-            cv2.line(kernel, (round(c - dx / 2), round(c - dy / 2)),
-                     (round(c + dx / 2), round(c + dy / 2)), 1.0, 1, cv2.LINE_AA)
-            lit = cv2.filter2D(lit, -1, kernel / kernel.sum())
+        kernel = motion_kernel(shot.motion)
+        if kernel is not None:  # smeared along the move
+            lit = cv2.filter2D(lit, -1, kernel)
         lit = cv2.GaussianBlur(lit, (0, 0), shot.blur)
         added, taken = self._noise[index % len(self._noise)]
         cv2.subtract(cv2.add(lit, added), taken, lit)
@@ -581,10 +570,10 @@ class DemoSource(FrameSource):
         """Boxes (N, 4) int32 in frame ``index``'s pixels and digits (N,) int32 of the
         digits wholly in view."""
         from livedigits.synth import warp_boxes
+        from livedigits.wild import wholly_inside
 
         boxes = warp_boxes(self.boxes.astype(np.float32), self.homography(index))
-        keep = (boxes[:, 0] >= 0) & (boxes[:, 1] >= 0) & \
-            (boxes[:, 0] + boxes[:, 2] <= self.width) & (boxes[:, 1] + boxes[:, 3] <= self.height)
+        keep = wholly_inside(boxes, self.width, self.height)
         return np.round(boxes[keep]).astype(np.int32).reshape(-1, 4), self.digits[keep]
 
     def read(self, timeout: float | None = None) -> Frame | None:

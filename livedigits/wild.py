@@ -661,20 +661,35 @@ def light_field(rng: np.random.Generator | None, width: int, height: int, fallof
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
+def motion_kernel(motion: tuple[float, float]) -> np.ndarray | None:
+    """The smear of a view that moved ``motion`` (dx, dy) px during the exposure: an
+    (s, s) float32 line kernel summing to 1, or None for a move under 1.5 px."""
+    length = float(np.hypot(*motion))
+    if length < 1.5:
+        return None
+    size = int(np.ceil(length)) | 1
+    kernel = np.zeros((size, size), np.float32)
+    c = size // 2
+    dx, dy = motion[0] / length * length / 2, motion[1] / length * length / 2
+    cv2.line(kernel, (round(c - dx), round(c - dy)), (round(c + dx), round(c + dy)), 1.0, 1,
+             cv2.LINE_AA)
+    return kernel / kernel.sum()
+
+
+def wholly_inside(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(N,) bool: which boxes (N, 4) x, y, w, h lie wholly inside a width x height view."""
+    return (boxes[:, 0] >= 0) & (boxes[:, 1] >= 0) & \
+        (boxes[:, 0] + boxes[:, 2] <= width) & (boxes[:, 1] + boxes[:, 3] <= height)
+
+
 def camera(image: np.ndarray, rng: np.random.Generator, light: np.ndarray, blur: float,
             noise: float, jpeg_quality: int | None,
             motion: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """Light, optics and sensor on a (H, W, 3) float32 scene: uint8 BGR (H, W, 3)."""
     image *= light[:, :, None]
-    length = float(np.hypot(*motion))
-    if length >= 1.5:
-        size = int(np.ceil(length)) | 1
-        kernel = np.zeros((size, size), np.float32)
-        c = size // 2
-        dx, dy = motion[0] / length * length / 2, motion[1] / length * length / 2
-        cv2.line(kernel, (round(c - dx), round(c - dy)), (round(c + dx), round(c + dy)), 1.0,
-                 1, cv2.LINE_AA)
-        image = cv2.filter2D(image, -1, kernel / kernel.sum())
+    kernel = motion_kernel(motion)
+    if kernel is not None:
+        image = cv2.filter2D(image, -1, kernel)
     if blur:
         image = cv2.GaussianBlur(image, (0, 0), blur)
     if noise:
@@ -831,6 +846,24 @@ def compose(rng: np.random.Generator, *, width: int, height: int, digit_height: 
     boxes = np.array(sheet.boxes, np.float32).reshape(-1, 4)
     boxes = warp_boxes(boxes, to_frame).astype(np.float32) if len(boxes) else boxes
     return World(scene, boxes, np.array(sheet.digits, np.int32), quad)
+
+
+WORLD_SIZE = 1.3  # a hand-held view wanders over a world this many times its size each way
+
+
+def hand_held_world(rng: np.random.Generator, width: int, height: int, *, digit_height: int,
+                    n_digits: int, stroke: float | None, ink_level: float | None,
+                    desk: float, clutter: tuple[str, ...] = (), cells=None) -> World:
+    """A sheet on a desk for a hand-held camera's width x height view to wander over:
+    WORLD_SIZE times the view each way, the desk ``desk`` of its view-sized middle,
+    writing kept a digit from the edges."""
+    world_w, world_h = int(width * WORLD_SIZE), int(height * WORLD_SIZE)
+    share = 1 - (1 - desk) * (width * height) / (world_w * world_h)
+    return compose(rng, width=world_w, height=world_h, digit_height=digit_height,
+                   n_digits=n_digits, stroke=stroke, ink_level=ink_level, desk=share,
+                   clutter=tuple(clutter), polarity="dark", perspective=0.02,
+                   rotation_deg=rng.uniform(-3, 3), cells=cells, scan_border=False,
+                   shadow=None, desk_kind=None, blue=None, margin=digit_height)
 
 
 def _rules(sheet: _Sheet, rng: np.random.Generator, paper: str, offset: tuple[int, int]
@@ -1132,14 +1165,10 @@ def render_video(
     One ``(boxes, digits)`` a frame: boxes (N_f, 4) int32 x, y, w, h in frame pixels
     and digits (N_f,) int32 of the handwritten digits wholly inside that frame.
     """
-    world_w, world_h = int(width * 1.3), int(height * 1.3)
-    # The sheet's desk share is set for the frame-sized middle of the world.
-    share = 1 - (1 - desk) * (width * height) / (world_w * world_h)
-    world = compose(rng, width=world_w, height=world_h, digit_height=digit_height,
-                     n_digits=n_digits, stroke=stroke, ink_level=ink_level, desk=share,
-                     clutter=tuple(clutter), polarity="dark", perspective=0.02,
-                     rotation_deg=rng.uniform(-3, 3), cells=cells, scan_border=False,
-                     shadow=None, desk_kind=None, blue=None, margin=digit_height)
+    world = hand_held_world(rng, width, height, digit_height=digit_height, n_digits=n_digits,
+                            stroke=stroke, ink_level=ink_level, desk=desk, clutter=clutter,
+                            cells=cells)
+    world_h, world_w = world.image.shape[:2]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (width, height))
     if not writer.isOpened():
         raise OSError(f"cannot write a video to {path}")
@@ -1176,8 +1205,7 @@ def render_video(
             sigma = rng.uniform(*blur)
             writer.write(camera(frame, rng, light, sigma, 3.0, None, motion=tuple(vel)))
             boxes = warp_boxes(world.boxes, matrix) if len(world.boxes) else world.boxes
-            keep = (boxes[:, 0] >= 0) & (boxes[:, 1] >= 0) & \
-                (boxes[:, 0] + boxes[:, 2] <= width) & (boxes[:, 1] + boxes[:, 3] <= height)
+            keep = wholly_inside(boxes, width, height)
             truth.append((np.round(boxes[keep]).astype(np.int32).reshape(-1, 4),
                           world.digits[keep]))
     finally:
