@@ -37,7 +37,6 @@ ModelFile = Annotated[
 ]
 
 
-
 def load_recognizer(profile: str | None, model: Path | None, min_confidence: float = 0.6,
                     *, quick_start: bool = True):
     """The Recognizer for a command's --profile/--model/--min-confidence options.

@@ -285,27 +285,28 @@ def _continuing_rules(stats: np.ndarray, lines: np.ndarray) -> np.ndarray:
     upright = (w <= np.maximum(3, 0.12 * h)) & (h >= 4)
     level = (h <= np.maximum(3, 0.12 * w)) & (w >= 4)
     upright[0] = level[0] = False  # the background
-    if not (upright | level).any():
-        return out
-    height, width = lines.shape
-
-    def any_in(table: np.ndarray, x0, y0, x1, y1) -> np.ndarray:
-        x0, x1 = np.clip(x0, 0, width), np.clip(x1, 0, width)
-        y0, y1 = np.clip(y0, 0, height), np.clip(y1, 0, height)
-        return (table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]) > 0
-
-    for keep, run in ((upright, (1, RULE_RUN)), (level, (RULE_RUN, 1))):
-        if not keep.any():
-            continue
-        along = cv2.integral(cv2.morphologyEx(lines, cv2.MORPH_OPEN, np.ones(run[::-1], np.uint8)))
-        if run[0] == 1:  # upright: look above and below
-            gap = np.maximum(3, h // 2)
-            near = any_in(along, x, y - gap, x + w, y) | any_in(along, x, y + h, x + w, y + h + gap)
-        else:  # level: look left and right
-            gap = np.maximum(3, w // 2)
-            near = any_in(along, x - gap, y, x, y + h) | any_in(along, x + w, y, x + w + gap, y + h)
-        out |= keep & near
+    if upright.any():  # the rules' upright pixels just above or below
+        table = cv2.integral(cv2.morphologyEx(lines, cv2.MORPH_OPEN,
+                                              np.ones((RULE_RUN, 1), np.uint8)))
+        gap = np.maximum(3, h // 2)
+        out |= upright & (_any_inside(table, x, y - gap, x + w, y)
+                          | _any_inside(table, x, y + h, x + w, y + h + gap))
+    if level.any():  # the level ones just left or right
+        table = cv2.integral(cv2.morphologyEx(lines, cv2.MORPH_OPEN,
+                                              np.ones((1, RULE_RUN), np.uint8)))
+        gap = np.maximum(3, w // 2)
+        out |= level & (_any_inside(table, x - gap, y, x, y + h)
+                        | _any_inside(table, x + w, y, x + w + gap, y + h))
     return out
+
+
+def _any_inside(table: np.ndarray, x0, y0, x1, y1) -> np.ndarray:
+    """(N,) bool: whether the pixels counted by ``table`` (cv2.integral of an (H, W) 0/1
+    map) hold any in each box ``[x0, x1) x [y0, y1)`` (N each), clipped to the map."""
+    height, width = table.shape[0] - 1, table.shape[1] - 1
+    x0, x1 = np.clip(x0, 0, width), np.clip(x1, 0, width)
+    y0, y1 = np.clip(y0, 0, height), np.clip(y1, 0, height)
+    return (table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]) > 0
 
 
 RULE_RUN = 15  # px of a rule's pixels in one direction that make them a rule's, not a crossing's
@@ -335,11 +336,10 @@ def _touching(region: np.ndarray, boxes: np.ndarray, shape: tuple[int, int]) -> 
     sh, sw = region.shape
     table = cv2.integral(region.view(np.uint8))  # (sh + 1, sw + 1) int32
     fy, fx = sh / shape[0], sw / shape[1]
-    x0 = np.minimum((boxes[:, 0] * fx).astype(np.intp), sw)
-    y0 = np.minimum((boxes[:, 1] * fy).astype(np.intp), sh)
-    x1 = np.minimum(np.ceil(boxes[:, 2] * fx).astype(np.intp) + 1, sw)
-    y1 = np.minimum(np.ceil(boxes[:, 3] * fy).astype(np.intp) + 1, sh)
-    return (table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]) > 0
+    return _any_inside(table, (boxes[:, 0] * fx).astype(np.intp),
+                       (boxes[:, 1] * fy).astype(np.intp),
+                       np.ceil(boxes[:, 2] * fx).astype(np.intp) + 1,
+                       np.ceil(boxes[:, 3] * fy).astype(np.intp) + 1)
 
 
 WEAK = 16  # darkness (of 255) that counts as ink at all, on clean paper
