@@ -25,9 +25,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livedigits.batch_run import plan_tasks, run_local
-from livedigits.recognizer import Recognizer
-from livedigits.synth import heldout_cells, render_page
+from livedigits.pages.batch import plan_tasks, run_local
+from livedigits.recognize.recognizer import Recognizer
+from livedigits.synthetic.synth import heldout_cells, render_page
 
 
 def make_pages(folder: Path, count: int, width: int, height: int, digits: int) -> list[str]:

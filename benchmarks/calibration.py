@@ -59,7 +59,7 @@ def writer_style(rng: np.random.Generator) -> dict:
 
 def _styled_sprite(cell: np.ndarray, style: dict, rng: np.random.Generator) -> np.ndarray:
     """A held-out cell drawn in the writer's style: (h, w) float32 ink coverage 0..1."""
-    from livedigits.synth import _digit_sprite
+    from livedigits.synthetic.synth import _digit_sprite
 
     height = int(round(style["height"] * rng.uniform(0.95, 1.05)))
     sprite = _digit_sprite(cell, height, style["pen"])
@@ -103,7 +103,7 @@ def synthetic_rows_sheet(seed: int, order: str, per_row: int = 10, *, shapes: in
     Returns ``(image (H, W, 3) uint8 BGR, boxes (N, 4) int32 of each digit's ink in the
     image, digits (N,), style)``.
     """
-    from livedigits.synth import heldout_cells, warp_boxes
+    from livedigits.synthetic.synth import heldout_cells, warp_boxes
 
     cells, labels = heldout_cells()
     rng = np.random.default_rng(seed)
@@ -206,10 +206,10 @@ def paint_over(image: np.ndarray, hide: np.ndarray, keep: np.ndarray) -> np.ndar
 def read_half(recognizer, image: np.ndarray, path: Path, boxes: np.ndarray,
               digits: np.ndarray) -> dict:
     """Score what ``livedigits image`` reads in ``image`` (written to ``path``) against truth."""
-    from livedigits.batch import process_file
     from livedigits.imageio import encode_png
-    from livedigits.recognizer import Detection
-    from livedigits.synth import score
+    from livedigits.pages.page import process_file
+    from livedigits.recognize.recognizer import Detection
+    from livedigits.synthetic.synth import score
 
     path.write_bytes(encode_png(image))
     result = process_file(recognizer, path, out_dir=None)
@@ -238,9 +238,9 @@ def misread(boxes: np.ndarray, digits: np.ndarray, detections: list) -> list[str
 def measure_sheet(image: np.ndarray, order: str, per_row: int | None, base, folder: Path,
                   name: str, truth=None, out_dir: Path | None = None) -> dict:
     """Bar (a) and, for both splits of the sheet, before/after on the test half."""
-    from livedigits.calibrate import SheetReading, read_rows, save_profile
-    from livedigits.model import ModelParams, build_default
-    from livedigits.recognizer import Recognizer
+    from livedigits.calibrate.sheets import SheetReading, read_rows, save_profile
+    from livedigits.recognize.recognizer import Recognizer
+    from livedigits.training.model import ModelParams, build_default
 
     reading = read_rows(image, order)
     boxes, positions = reading.boxes, reading.positions
@@ -324,11 +324,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    from livedigits.calibrate import parse_order
+    from livedigits.calibrate.sheets import parse_order
     from livedigits.errors import LivedigitsError
     from livedigits.imageio import read_image
-    from livedigits.model import ModelParams
-    from livedigits.recognizer import Recognizer
+    from livedigits.recognize.recognizer import Recognizer
+    from livedigits.training.model import ModelParams
 
     try:
         parse_order(args.order)

@@ -100,8 +100,8 @@ def _window_geometry(display: str) -> str:
 
 def soak(seconds: float, interval: float, frames: int, seed: int, screen: str,
          health_every: float, warmup: float) -> dict:
-    from livedigits.model import ModelParams
-    from livedigits.recognizer import Recognizer
+    from livedigits.recognize.recognizer import Recognizer
+    from livedigits.training.model import ModelParams
 
     server, display = _xvfb(screen)
     try:

@@ -102,8 +102,8 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def soak(seconds: float, interval: float, frames: int, seed: int) -> dict:
-    from livedigits.model import ModelParams
-    from livedigits.recognizer import Recognizer
+    from livedigits.recognize.recognizer import Recognizer
+    from livedigits.training.model import ModelParams
 
     with tempfile.TemporaryDirectory() as folder:
         video = Path(folder) / "sheet.avi"

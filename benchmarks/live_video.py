@@ -36,7 +36,7 @@ def render_video(path: Path, *, frames: int, pen, seed: int,
     ``cells`` (cells (N, 20, 20), labels (N,)) are the digits to draw; by default
     100 of digits.png's held-out digits.
     """
-    from livedigits.synth import render_page, warp_boxes
+    from livedigits.synthetic.synth import render_page, warp_boxes
 
     rng = np.random.default_rng(seed)
     width, height = 1280, 720
@@ -77,7 +77,7 @@ def measure(frames: int, pen, seed: int, sheets: int, touch=None) -> dict:
 
     Five sheets show each of the 500 held-out digits once.
     """
-    from livedigits.synth import heldout_cells
+    from livedigits.synthetic.synth import heldout_cells
 
     cells, labels = heldout_cells()
     order = np.random.default_rng(seed).permutation(len(cells))
@@ -97,10 +97,10 @@ def measure(frames: int, pen, seed: int, sheets: int, touch=None) -> dict:
 def _count(frames: int, pen, seed: int, cells: tuple[np.ndarray, np.ndarray],
            touch=None) -> dict:
     """Raw counts for one video: truth digits, found, correct, fp, label changes, times."""
-    from livedigits.app import Pipeline
-    from livedigits.model import ModelParams
-    from livedigits.recognizer import Recognizer
-    from livedigits.synth import score
+    from livedigits.live.app import Pipeline
+    from livedigits.recognize.recognizer import Recognizer
+    from livedigits.synthetic.synth import score
+    from livedigits.training.model import ModelParams
 
     recognizer = Recognizer.load(params=ModelParams(holdout=True))
     recognizer.warmup()

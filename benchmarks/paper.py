@@ -19,9 +19,9 @@ import numpy as np
 
 def measure(paper: str, digit_height: int, pages: int) -> dict:
     """Summed counts over ``pages`` pages, and the shares found and read right."""
-    from livedigits.model import ModelParams
-    from livedigits.recognizer import Recognizer
-    from livedigits.synth import render_page, score
+    from livedigits.recognize.recognizer import Recognizer
+    from livedigits.synthetic.synth import render_page, score
+    from livedigits.training.model import ModelParams
 
     recognizer = Recognizer.load(params=ModelParams(holdout=True))
     total = {"n": 0, "found": 0, "correct": 0, "fp": 0}

@@ -32,7 +32,7 @@ HELD_OUT_HEIGHTS = (16, 110)  # training draws 14..90 px
 
 
 def digits_png(recognizer) -> dict:
-    from livedigits.synth import heldout_cells
+    from livedigits.synthetic.synth import heldout_cells
 
     cells, labels = heldout_cells()
     digits, _, ok = recognizer.assess(cells)
@@ -44,8 +44,8 @@ def digits_png(recognizer) -> dict:
 def pages(recognizer, n_pages: int) -> dict:
     """Pen-written held-out digits on pages: candidates on a digit that are rejected,
     and the end-to-end score."""
-    from livedigits.segment import cut_cells, find_candidates
-    from livedigits.synth import render_page, score
+    from livedigits.recognize.segment import cut_cells, find_candidates
+    from livedigits.synthetic.synth import render_page, score
 
     total = {"n": 0, "found": 0, "correct": 0, "fp": 0}
     on_digit = rejected = 0
@@ -72,7 +72,7 @@ def pages(recognizer, n_pages: int) -> dict:
 
 
 def negatives(recognizer, per_kind: int) -> dict:
-    from livedigits import negatives as kinds
+    from livedigits.training import negatives as kinds
 
     rng = np.random.default_rng([HELD_OUT_SEED, 2])
     out = {}
@@ -85,7 +85,7 @@ def negatives(recognizer, per_kind: int) -> dict:
 
 
 def styles(recognizer, per_style: int) -> dict:
-    from livedigits import styles as written
+    from livedigits.training import styles as written
 
     rng = np.random.default_rng([HELD_OUT_SEED, 1])
     out = {}
@@ -98,8 +98,8 @@ def styles(recognizer, per_style: int) -> dict:
 
 
 def measure(params, n_pages: int, per_kind: int) -> dict:
-    from livedigits.model import build_default
-    from livedigits.recognizer import Recognizer
+    from livedigits.recognize.recognizer import Recognizer
+    from livedigits.training.model import build_default
 
     start = time.perf_counter()
     recognizer = Recognizer(build_default(params))
@@ -127,7 +127,7 @@ def _print(name: str, result: dict) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from livedigits.model import ModelParams
+    from livedigits.training.model import ModelParams
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=6, help="pen-written pages to read")

@@ -38,10 +38,10 @@ def main() -> int:
     import cv2
     import numpy as np
 
-    from livedigits.batch import process_file
-    from livedigits.recognizer import Recognizer
-    from livedigits.scan import ScanSettings, process_page, scan_pages
-    from livedigits.synth import render_page
+    from livedigits.pages.page import process_file
+    from livedigits.pages.scan import ScanSettings, process_page, scan_pages
+    from livedigits.recognize.recognizer import Recognizer
+    from livedigits.synthetic.synth import render_page
 
     exe = shutil.which("scanimage")
     if exe is None:

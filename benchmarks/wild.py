@@ -1,6 +1,6 @@
 """Handwritten digits photographed "in the wild": sheets on desks, thin pens, clutter.
 
-Renders a fixed-seed set of scenes per family with ``livedigits.wild`` (held-out
+Renders a fixed-seed set of scenes per family with ``livedigits.synthetic.wild`` (held-out
 digits of digits.png redrawn with a pen, on a sheet lying on a desk, under
 perspective, falling-off light, blur, sensor noise and JPEG) and reads each with
 ``Recognizer.recognize`` on one thread. The model leaves the held-out digits out
@@ -34,7 +34,7 @@ BARS = {"correct": 0.93, "fp_per_200": 10, "slowest_s": 1.5,
 
 def _desk_thin(rng, *, width, height, digit_height, stroke, n_digits):
     """A thin ballpoint (ink 80-110) on a sheet with 18-48% of desk in view."""
-    from livedigits.wild import render_scene
+    from livedigits.synthetic.wild import render_scene
 
     return render_scene(rng, width=width, height=height, digit_height=digit_height,
                         n_digits=n_digits, stroke=stroke, ink_level=rng.uniform(80, 110),
@@ -51,7 +51,7 @@ def _shadow(rng):
 
 def _typical(rng, clutter=(), **kwargs):
     """A 1280x720 webcam view of a sheet with ballpoint or felt-tip digits."""
-    from livedigits.wild import render_scene
+    from livedigits.synthetic.wild import render_scene
 
     height = kwargs.pop("digit_height", int(rng.integers(26, 36)))
     params = {"width": 1280, "height": 720, "digit_height": height, "n_digits": 30,
@@ -66,7 +66,7 @@ def _typical(rng, clutter=(), **kwargs):
 
 def _marker(rng, i):
     """Four 250 px digits in 25 px marker strokes; every third a 4032x3024 photo."""
-    from livedigits.wild import render_scene
+    from livedigits.synthetic.wild import render_scene
 
     width, height = (4032, 3024) if i % 3 == 2 else (1600, 1200)
     return render_scene(rng, width=width, height=height, digit_height=250, n_digits=4,
@@ -78,7 +78,7 @@ def _marker(rng, i):
 
 def _big_photo(rng, i):
     """A 4032x3024 phone photo of a sheet on a desk, digits 40-120 px tall."""
-    from livedigits.wild import render_scene
+    from livedigits.synthetic.wild import render_scene
 
     height = int(rng.uniform(40, 120))
     return render_scene(rng, width=4032, height=3024, digit_height=height,
@@ -110,7 +110,7 @@ FAMILIES = {
 
 def _random(rng):
     """``random_scene``: every condition at random, all at once."""
-    from livedigits.wild import random_scene
+    from livedigits.synthetic.wild import random_scene
 
     return random_scene(rng)
 
@@ -119,15 +119,15 @@ def _recognizer(default_model: bool):
     """The recognizer on one thread, compiled and warmed up."""
     import numba
 
-    from livedigits.model import ModelParams
-    from livedigits.recognizer import Recognizer
+    from livedigits.recognize.recognizer import Recognizer
+    from livedigits.training.model import ModelParams
 
     numba.set_num_threads(1)
     recognizer = Recognizer.load() if default_model else \
         Recognizer.load(params=ModelParams(holdout=True))
     recognizer.warmup()
     # One untimed scene, so that no kernel compiles inside a timed image.
-    from livedigits.wild import render_scene
+    from livedigits.synthetic.wild import render_scene
 
     recognizer.recognize(render_scene(np.random.default_rng(12345), width=640, height=480,
                                       digit_height=24, n_digits=10, clutter=("text",)).image)
@@ -138,7 +138,7 @@ def measure_family(name: str, recognizer, *, seed: int, quick: bool,
                    per_image: bool = False) -> dict:
     """Counts over one family's scenes: images, digits ``n``, ``found``, ``correct``,
     ``fp``, and per-image ``ms`` (list of float). ``per_image`` prints a line a scene."""
-    from livedigits.synth import score
+    from livedigits.synthetic.synth import score
 
     count, quick_count, make = FAMILIES[name]
     index = list(FAMILIES).index(name)
@@ -175,8 +175,8 @@ def measure_video(recognizer, *, seed: int, frames: int) -> dict:
     """Per-frame shares over a 640x480 hand-held video, each frame read on its own."""
     import cv2
 
-    from livedigits.synth import score
-    from livedigits.wild import render_video
+    from livedigits.synthetic.synth import score
+    from livedigits.synthetic.wild import render_video
 
     total = {"frames": 0, "n": 0, "found": 0, "correct": 0, "fp": 0, "ms": []}
     with tempfile.TemporaryDirectory() as folder:

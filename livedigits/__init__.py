@@ -17,12 +17,12 @@ __all__ = ["Detection", "LivedigitsError", "Reading", "Recognizer", "__version__
 
 if TYPE_CHECKING:
     from livedigits.errors import LivedigitsError
-    from livedigits.recognizer import Detection, Reading, Recognizer
+    from livedigits.recognize.recognizer import Detection, Reading, Recognizer
 
 
 def __getattr__(name: str) -> Any:
     if name in ("Recognizer", "Detection", "Reading"):
-        from livedigits import recognizer
+        from livedigits.recognize import recognizer
 
         return getattr(recognizer, name)
     if name == "LivedigitsError":

@@ -1,3 +1,3 @@
-from livedigits.cli import main
+from livedigits.cli.root import main
 
 main()

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from livedigits.recognizer import Detection
+from livedigits.recognize.recognizer import Detection
 
 BOX = (0, 200, 0)  # green, BGR
 NUMBER = (255, 0, 0)  # blue

@@ -20,8 +20,8 @@ import numpy as np
 
 
 def main() -> int:
-    from livedigits import parts
-    from livedigits.model import ModelParams, build_default, render_parts
+    from livedigits.training import parts
+    from livedigits.training.model import ModelParams, build_default, render_parts
 
     start = time.perf_counter()
     rendered = render_parts(ModelParams())

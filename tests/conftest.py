@@ -19,8 +19,8 @@ def _private_cache(tmp_path_factory):
 @pytest.fixture(scope="session")
 def holdout_recognizer():
     """A recognizer whose model never saw digits.png's held-out tenth."""
-    from livedigits.model import ModelParams
-    from livedigits.recognizer import Recognizer
+    from livedigits.recognize.recognizer import Recognizer
+    from livedigits.training.model import ModelParams
 
     return Recognizer.load(params=ModelParams(holdout=True))
 
@@ -29,7 +29,7 @@ def holdout_recognizer():
 def holdout_everywhere(monkeypatch, holdout_recognizer):
     """Every ``Recognizer.load`` (the commands', the bench's) gives the model that never
     saw the held-out digits the tests draw, built once a session."""
-    from livedigits import recognizer
+    from livedigits.recognize import recognizer
 
     monkeypatch.setattr(recognizer.Recognizer, "load",
                         classmethod(lambda cls, *a, **k: cls(holdout_recognizer.model)))
@@ -37,7 +37,7 @@ def holdout_everywhere(monkeypatch, holdout_recognizer):
 
 @pytest.fixture(scope="session")
 def heldout():
-    from livedigits.synth import heldout_cells
+    from livedigits.synthetic.synth import heldout_cells
 
     return heldout_cells()
 

@@ -82,7 +82,7 @@ class PretendCamera:
 
 def install(video: str, schedule: Schedule) -> None:
     """Make ``--source camera`` open a LiveSource over PretendCamera."""
-    from livedigits import sources
+    from livedigits.live import sources
 
     original = sources.open_source
 
@@ -100,7 +100,7 @@ def install(video: str, schedule: Schedule) -> None:
 
 def main(argv: list[str]) -> None:
     install(argv[0], Schedule(*(float(a) for a in argv[1:5])))
-    from livedigits.cli import main as cli_main
+    from livedigits.cli.root import main as cli_main
 
     sys.argv = ["livedigits", *argv[5:]]
     cli_main()

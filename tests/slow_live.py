@@ -15,11 +15,11 @@ import time
 
 
 def slow_down(seconds: float, fail_after: int = 0) -> None:
-    """Make ``livedigits.app.Pipeline.process`` take ``seconds`` a frame (at least).
+    """Make ``livedigits.live.app.Pipeline.process`` take ``seconds`` a frame (at least).
 
     With ``fail_after`` > 0, the call after that many raises RuntimeError.
     """
-    from livedigits import app
+    from livedigits.live import app
 
     original = app.Pipeline.process
     calls = [0]
@@ -42,7 +42,7 @@ def slow_down(seconds: float, fail_after: int = 0) -> None:
 def main(argv: list[str]) -> None:
     """The command line with ``argv[0]`` s a frame, failing after ``argv[1]``, on ``argv[2:]``."""
     slow_down(float(argv[0]), int(argv[1]))
-    from livedigits.cli import main as cli_main
+    from livedigits.cli.root import main as cli_main
 
     sys.argv = ["livedigits", *argv[2:]]
     cli_main()

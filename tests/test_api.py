@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from livedigits import LivedigitsError, Recognizer
-from livedigits.synth import render_page
+from livedigits.synthetic.synth import render_page
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,7 @@ def test_tiny_images_read_as_no_digits(holdout_recognizer):
 
 
 def test_load_takes_min_confidence_and_checks_it(holdout_recognizer, page):
-    from livedigits.model import ModelParams
+    from livedigits.training.model import ModelParams
 
     strict = Recognizer.load(params=ModelParams(holdout=True), min_confidence=1.0)
     assert strict.min_confidence == 1.0

@@ -73,8 +73,8 @@ def test_links_and_special_files_are_never_written_through_or_replaced(tmp_path)
 def test_batch_csv_on_a_link_is_a_one_line_error(tmp_path):
     import pytest
 
-    from livedigits.batch_run import write_csv
     from livedigits.errors import LivedigitsError
+    from livedigits.pages.batch import write_csv
 
     (tmp_path / "r.jsonl").write_text('{"image": "x.png", "text": "1"}\n')
     elsewhere = tmp_path / "elsewhere.csv"

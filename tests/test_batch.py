@@ -16,7 +16,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from livedigits.batch_run import (
+from livedigits.cli.root import app
+from livedigits.errors import LivedigitsError
+from livedigits.pages.batch import (
     DASK_HINT,
     ResultsFile,
     collect_inputs,
@@ -25,8 +27,6 @@ from livedigits.batch_run import (
     run_dask,
     run_local,
 )
-from livedigits.cli import app
-from livedigits.errors import LivedigitsError
 
 N_PAGES = 300
 
@@ -34,7 +34,7 @@ N_PAGES = 300
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory) -> Path:
     """N_PAGES small seeded pages in two folders (same names in both) plus a broken file."""
-    from livedigits.synth import heldout_cells, render_page
+    from livedigits.synthetic.synth import heldout_cells, render_page
 
     root = tmp_path_factory.mktemp("pages")
     rng = np.random.default_rng(6)
@@ -287,7 +287,7 @@ def test_dask_worker_killed_mid_run_loses_nothing(pages, holdout_recognizer, ref
 
 @pytest.fixture(scope="module")
 def two_pages(tmp_path_factory) -> Path:
-    from livedigits.synth import render_page
+    from livedigits.synthetic.synth import render_page
 
     root = tmp_path_factory.mktemp("two") / "in"
     root.mkdir()
@@ -394,7 +394,7 @@ def test_temporary_failures_are_retried_and_retry_failed_retries_the_rest(
 def test_batches_sharing_an_overlays_folder_keep_their_own(tmp_path, holdout_recognizer):
     import shutil
 
-    from livedigits.synth import render_page
+    from livedigits.synthetic.synth import render_page
 
     for name in ("one", "two"):
         (tmp_path / name).mkdir()
@@ -422,8 +422,8 @@ def test_overlay_pairs_keep_one_suffix_and_leave_no_orphan(tmp_path, monkeypatch
     from concurrent.futures import ThreadPoolExecutor
 
     from livedigits import atomic
-    from livedigits.batch import TemporaryFailure, save_renderings
-    from livedigits.recognizer import Reading
+    from livedigits.pages.page import TemporaryFailure, save_renderings
+    from livedigits.recognize.recognizer import Reading
 
     names = [tmp_path / "p_overlay.png", tmp_path / "p_digits.png"]
     (tmp_path / "p_digits.png").write_bytes(b"taken")
@@ -459,7 +459,7 @@ def test_dask_scheduler_lost_mid_run_fails_cleanly_marking_nothing(pages, holdou
     pytest.importorskip("distributed")
     import socket
 
-    from livedigits import batch_run
+    from livedigits.pages import batch as batch_run
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -517,7 +517,7 @@ def test_a_result_lost_with_the_connection_is_left_for_a_rerun():
     fetch raises CommClosedError; the image is left for a rerun, not a crash."""
     from distributed.comm.core import CommClosedError
 
-    from livedigits.batch_run import Task, _dask_line
+    from livedigits.pages.batch import Task, _dask_line
 
     class FinishedButUnreachable:
         status = "finished"
@@ -535,7 +535,7 @@ def test_a_result_lost_with_the_connection_is_left_for_a_rerun():
 def test_an_image_gone_since_it_was_listed_is_a_temporary_failure(tmp_path, holdout_recognizer):
     """Deleted (or moved away) between the listing and the reading: a rerun may find it
     again, so its line is marked temporary; a damaged file stays a failure for good."""
-    from livedigits.batch_run import Task, read_one
+    from livedigits.pages.batch import Task, read_one
 
     gone = json.loads(read_one(holdout_recognizer, Task("gone.png", str(tmp_path / "gone.png"),
                                                         "gone"), None))

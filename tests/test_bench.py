@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from livedigits import bench
-from livedigits.cli import app
+from livedigits.cli.root import app
+from livedigits.tools import bench
 
 runner = CliRunner()
 

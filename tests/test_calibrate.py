@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from livedigits import calibrate
-from livedigits.cli import app
+from livedigits.calibrate import sheets as calibrate
+from livedigits.cli.root import app
 from livedigits.errors import LivedigitsError
-from livedigits.synth import _digit_sprite
+from livedigits.synthetic.synth import _digit_sprite
 
 runner = CliRunner()
 INK_BGR = np.array([120, 45, 25], np.float32)  # blue ballpoint
@@ -196,7 +196,7 @@ def test_read_command_writes_profile_and_contact(photo_case, tmp_path, monkeypat
     out = json.loads(result.stdout)
     assert out == {"profile": "alice", "samples": int(counts.sum()),
                    "per_digit": {str(d): int(counts[d]) for d in range(10)}, "schema": 1}
-    from livedigits.profiles import load_profile, resolve_profile
+    from livedigits.training.profiles import load_profile, resolve_profile
 
     cells, labels = load_profile(resolve_profile("alice"))
     assert cells.shape == (counts.sum(), 20, 20) and np.array_equal(np.bincount(labels), counts)
@@ -323,7 +323,7 @@ def test_profiles_live_in_a_per_user_folder(heldout, tmp_path, monkeypatch):
     """Written by name from one folder, found by name from another; a PATH.npz is written
     and read as given (not PATH.npz.npz); `calibrate list` shows what exists."""
     from livedigits import paths
-    from livedigits.profiles import resolve_profile
+    from livedigits.training.profiles import resolve_profile
 
     monkeypatch.delenv("LIVEDIGITS_CALIBRATION")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))

@@ -1,8 +1,8 @@
 import cv2
 import numpy as np
 
-from livedigits.cells import augment, deskew, load_sheet
 from livedigits.paths import digits_png
+from livedigits.training.cells import augment, deskew, load_sheet
 
 
 def test_sheet_layout_matches_opencv_sample():
@@ -51,7 +51,7 @@ def test_augment_is_seeded_and_keeps_ink(heldout):
 def test_augment_when_no_copy_is_redrawn_with_a_pen():
     """Regression: a single profile cell whose copy drew no pen redraw crashed
     (``np.stack`` of nothing) when a profile's model was built."""
-    from livedigits.synth import heldout_cells
+    from livedigits.synthetic.synth import heldout_cells
 
     cells, _ = heldout_cells()
     for seed in range(5):

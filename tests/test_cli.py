@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from livedigits.cli import app
-from livedigits.synth import render_page
+from livedigits.cli.root import app
+from livedigits.synthetic.synth import render_page
 
 runner = CliRunner()
 
@@ -66,8 +66,8 @@ def test_image_json_contract(sheet, tmp_path):
         assert set(d) == {"x", "y", "w", "h", "digit", "confidence"}
         assert all(isinstance(d[k], int) for k in "xywh") and 0 <= d["digit"] <= 9
         assert 0.0 <= d["confidence"] <= 1.0
-    from livedigits.recognizer import Detection
-    from livedigits.synth import score
+    from livedigits.recognize.recognizer import Detection
+    from livedigits.synthetic.synth import score
 
     found = score(page.boxes, page.digits, [Detection(**d) for d in obj["detections"]])
     assert found["correct"] >= 0.95 * found["n"] and found["fp"] == 0
@@ -169,15 +169,15 @@ def test_huge_image_is_scaled_for_segmentation_with_boxes_in_original_pixels(tmp
     assert result.exit_code == 0, result.output
     obj = json.loads(result.stdout.strip().splitlines()[-1])
     assert (obj["width"], obj["height"]) == (12000, 12000)
-    from livedigits.recognizer import Detection
-    from livedigits.synth import score
+    from livedigits.recognize.recognizer import Detection
+    from livedigits.synthetic.synth import score
 
     found = score(page.boxes * 8, page.digits, [Detection(**d) for d in obj["detections"]])
     assert found["found"] >= 11 and found["fp"] == 0, found
 
 
 def test_damaged_model_file_is_a_clear_error(tmp_path, sheet, monkeypatch):
-    from livedigits import recognizer
+    from livedigits.recognize import recognizer
 
     monkeypatch.undo()  # use the real Recognizer.load
     model = tmp_path / "bad.npz"
@@ -247,14 +247,14 @@ def test_eval_refuses_a_model_that_saw_the_digits_it_scores(holdout_recognizer, 
 
 
 def test_doctor_records_carry_the_schema():
-    from livedigits.doctor import Check
+    from livedigits.tools.doctor import Check
 
     assert Check("OK", "display", ":0").to_dict() == {"level": "OK", "what": "display",
                                                       "detail": ":0", "schema": 1}
 
 
 def test_loudness_flags_are_taken_after_the_command_too():
-    from livedigits.clistyle import hoist_loudness
+    from livedigits.cli.style import hoist_loudness
 
     assert hoist_loudness(["image", "a.png", "-v", "--json"]) == ["-v", "image", "a.png",
                                                                   "--json"]
@@ -312,7 +312,7 @@ def test_usage_lines_and_completion():
 
 
 def test_cameras_without_a_camera_fail_alike_in_text_and_json(monkeypatch):
-    from livedigits import sources
+    from livedigits.live import sources
 
     monkeypatch.setattr(sources, "list_cameras", lambda backend="any": [])
     text = runner.invoke(app, ["cameras"])
@@ -336,7 +336,7 @@ def test_demo_without_a_reachable_display_says_which_and_runs_headless():
 def test_a_reading_whose_images_cannot_be_written_is_still_printed(sheet, tmp_path,
                                                                     monkeypatch):
     """A full disk under --out: the text is printed, the failure named, exit 1."""
-    from livedigits import batch
+    from livedigits.pages import page as batch
 
     def full(*args, **kwargs):
         raise batch.TemporaryFailure(f"{tmp_path}: cannot write results (No space left on "
@@ -360,7 +360,7 @@ def test_one_boundary_turns_a_library_error_into_its_message_and_status_1(tmp_pa
     too, as one line and exits 1: commands raise it and need no handler of their own."""
     import typer
 
-    from livedigits.clistyle import RootGroup
+    from livedigits.cli.style import RootGroup
     from livedigits.errors import LivedigitsError
 
     def broken(where: str):

@@ -4,9 +4,9 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits import segment
 from livedigits.kernels import cut
-from livedigits.wild import render_scene
+from livedigits.recognize import segment
+from livedigits.synthetic.wild import render_scene
 
 
 def _bits(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +63,7 @@ def test_resizes_follow_opencv_to_a_gray_level(resize):
 def test_cells_agree_with_the_reference_and_read_the_same():
     """Fine pens, markers and small gray digits: the cells differ from OpenCV's by a
     rounding here and there, and the recognizer reads them alike."""
-    from livedigits.recognizer import Recognizer
+    from livedigits.recognize.recognizer import Recognizer
 
     rng = np.random.default_rng(11)
     ref, ours = [], []
@@ -81,7 +81,7 @@ def test_cells_agree_with_the_reference_and_read_the_same():
     assert diff.mean() < 0.2
     assert (diff.max(axis=(1, 2)) <= 2).mean() >= 0.7
     recognizer = Recognizer.load()
-    from livedigits.cells import deskew
+    from livedigits.training.cells import deskew
 
     a = recognizer.classify(deskew(ref))[0]
     b = recognizer.classify(deskew(ours))[0]

@@ -37,7 +37,7 @@ def _run(args: list[str], env: dict) -> tuple[subprocess.CompletedProcess, float
 
 @pytest.mark.slow
 def test_first_run_from_empty_caches_then_a_warm_one(tmp_path):
-    from livedigits.synth import render_page
+    from livedigits.synthetic.synth import render_page
 
     page = render_page(np.random.default_rng(5), width=640, height=360, digit_height=36,
                        n_digits=12, pen=None)
@@ -72,7 +72,7 @@ def test_first_run_from_empty_caches_then_a_warm_one(tmp_path):
 
 
 def _wait_for_warming(cache: str, timeout: float = 240.0) -> None:
-    """Until ``livedigits.warm`` (detached) has let go of the cache's lock."""
+    """Until ``livedigits.tools.warm`` (detached) has let go of the cache's lock."""
     import fcntl
 
     path = os.path.join(cache, "livedigits-warm.lock")

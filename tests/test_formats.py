@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from livedigits.cli import app
-from livedigits.formats import TSV_HEADER, hocr_head, hocr_page, structure, tsv_rows
-from livedigits.synth import render_page
+from livedigits.cli.root import app
+from livedigits.pages.formats import TSV_HEADER, hocr_head, hocr_page, structure, tsv_rows
+from livedigits.synthetic.synth import render_page
 
 runner = CliRunner()
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from livedigits.errors import LivedigitsError
-from livedigits.handoff import Slot, Worker
+from livedigits.live.handoff import Slot, Worker
 
 
 def test_slot_keeps_only_the_newest_item():

@@ -13,11 +13,11 @@ from peak import livedigits, run_measured
 from typer.testing import CliRunner
 
 from livedigits import imageio
-from livedigits.cli import app
+from livedigits.cli.root import app
 from livedigits.errors import LivedigitsError
 from livedigits.imageheader import read_header
 from livedigits.imageio import decode_file, flatten_alpha, read_image, upright
-from livedigits.synth import render_page
+from livedigits.synthetic.synth import render_page
 
 runner = CliRunner()
 
@@ -204,7 +204,7 @@ def test_running_out_of_memory_is_a_line_naming_the_file(tmp_path, sheet, holdou
     """What OpenCV and numpy raise when memory runs out becomes a LivedigitsError naming
     the file (not a cv2.error traceback that stops the files after it)."""
     from livedigits import render
-    from livedigits.batch import process_file
+    from livedigits.pages.page import process_file
 
     page = tmp_path / "page.png"
     cv2.imwrite(str(page), sheet)

@@ -17,8 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from livedigits.errors import LivedigitsError
-from livedigits.kiosk import Health, KioskState, kiosk_view
-from livedigits.recognizer import Detection
+from livedigits.live.kiosk import Health, KioskState, kiosk_view
+from livedigits.recognize.recognizer import Detection
 from tests import x11
 from tests.test_live_window import _finish, _Lines, _wait_for, _xdotool
 from tests.videos import moving_sheet_video
@@ -127,8 +127,8 @@ class _BrokenCamera:
 def test_a_capture_thread_that_breaks_ends_the_run_with_an_error(holdout_recognizer):
     import threading
 
-    from livedigits.app import LiveConfig, run
-    from livedigits.sources import LiveSource
+    from livedigits.live.app import LiveConfig, run
+    from livedigits.live.sources import LiveSource
 
     source = LiveSource(_BrokenCamera, name="camera 9", frozen_after=None)
     raised: list[BaseException] = []
@@ -162,7 +162,7 @@ class _Window:
 
 
 def test_a_source_with_no_new_picture_for_the_stall_limit_ends_the_kiosk():
-    from livedigits.app import LiveConfig, _WindowRun
+    from livedigits.live.app import LiveConfig, _WindowRun
 
     source = _Source()
     run = _WindowRun(source, None, None, LiveConfig(kiosk=True, stall_limit=2.0))
@@ -340,7 +340,7 @@ def test_camera_unplugged_for_3_s_shows_reconnecting_and_resumes(tmp_path, bare_
 
 
 def test_install_writes_a_unit_that_restarts_on_failure(tmp_path):
-    from livedigits.cli import app
+    from livedigits.cli.root import app
 
     runner = CliRunner()
     units, autostart = tmp_path / "units", tmp_path / "autostart"
@@ -381,7 +381,7 @@ def test_the_unit_runs_what_it_says(tmp_path):
     """The ExecStart line, unquoted as systemd does, is a command line live accepts."""
     import shlex
 
-    from livedigits.kiosk_install import KioskSetup, unit_text
+    from livedigits.live.kiosk_install import KioskSetup, unit_text
 
     setup = KioskSetup(source="0", title='say "cheese" \\o/', extra=["--loop"])
     line = next(x for x in unit_text(setup).splitlines() if x.startswith("ExecStart="))
@@ -395,7 +395,7 @@ def test_text_uses_a_bounded_ladder_of_font_scales(monkeypatch):
     a new one each frame (100,000 distinct scales cost ~10 MiB for good)."""
     import cv2
 
-    from livedigits.kiosk import FONT_SCALE_STEP, font_scale
+    from livedigits.live.kiosk import FONT_SCALE_STEP, font_scale
 
     rng = np.random.default_rng(1)
     for scale in rng.uniform(0.05, 8.0, 1000):

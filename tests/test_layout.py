@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from livedigits.layout import reading_order, text_of
+from livedigits.recognize.layout import reading_order, text_of
 
 
 def test_lines_and_numbers():
@@ -25,7 +25,7 @@ def test_empty():
 
 
 def test_a_letter_inside_a_word_is_not_a_digit():
-    from livedigits.layout import inside_a_word
+    from livedigits.recognize.layout import inside_a_word
 
     # "T o t" with the o read as a 0 between two turned-down letters; "5 kg": the 5 has
     # letters on one side only, a word space away; "12 A": the A a word space away.
@@ -41,7 +41,7 @@ def test_printed_figures_beside_letters_are_part_of_the_word():
     """'Page 14 Sign' in print: the figures stand at letter spacing from letters on a
     line of letters; the token '12A' goes as a whole. A row of handwritten digits with
     one digit the classifier voted down keeps its digits."""
-    from livedigits.layout import inside_a_word
+    from livedigits.recognize.layout import inside_a_word
 
     h = 30
     page = [[100 + 22 * k, 50, 20, h] for k in range(4)]  # P a g e
@@ -61,7 +61,7 @@ def test_printed_figures_beside_letters_are_part_of_the_word():
 
 
 def test_a_word_in_a_line_of_print_is_not_tried_as_digits():
-    from livedigits.layout import in_a_line_of_print
+    from livedigits.recognize.layout import in_a_line_of_print
 
     # A printed line: five blobs turned down side by side; below, one turned-down blob
     # (two touching digits) among digits read with confidence.
@@ -126,7 +126,7 @@ def _word_lengths(text):
 @pytest.mark.parametrize("turn", [0.0, 10.0, 15.0, -10.0, -15.0])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_tilted_rows_are_read_along_their_direction(turn, seed):
-    from livedigits.layout import arrange, estimate_skew
+    from livedigits.recognize.layout import arrange, estimate_skew
 
     rng = np.random.default_rng(seed)
     boxes, rows = _rows_layout(rng)
@@ -143,7 +143,7 @@ def test_tilted_rows_are_read_along_their_direction(turn, seed):
 
 
 def test_scattered_digits_keep_a_level_reading():
-    from livedigits.layout import estimate_skew, reading_order
+    from livedigits.recognize.layout import estimate_skew, reading_order
 
     # Digits far apart (a form, a scattered sheet): no pairs to vote, no skew.
     boxes = np.array([[100, 100, 30, 50], [400, 118, 30, 50], [700, 92, 30, 50],
@@ -158,7 +158,7 @@ def _rows_sheet(rng, cells, turn, height=40):
     Returns the (H, W, 3) uint8 image, the digits (100,) and their rows (100,)."""
     import cv2
 
-    from livedigits.synth import _digit_sprite
+    from livedigits.synthetic.synth import _digit_sprite
 
     source, labels = cells
     picks = rng.choice(len(source), 100, replace=False)
@@ -203,7 +203,7 @@ def test_a_tilted_ten_row_sheet_reads_as_ten_lines(turn, holdout_recognizer, hel
 
 
 def test_a_stream_keeps_its_direction_through_jitter():
-    from livedigits.layout import SteadySkew, estimate_skew
+    from livedigits.recognize.layout import SteadySkew, estimate_skew
 
     rng = np.random.default_rng(5)
     boxes, _ = _rows_layout(rng)
@@ -221,7 +221,7 @@ def test_a_stream_keeps_its_direction_through_jitter():
 
 
 def test_a_stream_looks_at_its_direction_every_few_frames():
-    from livedigits.layout import SteadySkew
+    from livedigits.recognize.layout import SteadySkew
 
     rng = np.random.default_rng(6)
     boxes, _ = _rows_layout(rng)
@@ -235,7 +235,7 @@ def test_a_stream_looks_at_its_direction_every_few_frames():
 def test_a_digit_like_capital_among_letters_in_boxes_is_a_letter():
     """'MAHLER' written in a form's boxes (half a height apart) with the A read as a
     digit; below, a student number in the same boxes with one digit voted down."""
-    from livedigits.layout import inside_a_word
+    from livedigits.recognize.layout import inside_a_word
 
     h = 30
     name = [[100 + 35 * k, 50, 20, h] for k in range(6)]

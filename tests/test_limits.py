@@ -19,8 +19,8 @@ from livedigits.limits import (
     json_depth,
     regular_file,
 )
-from livedigits.model import Model
-from livedigits.profiles import load_profile, resolve_profile
+from livedigits.training.model import Model
+from livedigits.training.profiles import load_profile, resolve_profile
 
 
 def _npy(array: np.ndarray) -> bytes:
@@ -147,7 +147,7 @@ def test_100k_cell_profile_is_refused_fast(tmp_path):
     """The bar: a 100,000-cell profile is refused within 30 s and 2 GB."""
     import cv2
 
-    from livedigits.synth import render_page
+    from livedigits.synthetic.synth import render_page
 
     big = tmp_path / "big.npz"
     cells = np.zeros((100_000, 20, 20), np.uint8)

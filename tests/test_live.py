@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from livedigits.app import SaveJob, Saver
-from livedigits.cli import app
-from livedigits.recognizer import Detection
+from livedigits.cli.root import app
+from livedigits.live.app import SaveJob, Saver
+from livedigits.recognize.recognizer import Detection
 from tests.videos import flicker, match_truth, moving_sheet_video
 
 runner = CliRunner()
@@ -53,7 +53,7 @@ def test_headless_json_contract_accuracy_and_stability(sheet_video):
             assert list(d) == ["x", "y", "w", "h", "digit", "confidence"]
             assert all(type(d[k]) is int for k in ("x", "y", "w", "h", "digit"))
             assert 0 <= d["digit"] <= 9 and 0.0 <= d["confidence"] <= 1.0
-        from livedigits.synth import score
+        from livedigits.synthetic.synth import score
 
         got = score(boxes, sheet_video.digits, [Detection(**d) for d in obj["detections"]])
         total = {k: total[k] + got[k] for k in total}
@@ -171,8 +171,8 @@ def test_a_burst_of_snapshots_is_saved_whole_and_a_full_queue_is_said(tmp_path, 
     queue's bound a snapshot is refused with a message and a log line."""
     import threading
 
-    from livedigits.app import SAVE_QUEUE
     from livedigits.atomic import write_bytes_atomic
+    from livedigits.live.app import SAVE_QUEUE
 
     gate = threading.Event()
 
@@ -240,13 +240,13 @@ def test_missing_save_dir_is_created_with_its_parents(tmp_path, sheet_video):
 
 def test_unwritable_save_dir_is_reported_at_once_and_the_run_goes_on(
         tmp_path, sheet_video, caplog, holdout_recognizer):
-    from livedigits.app import LiveConfig, Pipeline, _Hud, compose
-    from livedigits.sources import DemoSource
+    from livedigits.live.app import LiveConfig, Pipeline, _Hud, compose
+    from livedigits.live.sources import DemoSource
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     bad = blocker / "saves"
-    with caplog.at_level(logging.WARNING, logger="livedigits.app"):
+    with caplog.at_level(logging.WARNING, logger="livedigits.live.app"):
         saver = Saver(bad)
         problem = saver.problem
         assert problem and "not a folder" in problem and str(bad) in problem
@@ -263,7 +263,7 @@ def test_unwritable_save_dir_is_reported_at_once_and_the_run_goes_on(
     changed = np.argwhere(np.any(plain != warned, axis=2))
     assert len(changed) > 200 and changed[:, 0].min() < 320 // 2  # a line under the HUD
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="livedigits.app"):
+    with caplog.at_level(logging.WARNING, logger="livedigits.live.app"):
         result = runner.invoke(app, ["live", "--source", str(sheet_video.path), "--json",
                                      "--max-frames", "3", "--save-every", "1", "--save-dir",
                                      str(bad)])
@@ -275,7 +275,7 @@ def test_unwritable_save_dir_is_reported_at_once_and_the_run_goes_on(
 
 def test_image_glob_reads_each_page_on_its_own(tmp_path):
     """Three different pages: each frame shows that page's digits and nothing left over."""
-    from livedigits.synth import render_page, score
+    from livedigits.synthetic.synth import render_page, score
 
     pages = []
     for k in range(3):
@@ -297,8 +297,8 @@ def test_image_glob_reads_each_page_on_its_own(tmp_path):
 
 
 def test_every_view_composes(holdout_recognizer):
-    from livedigits.app import LiveConfig, Pipeline, _Hud, compose
-    from livedigits.sources import LOST_MESSAGE, DemoSource
+    from livedigits.live.app import LiveConfig, Pipeline, _Hud, compose
+    from livedigits.live.sources import LOST_MESSAGE, DemoSource
 
     source = DemoSource(width=480, height=320, n_digits=12, frames=2, seed=2)
     frame = source.read()
@@ -344,8 +344,8 @@ class _Sampler:
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
 def test_long_run_on_a_looping_video_keeps_memory_flat(tmp_path, holdout_recognizer):
-    from livedigits.app import LiveConfig, run
-    from livedigits.sources import open_source
+    from livedigits.live.app import LiveConfig, run
+    from livedigits.live.sources import open_source
 
     # 480x320 frames are 460 KB each: keeping even 1 in 40 of 200 would add ~2.3 MB.
     video = moving_sheet_video(tmp_path / "short.avi", frames=12, width=480, height=320,

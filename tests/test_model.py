@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from livedigits.errors import LivedigitsError
-from livedigits.model import FORMAT_VERSION, Model, ModelParams, fit
+from livedigits.training.model import FORMAT_VERSION, Model, ModelParams, fit
 
 
 @pytest.fixture(scope="module")
@@ -12,7 +12,7 @@ def small_model(heldout):
 
 
 def test_one_nn_on_a_training_cell_returns_its_label(small_model, heldout):
-    from livedigits.recognizer import Recognizer
+    from livedigits.recognize.recognizer import Recognizer
 
     cells, labels = heldout
     one_nn = Model(small_model.projection, small_model.features, small_model.labels,
@@ -76,7 +76,7 @@ def test_wrong_version_and_shapes(small_model, tmp_path):
 
 
 def test_default_model_is_cached(tmp_path, monkeypatch):
-    from livedigits.model import load_cached
+    from livedigits.training.model import load_cached
 
     monkeypatch.setenv("LIVEDIGITS_CACHE", str(tmp_path))
     params = ModelParams(augment_copies=0, dims=16)
@@ -110,8 +110,8 @@ def test_bad_parameters_in_a_model_file_are_a_clear_error(small_model, tmp_path,
 
 
 def test_reject_rows_come_after_the_digits_and_check(heldout):
-    from livedigits.model import REJECT
-    from livedigits.negatives import render_all
+    from livedigits.training.model import REJECT
+    from livedigits.training.negatives import render_all
 
     cells, labels = heldout
     negative_cells, kinds = render_all(5, np.random.default_rng(0))
@@ -142,7 +142,7 @@ def test_a_format_1_file_without_reject_class_still_loads(small_model, tmp_path)
 
 
 def test_default_model_has_a_reject_class_and_the_styles(holdout_recognizer):
-    from livedigits.model import REJECT
+    from livedigits.training.model import REJECT
 
     labels = holdout_recognizer.model.labels
     assert (labels == REJECT).sum() >= 3000
@@ -153,9 +153,9 @@ def test_shipped_parts_are_for_this_recipe_digits_png_and_the_default_parameters
     # Fails when the recipe, digits.png or the defaults change and the shipped file is
     # not rebuilt (scripts/build_default_parts.py): it would be ignored, and every
     # first run would render the parts again (20 s).
-    from livedigits import parts
-    from livedigits.model import RECIPE, sheet_hash
     from livedigits.paths import digits_png
+    from livedigits.training import parts
+    from livedigits.training.model import RECIPE, sheet_hash
 
     found = parts.load(parts.SHIPPED)
     assert found.recipe == RECIPE
@@ -169,8 +169,8 @@ def test_shipped_parts_are_for_this_recipe_digits_png_and_the_default_parameters
 def test_shipped_parts_are_what_rendering_gives_now():
     # The rendering code changed without the file being rebuilt: caught for the styles
     # (all of them) and the first not-a-digit kind (its first cells).
-    from livedigits import negatives, parts, styles
-    from livedigits.model import NEGATIVES_SEED, STYLES_SEED
+    from livedigits.training import negatives, parts, styles
+    from livedigits.training.model import NEGATIVES_SEED, STYLES_SEED
 
     found = parts.shipped()
     p = found.params
@@ -188,9 +188,9 @@ def test_a_model_from_rendered_parts_equals_one_rendered_in_full(monkeypatch, tm
                                                                  heldout):
     # The augmentation, the generator's state after it and the projection taken from
     # the parts give the very model a full build gives, with a profile's cells too.
-    from livedigits import model as model_module
-    from livedigits import parts
-    from livedigits.profiles import PROFILE_FORMAT
+    from livedigits.training import model as model_module
+    from livedigits.training import parts
+    from livedigits.training.profiles import PROFILE_FORMAT
 
     profile = tmp_path / "hand.npz"
     np.savez(profile, format_version=np.int32(PROFILE_FORMAT), cells=heldout[0][::25],
@@ -210,16 +210,16 @@ def test_parts_for_other_parameters_are_not_used_and_rendering_shows_its_stages(
         monkeypatch, caplog):
     import logging
 
-    from livedigits import model as model_module
-    from livedigits import parts
+    from livedigits.training import model as model_module
+    from livedigits.training import parts
 
     other = model_module.render_parts(
         ModelParams(augment_copies=1, negatives=2, styles=1, dims=16, seed=1))
     monkeypatch.setattr(parts, "shipped", lambda: other)
-    with caplog.at_level(logging.WARNING, logger="livedigits.model"):
+    with caplog.at_level(logging.WARNING, logger="livedigits.training.model"):
         built = model_module.build_default(
             ModelParams(augment_copies=1, negatives=2, styles=1, dims=16))
-    stages = [r.getMessage() for r in caplog.records if r.name == "livedigits.model"]
+    stages = [r.getMessage() for r in caplog.records if r.name == "livedigits.training.model"]
     # Every part is rendered again, and each stage says so with its estimate.
     for what in ("digit styles", "not a digit", "augmenting"):
         assert any(what in s and "about" in s for s in stages), (what, stages)
@@ -227,7 +227,7 @@ def test_parts_for_other_parameters_are_not_used_and_rendering_shows_its_stages(
 
 
 def test_damaged_parts_file_is_refused(tmp_path):
-    from livedigits import parts
+    from livedigits.training import parts
 
     path = tmp_path / "p.npz"
     path.write_bytes(b"junk")

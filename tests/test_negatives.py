@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from livedigits import negatives
+from livedigits.training import negatives
 
 HELD_OUT = (16, 110)  # px; training draws 14..90
 
@@ -33,8 +33,8 @@ def test_held_out_handwritten_digits_are_kept(holdout_recognizer, heldout):
 
 
 def test_pen_written_digits_on_a_page_are_kept(holdout_recognizer):
-    from livedigits.segment import cut_cells, find_candidates
-    from livedigits.synth import render_page
+    from livedigits.recognize.segment import cut_cells, find_candidates
+    from livedigits.synthetic.synth import render_page
 
     kept = on_digit = 0
     for seed in range(2):

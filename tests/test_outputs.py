@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from livedigits.cli import app
+from livedigits.cli.root import app
 from livedigits.errors import LivedigitsError
 from livedigits.outputs import check_new_file
 
@@ -57,7 +57,7 @@ def test_batch_csv_replaces_only_its_own_tables(tmp_path, holdout_recognizer):
     import cv2
     import numpy as np
 
-    from livedigits.batch_run import run_batch
+    from livedigits.pages.batch import run_batch
 
     image = tmp_path / "p.png"
     cv2.imwrite(str(image), np.full((60, 80), 255, np.uint8))

@@ -1,18 +1,14 @@
-"""Each kernel against its plain-numpy twin in ``livedigits.reference`` (which also stands
+"""Each kernel against its plain-numpy twin in ``livedigits.kernels.reference`` (which also stands
 in for a kernel not compiled yet), on random inputs and on digits.png's cells."""
 
 import cv2
 import numpy as np
 import pytest
 
-from livedigits.cells import load_sheet
 from livedigits.kernels.deskew import deskew_cells
 from livedigits.kernels.hog import hog
 from livedigits.kernels.knn import knn_search, knn_vote
-from livedigits.kernels.strokes import merge_strokes
-from livedigits.kernels.thinning import thin
-from livedigits.paths import digits_png
-from livedigits.reference import (
+from livedigits.kernels.reference import (
     deskew_numpy,
     hog_numpy,
     knn_numpy,
@@ -20,6 +16,10 @@ from livedigits.reference import (
     merge_strokes_python,
     thin_numpy,
 )
+from livedigits.kernels.strokes import merge_strokes
+from livedigits.kernels.thinning import thin
+from livedigits.paths import digits_png
+from livedigits.training.cells import load_sheet
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from livedigits.recognizer import Detection
+from livedigits.recognize.recognizer import Detection
 from livedigits.render import UNSURE, overlay, plain
 
 

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits.rules import without_rules
+from livedigits.recognize.rules import without_rules
 
 
 def _mask(h=400, w=800):

@@ -17,9 +17,9 @@ import pytest
 from sane import SCANIMAGE, feeder_script, sane_config, stuck_at_exit_script, write_pnm
 from typer.testing import CliRunner
 
-from livedigits.cli import app
+from livedigits.cli.root import app
 from livedigits.errors import LivedigitsError
-from livedigits.scan import (
+from livedigits.pages.scan import (
     STATUS_BUSY,
     Device,
     ScanSettings,
@@ -28,7 +28,7 @@ from livedigits.scan import (
     parse_option,
     scan_pages,
 )
-from livedigits.synth import render_page
+from livedigits.synthetic.synth import render_page
 
 runner = CliRunner()
 _no_sane = pytest.mark.skipif(SCANIMAGE is None, reason="scanimage (sane-utils) not installed")

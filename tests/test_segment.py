@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits.segment import CENTRE, darkness, find_candidates, normalise
+from livedigits.recognize.segment import CENTRE, darkness, find_candidates, normalise
 
 
 def test_thin_tall_one_normalises_to_a_centred_stroke():
@@ -74,14 +74,14 @@ def test_degenerate_images():
 
 
 def _sheet():
-    from livedigits.synth import render_page
+    from livedigits.synthetic.synth import render_page
 
     return render_page(np.random.default_rng(9), width=640, height=400, digit_height=30,
                        n_digits=30).image
 
 
 def test_cut_cells_of_some_candidates_are_those_of_all():
-    from livedigits.segment import cut_cells
+    from livedigits.recognize.segment import cut_cells
 
     found = find_candidates(_sheet())
     assert len(found) >= 25
@@ -92,7 +92,7 @@ def test_cut_cells_of_some_candidates_are_those_of_all():
 
 
 def test_signatures_match_an_area_resize_of_each_box():
-    from livedigits.segment import SIGNATURE_SIDE, darkness, find_candidates, to_gray
+    from livedigits.recognize.segment import SIGNATURE_SIDE, darkness, find_candidates, to_gray
 
     image = _sheet()
     found = find_candidates(image)
@@ -116,7 +116,7 @@ def test_signatures_match_an_area_resize_of_each_box():
 def test_hairline_pen_digits_are_found_at_webcam_size(holdout_recognizer):
     """Regression: strokes under a pixel wide lost their peak to the 3x3 smoothing
     and fell below the strong-ink test, so small fine-pen digits went missing."""
-    from livedigits.synth import render_page, score
+    from livedigits.synthetic.synth import render_page, score
 
     page = render_page(np.random.default_rng(31), width=640, height=480, digit_height=16,
                        n_digits=60, pen=(0.045, 0.05), blur=0.0, faint_text=False)
@@ -162,7 +162,7 @@ def test_a_wide_digit_broken_in_two_is_one_candidate(stem_end, bowl):
 
 def test_merge_strokes_groups_one_digits_strokes_only():
     """Stats rows (x, y, w, h, area) at a typical digit height of 40 px."""
-    from livedigits.segment import _merge_strokes
+    from livedigits.recognize.segment import _merge_strokes
 
     stats = np.array([
         [10, 10, 20, 18, 100],   # 0: an 8's top loop
@@ -181,7 +181,7 @@ def test_merge_strokes_groups_one_digits_strokes_only():
 def test_bgra_is_flattened_over_white_in_integers():
     """Transparent pixels are white paper, opaque black ink stays black; no float copy of
     a large BGRA image is made (imageio.flatten_alpha works in bands of rows)."""
-    from livedigits.segment import to_gray
+    from livedigits.recognize.segment import to_gray
 
     image = np.zeros((3, 3, 4), np.uint8)
     image[0, 0, 3] = 255  # opaque black

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits.synth import heldout_cells, render_page, score
+from livedigits.synthetic.synth import heldout_cells, render_page, score
 
 SIZES = [
     # (digit height px, page width, page height, least share read right)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from livedigits.errors import LivedigitsError
-from livedigits.sources import (
+from livedigits.live.sources import (
     LOST_MESSAGE,
     DemoSource,
     ImageFilesSource,
@@ -67,7 +67,7 @@ def test_unreadable_or_missing_video_is_a_clear_error(tmp_path):
     with pytest.raises(LivedigitsError, match="no such device"):
         open_source("/dev/video-not-there")
     with pytest.raises(LivedigitsError, match="backend"):
-        open_source("0", __import__("livedigits.sources").sources.CaptureSettings(
+        open_source("0", __import__("livedigits.live.sources").live.sources.CaptureSettings(
             backend="nonsense"))
 
 
@@ -283,7 +283,7 @@ def test_bad_file_in_an_image_glob_is_reported_and_skipped(tmp_path, caplog):
                for r in caplog.records)
     from typer.testing import CliRunner
 
-    from livedigits.cli import app
+    from livedigits.cli.root import app
 
     result = CliRunner().invoke(app, ["live", "--source", str(tmp_path / "page*.png"),
                                       "--no-window", "--json"])

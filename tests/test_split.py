@@ -4,10 +4,10 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits.app import Pipeline
-from livedigits.segment import find_candidates
-from livedigits.split import Splitter
-from livedigits.synth import heldout_cells, render_page, score
+from livedigits.live.app import Pipeline
+from livedigits.recognize.segment import find_candidates
+from livedigits.recognize.split import Splitter
+from livedigits.synthetic.synth import heldout_cells, render_page, score
 from tests.videos import match_truth, moving_sheet_video
 
 

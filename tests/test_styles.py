@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from livedigits import styles
+from livedigits.training import styles
 
 
 @pytest.mark.parametrize("style", ["1_flag_foot", "1_flag", "7_crossed", "7_serif", "3_flat",
@@ -21,7 +21,7 @@ def test_styles_rendered_with_another_seed_read_right(holdout_recognizer, style)
 def test_a_continental_one_and_a_crossed_seven_on_a_page_read_1_and_7(holdout_recognizer):
     import cv2
 
-    from livedigits.cells import draw_strokes
+    from livedigits.training.cells import draw_strokes
 
     rng = np.random.default_rng(31)
     page = np.full((160, 400, 3), 245, np.uint8)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from livedigits.track import NOT_A_DIGIT, Tracker, cell_change, iou_matrix
+from livedigits.live.track import NOT_A_DIGIT, Tracker, cell_change, iou_matrix
 
 
 def _iou_reference(a, b):
@@ -280,7 +280,7 @@ def test_changed_signature_or_size_is_cut_and_relabelled():
 
 
 def test_signature_change_is_half_the_l1_distance():
-    from livedigits.track import signature_change
+    from livedigits.live.track import signature_change
 
     a = _signatures([0, 1, 2])
     b = _signatures([0, 5, 2])
@@ -291,9 +291,9 @@ def test_signature_change_is_half_the_l1_distance():
 
 def test_the_recognizer_classifier_hides_printed_letters_and_grid_crossings(holdout_recognizer,
                                                                               heldout):
-    from livedigits.cells import deskew
-    from livedigits.negatives import render
-    from livedigits.track import recognizer_classifier
+    from livedigits.live.track import recognizer_classifier
+    from livedigits.training.cells import deskew
+    from livedigits.training.negatives import render
 
     rng = np.random.default_rng(99)
     marks = np.concatenate([render("printed", 4, rng), render("crossing", 4, rng)])

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from livedigits.batch import process_file
-from livedigits.cli import app
+from livedigits.cli.root import app
 from livedigits.errors import LivedigitsError
-from livedigits.synth import render_page
-from livedigits.watch import STATE_NAME, FolderWatcher, looks_complete
+from livedigits.pages.page import process_file
+from livedigits.pages.watch import STATE_NAME, FolderWatcher, looks_complete
+from livedigits.synthetic.synth import render_page
 
 FAST = {"poll": 0.05, "settle": 0.25}
 
@@ -158,7 +158,7 @@ def test_looks_complete(tmp_path, pngs):
 
 
 def test_cli_watch(tmp_path, pngs, monkeypatch, holdout_recognizer):
-    from livedigits import recognizer
+    from livedigits.recognize import recognizer
 
     monkeypatch.setattr(recognizer.Recognizer, "load",
                         classmethod(lambda cls, *a, **k: cls(holdout_recognizer.model)))

@@ -1,6 +1,6 @@
 """Recognition in the wild: the situations real photos and webcam footage bring.
 
-Scenes come from ``livedigits.wild`` (a sheet on a desk, fine pens far away, fat
+Scenes come from ``livedigits.synthetic.wild`` (a sheet on a desk, fine pens far away, fat
 markers, forms, sudoku grids, light on dark, big phone photos); each test below
 failed before the sheet was found first and the writing measured on its own marks.
 """
@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits.synth import render_page, score
-from livedigits.wild import render_scene
+from livedigits.synthetic.synth import render_page, score
+from livedigits.synthetic.wild import render_scene
 
 
 def _total(recognizer, scenes) -> dict:
@@ -42,7 +42,7 @@ def test_fine_pen_on_a_sheet_lying_on_a_desk(holdout_recognizer, width, height, 
 def test_a_fine_pens_lone_1s_are_not_taken_for_lines(holdout_recognizer):
     """Deskewing turns any straight stroke upright: line and bar examples steeper than
     15 degrees had become short 1s, and voted thin 1s down (before: 114 of 120 found)."""
-    from livedigits.synth import heldout_cells
+    from livedigits.synthetic.synth import heldout_cells
 
     cells, labels = heldout_cells()
     ones = (cells[labels == 1], labels[labels == 1])
@@ -160,7 +160,7 @@ def test_the_same_page_at_another_scale_reads_the_same(holdout_recognizer, facto
 def test_an_image_with_no_digits_says_so(tmp_path):
     from typer.testing import CliRunner
 
-    from livedigits.cli import app
+    from livedigits.cli.root import app
 
     blank = tmp_path / "blank.png"
     cv2.imwrite(str(blank), np.full((300, 400), 240, np.uint8))

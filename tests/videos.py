@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livedigits.synth import render_page
+from livedigits.synthetic.synth import render_page
 
 FOURCC = "MJPG"  # writes and reads back with this OpenCV build (checked in test_sources)
 

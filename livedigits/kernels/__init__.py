@@ -88,7 +88,7 @@ class _CompileReport:
 # A first run would otherwise compile for half a minute before its first result. The
 # commands that read images (``image``, ``live``, ``demo``, ``scan``) allow the plain
 # numpy/OpenCV reference code to stand in for a kernel that is neither compiled in this
-# process nor in Numba's cache, while a process of its own (``livedigits.warm``)
+# process nor in Numba's cache, while a process of its own (``livedigits.tools.warm``)
 # compiles every kernel into the cache, detached so that it finishes after a short
 # command exits; a long one (``live``) switches to each kernel as soon as it is cached.
 # Library use and tests never see references: kernels compile on first call, as always.
@@ -147,7 +147,7 @@ def warm_elsewhere() -> None:
     _state["warming"] = False
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "livedigits.warm"], stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", "livedigits.tools.warm"], stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     except OSError as exc:
         log.info("cannot start a process to compile the kernels in (%s)", exc)

@@ -325,6 +325,6 @@ def hog(cells: np.ndarray, *, parallel: bool | None = None) -> np.ndarray:
 def _reference(cells: np.ndarray) -> np.ndarray:
     """The features by ``reference.hog_numpy``, while the kernel is not compiled
     (``kernels.ready``)."""
-    from livedigits.reference import hog_numpy
+    from livedigits.kernels.reference import hog_numpy
 
     return hog_numpy(cells)

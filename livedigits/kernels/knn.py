@@ -445,7 +445,7 @@ def knn_search(
         args = (queries, train, k, n_lanes, similarities, indices)
         kernel = search_serial
     if not ready(kernel, *args):
-        from livedigits.reference import knn_numpy
+        from livedigits.kernels.reference import knn_numpy
 
         return knn_numpy(queries, train, k)
     kernel(*args)
@@ -551,7 +551,7 @@ def knn_vote(
                 np.ascontiguousarray(train_labels, dtype=np.int32),
                 np.float32(power), np.empty(int(n_classes), np.float32), labels, confidences)
         if not ready(vote, *args):
-            from livedigits.reference import knn_vote_numpy
+            from livedigits.kernels.reference import knn_vote_numpy
 
             return knn_vote_numpy(*args[:4], int(n_classes))
         vote(*args)

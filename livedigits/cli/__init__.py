@@ -1,0 +1,3 @@
+"""The ``livedigits`` command line: the Typer root, its one error boundary, shared options and one
+module per command group.
+"""

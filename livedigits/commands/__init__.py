@@ -1,1 +1,0 @@
-"""Typer command functions too large for cli.py; cli.py registers them."""
