@@ -1,4 +1,4 @@
-"""kernels.knn: the search and the vote against plain-numpy references."""
+"""kernels.knn and kernels.knn_scan: search and vote against plain-numpy references."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numba
 import numpy as np
 import pytest
 
-from livedigits.kernels import knn
+from livedigits.kernels import knn, knn_scan
 from livedigits.kernels.knn import knn_search, knn_vote
 
 # Under NUMBA_DISABLE_JIT=1 the kernels run as plain Python: only small cases then.
@@ -85,9 +85,9 @@ def test_parallel_kernel_agrees_with_serial(n_lanes, n_chunks):
     queries, train = unit_rows(rng, 37, 24), unit_rows(rng, 203, 24)
     k = 6
     serial_s, serial_i = np.empty((37, k), np.float32), np.empty((37, k), np.int32)
-    knn.search_serial(queries, train, k, n_lanes, serial_s, serial_i)
+    knn_scan.search_serial(queries, train, k, n_lanes, serial_s, serial_i)
     par_s, par_i = np.empty_like(serial_s), np.empty_like(serial_i)
-    knn.search_parallel(queries, train, k, n_lanes, n_chunks, par_s, par_i)
+    knn_scan.search_parallel(queries, train, k, n_lanes, n_chunks, par_s, par_i)
     np.testing.assert_array_equal(par_i, serial_i)
     np.testing.assert_array_equal(par_s, serial_s)
     np.testing.assert_array_equal(serial_i, reference_search(queries, train, k)[0])
@@ -122,7 +122,7 @@ def test_ties_across_chunks_go_to_the_lower_index(n_chunks):
     train = np.zeros((29, 3), np.float32)
     train[:, 0] = 1  # all rows equal: the top-k must be rows 0 .. k-1
     top_s, top_i = np.empty((2, 10), np.float32), np.empty((2, 10), np.int32)
-    knn.search_parallel(train[:2], train, 10, 0, n_chunks, top_s, top_i)
+    knn_scan.search_parallel(train[:2], train, 10, 0, n_chunks, top_s, top_i)
     np.testing.assert_array_equal(top_i, np.tile(np.arange(10), (2, 1)))
 
 
