@@ -1,7 +1,7 @@
 """Calibration on a writer's "rows" sheet: reading it, and a half-sheet profile's effect.
 
 Issue 5's bars, on a marker-less rows sheet (one handwritten row per digit, rows
-in ``--order``, about ten a row): (a) ``calibrate.read_rows`` returns every digit
+in ``--order``, about ten a row): (a) ``rows_reader.read_rows`` returns every digit
 with its row's label; (b) with a profile made from half of the sheet, the other
 half is read (as ``livedigits image`` reads it) >= 98% right with no false positive.
 
@@ -238,7 +238,9 @@ def misread(boxes: np.ndarray, digits: np.ndarray, detections: list) -> list[str
 def measure_sheet(image: np.ndarray, order: str, per_row: int | None, base, folder: Path,
                   name: str, truth=None, out_dir: Path | None = None) -> dict:
     """Bar (a) and, for both splits of the sheet, before/after on the test half."""
-    from livedigits.calibrate.sheets import SheetReading, read_rows, save_profile
+    from livedigits.calibrate.profile import save_profile
+    from livedigits.calibrate.rows_reader import read_rows
+    from livedigits.calibrate.sheet_reader import SheetReading
     from livedigits.recognize.recognizer import Recognizer
     from livedigits.training.model import ModelParams, build_default
 
@@ -324,7 +326,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    from livedigits.calibrate.sheets import parse_order
+    from livedigits.calibrate.rows_reader import parse_order
     from livedigits.errors import LivedigitsError
     from livedigits.imageio import read_image
     from livedigits.recognize.recognizer import Recognizer

@@ -11,7 +11,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from livedigits.calibrate import sheets as calibrate
+from livedigits.calibrate.printable import box_rects, render_sheet
+from livedigits.calibrate.profile import save_profile
+from livedigits.calibrate.rows_reader import parse_order, read_rows
+from livedigits.calibrate.sheet_reader import find_markers, read_sheet
 from livedigits.cli.root import app
 from livedigits.errors import LivedigitsError
 from livedigits.synthetic.synth import _digit_sprite
@@ -39,11 +42,11 @@ def filled_sheet(heldout, rng, *, fill: float = 0.7, scribbles: int = 2):
     cells_used (N,) indices into heldout, in reading order)``.
     """
     cells, labels = heldout
-    page = calibrate.render_sheet()
+    page = render_sheet()
     ink = np.zeros(page.shape, np.float32)
     counts = np.zeros(10, int)
     used = []
-    rects = calibrate.box_rects()
+    rects = box_rects()
     scribble_at = {(int(r), int(c)) for r, c in zip(rng.integers(0, 10, scribbles),
                                                     rng.integers(0, 10, scribbles), strict=True)}
     for row in range(10):
@@ -155,7 +158,7 @@ def test_sheet_command_writes_png_and_pdf(tmp_path):
     assert result.exit_code == 0, result.output
     png = cv2.imread(str(tmp_path / "calibration_sheet.png"), cv2.IMREAD_GRAYSCALE)
     assert png.shape == (3508, 2480)
-    assert sorted(calibrate.find_markers(png)) == [0, 1, 2, 3]
+    assert sorted(find_markers(png)) == [0, 1, 2, 3]
     pdf = (tmp_path / "calibration_sheet.pdf").read_bytes()
     assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
     assert b"/MediaBox [0 0 595.200 841.920]" in pdf  # A4 in points
@@ -173,18 +176,31 @@ def test_committed_sheet_is_current():
     committed = Path(__file__).resolve().parent.parent / "calibration" / "calibration_sheet.png"
     image = cv2.imread(str(committed), cv2.IMREAD_GRAYSCALE)
     assert image is not None
-    assert np.array_equal(image, calibrate.render_sheet())
+    assert np.array_equal(image, render_sheet())
 
 
 def test_photographed_sheet_reads_every_filled_box(photo_case, holdout_recognizer):
     photo, counts, used = photo_case
-    reading = calibrate.read_sheet(photo)
+    reading = read_sheet(photo)
     assert reading.per_digit() == {str(d): int(counts[d]) for d in range(10)}
     assert reading.scribbled == 2
     assert reading.empty == 100 - counts.sum() - 2
     # The cells are digits.png-form digits: the default model reads them as their labels.
     digits, _ = holdout_recognizer.classify(reading.cells)
     assert np.mean(digits == reading.labels) >= 0.9
+
+
+def test_twelve_bit_images_keep_their_contrast(photo_case, heldout):
+    """A 12-bit image (values up to 4095, in a 16-bit container) reads as its 8-bit self:
+    it is scaled by its brightest value, not shifted down by 8 bits (which leaves 0-15)."""
+    photo, counts, _ = photo_case
+    deep = ((photo.astype(np.uint32) * 4095 + 127) // 255).astype(np.uint16)
+    assert deep.dtype == np.uint16 and int(deep.max()) <= 4095
+    reading = read_sheet(deep)
+    assert reading.per_digit() == {str(d): int(counts[d]) for d in range(10)}
+    image, rows_counts = rows_sheet(heldout, np.random.default_rng(3))
+    rows = read_rows(((image.astype(np.uint32) * 4095 + 127) // 255).astype(np.uint16))
+    assert rows.per_digit() == {str(d): rows_counts[d] for d in range(10)}
 
 
 def test_read_command_writes_profile_and_contact(photo_case, tmp_path, monkeypatch):
@@ -217,19 +233,19 @@ def test_three_markers_are_enough_two_are_not(heldout):
     rng = np.random.default_rng(11)
     page, counts, _ = filled_sheet(heldout, rng, fill=0.5, scribbles=0)
     one_hidden = photograph(page, np.random.default_rng(1), hide_corner=1)
-    reading = calibrate.read_sheet(one_hidden)
+    reading = read_sheet(one_hidden)
     assert reading.per_digit() == {str(d): int(counts[d]) for d in range(10)}
     assert "top-right" in reading.notes[0]
     two_hidden = one_hidden.copy()
     h, w = two_hidden.shape[:2]
     two_hidden[h // 2:, : w // 2] = (60, 80, 100)  # the bottom-left corner too
     with pytest.raises(LivedigitsError, match="missing: top-right, bottom-left"):
-        calibrate.read_sheet(two_hidden)
+        read_sheet(two_hidden)
 
 
 def test_rows_sheet_reads_all_digits_with_labels(heldout, holdout_recognizer):
     image, counts = rows_sheet(heldout, np.random.default_rng(3))
-    reading = calibrate.read_rows(image)
+    reading = read_rows(image)
     assert reading.per_digit() == {str(d): counts[d] for d in range(10)}
     digits, _ = holdout_recognizer.classify(reading.cells)
     assert np.mean(digits == reading.labels) >= 0.9
@@ -237,13 +253,13 @@ def test_rows_sheet_reads_all_digits_with_labels(heldout, holdout_recognizer):
 
 def test_rows_sheet_with_its_own_order_and_too_few_rows(heldout):
     image, counts = rows_sheet(heldout, np.random.default_rng(4), order="9876543210")
-    reading = calibrate.read_rows(image, "9876543210")
+    reading = read_rows(image, "9876543210")
     assert reading.per_digit() == {str(d): counts[d] for d in range(10)}
     short, _ = rows_sheet(heldout, np.random.default_rng(4), order="12345")
     with pytest.raises(LivedigitsError, match="found 5 rows"):
-        calibrate.read_rows(short)
+        read_rows(short)
     with pytest.raises(LivedigitsError, match="--order"):
-        calibrate.parse_order("1123")
+        parse_order("1123")
 
 
 def test_bad_inputs(tmp_path, heldout):
@@ -255,7 +271,7 @@ def test_bad_inputs(tmp_path, heldout):
     assert "no calibration markers" in result.output and "--layout rows" in result.output
 
     blank = tmp_path / "blank.png"
-    cv2.imwrite(str(blank), photograph(calibrate.render_sheet().astype(np.float32)[:, :, None]
+    cv2.imwrite(str(blank), photograph(render_sheet().astype(np.float32)[:, :, None]
                                        .repeat(3, axis=2), np.random.default_rng(0)))
     result = runner.invoke(app, ["calibrate", "read", str(blank), "--profile", "bob"])
     assert result.exit_code == 1 and "blank sheet" in result.output
@@ -282,8 +298,8 @@ def test_bad_inputs(tmp_path, heldout):
 def test_report_before_and_after(heldout, tmp_path):
     """Before/after accuracies by cross-validation over a rows sheet's profile."""
     image, _ = rows_sheet(heldout, np.random.default_rng(8))
-    reading = calibrate.read_rows(image)
-    calibrate.save_profile("carol", reading)
+    reading = read_rows(image)
+    save_profile("carol", reading)
     result = runner.invoke(app, ["calibrate", "report", "carol", "--json", "--folds", "3"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
@@ -331,20 +347,20 @@ def test_profiles_live_in_a_per_user_folder(heldout, tmp_path, monkeypatch):
     folder = paths.calibration_dir()
     assert folder == tmp_path / "data" / "livedigits" / "profiles"
     image, _ = rows_sheet(heldout, np.random.default_rng(8))
-    reading = calibrate.read_rows(image)
+    reading = read_rows(image)
     (tmp_path / "one").mkdir()
     (tmp_path / "two").mkdir()
     monkeypatch.chdir(tmp_path / "one")
-    calibrate.save_profile("dora", reading)
+    save_profile("dora", reading)
     monkeypatch.chdir(tmp_path / "two")
     assert resolve_profile("dora") == folder / "dora.npz"
     assert (folder / "dora_contact.png").is_file()
-    path, _contact = calibrate.save_profile("bob.npz", reading)
+    path, _contact = save_profile("bob.npz", reading)
     assert path == Path("bob.npz") and Path("bob.npz").is_file()
     assert Path("bob_contact.png").is_file() and not list(Path().glob("*.npz.npz"))
     assert resolve_profile("bob.npz") == Path("bob.npz")
     Path("calibration").mkdir()  # where earlier versions wrote profiles
-    calibrate.save_profile("calibration/old.npz", reading)
+    save_profile("calibration/old.npz", reading)
     assert resolve_profile("old") == Path("calibration/old.npz")
     (folder / "broken.npz").write_bytes(b"not a zip")
     listed = runner.invoke(app, ["calibrate", "list", "--json"])

@@ -44,7 +44,8 @@ class SheetWatcher:
         if now - self._last_check < CHECK_EVERY_S:
             return None
         self._last_check = now
-        from livedigits.calibrate.sheets import find_markers, read_sheet, save_profile
+        from livedigits.calibrate.profile import save_profile
+        from livedigits.calibrate.sheet_reader import find_markers, read_sheet
         from livedigits.recognize.segment import to_gray
 
         markers = find_markers(to_gray(image))

@@ -41,7 +41,7 @@ def sheet(
     that let `calibrate read` find the page in a photo at any angle. Print at 100%.
     The folder is created when missing; existing sheet files are kept unless --force.
     """
-    from livedigits.calibrate.sheets import write_sheet
+    from livedigits.calibrate.printable import write_sheet
     from livedigits.errors import LivedigitsError
 
     try:
@@ -79,7 +79,7 @@ def read(
 
     Example: livedigits calibrate read photo.jpg --profile alice
     """
-    from livedigits.calibrate.sheets import read_file, save_profile
+    from livedigits.calibrate.profile import read_file, save_profile
     from livedigits.training.profiles import profile_target
 
     if layout not in ("sheet", "rows"):
@@ -146,7 +146,7 @@ def report(
     digits.png plus the other folds. Both models are fitted with one augmented copy
     per digit to keep this quick, so figures may differ slightly from the default model.
     """
-    from livedigits.calibrate.sheets import profile_report
+    from livedigits.calibrate.report import profile_report
 
     result = profile_report(name, folds=folds)
     if json_output:
