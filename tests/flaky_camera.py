@@ -82,7 +82,7 @@ class PretendCamera:
 
 def install(video: str, schedule: Schedule) -> None:
     """Make ``--source camera`` open a LiveSource over PretendCamera."""
-    from livedigits.live import sources
+    from livedigits.live import live_source, sources
 
     original = sources.open_source
 
@@ -91,9 +91,9 @@ def install(video: str, schedule: Schedule) -> None:
         if spec != "camera":
             return original(spec, settings, loop=loop, lost_after_failures=lost_after_failures,
                             frozen_after=frozen_after)
-        return sources.LiveSource(lambda: PretendCamera(video, schedule), name="camera",
-                                  lost_after_failures=lost_after_failures,
-                                  frozen_after=frozen_after, backoff=(0.2, 0.5))
+        return live_source.LiveSource(lambda: PretendCamera(video, schedule), name="camera",
+                                      lost_after_failures=lost_after_failures,
+                                      frozen_after=frozen_after, backoff=(0.2, 0.5))
 
     sources.open_source = open_source
 

@@ -312,9 +312,9 @@ def test_usage_lines_and_completion():
 
 
 def test_cameras_without_a_camera_fail_alike_in_text_and_json(monkeypatch):
-    from livedigits.live import sources
+    from livedigits.live import capture
 
-    monkeypatch.setattr(sources, "list_cameras", lambda backend="any": [])
+    monkeypatch.setattr(capture, "list_cameras", lambda backend="any": [])
     text = runner.invoke(app, ["cameras"])
     as_json = runner.invoke(app, ["cameras", "--json"])
     assert text.exit_code == as_json.exit_code == 1

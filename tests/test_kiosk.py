@@ -128,7 +128,7 @@ def test_a_capture_thread_that_breaks_ends_the_run_with_an_error(holdout_recogni
     import threading
 
     from livedigits.live.app import LiveConfig, run
-    from livedigits.live.sources import LiveSource
+    from livedigits.live.live_source import LiveSource
 
     source = LiveSource(_BrokenCamera, name="camera 9", frozen_after=None)
     raised: list[BaseException] = []

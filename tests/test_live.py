@@ -241,7 +241,7 @@ def test_missing_save_dir_is_created_with_its_parents(tmp_path, sheet_video):
 def test_unwritable_save_dir_is_reported_at_once_and_the_run_goes_on(
         tmp_path, sheet_video, caplog, holdout_recognizer):
     from livedigits.live.app import LiveConfig, Pipeline, _Hud, compose
-    from livedigits.live.sources import DemoSource
+    from livedigits.live.demo_source import DemoSource
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -298,7 +298,8 @@ def test_image_glob_reads_each_page_on_its_own(tmp_path):
 
 def test_every_view_composes(holdout_recognizer):
     from livedigits.live.app import LiveConfig, Pipeline, _Hud, compose
-    from livedigits.live.sources import LOST_MESSAGE, DemoSource
+    from livedigits.live.demo_source import DemoSource
+    from livedigits.live.frames import LOST_MESSAGE
 
     source = DemoSource(width=480, height=320, n_digits=12, frames=2, seed=2)
     frame = source.read()

@@ -10,14 +10,11 @@ import numpy as np
 import pytest
 
 from livedigits.errors import LivedigitsError
-from livedigits.live.sources import (
-    LOST_MESSAGE,
-    DemoSource,
-    ImageFilesSource,
-    LiveSource,
-    VideoFileSource,
-    open_source,
-)
+from livedigits.live.demo_source import DemoSource
+from livedigits.live.file_sources import ImageFilesSource, VideoFileSource
+from livedigits.live.frames import LOST_MESSAGE
+from livedigits.live.live_source import LiveSource
+from livedigits.live.sources import open_source
 
 
 def _numbered_video(path, n: int, fourcc: str = "MJPG") -> None:
@@ -67,7 +64,7 @@ def test_unreadable_or_missing_video_is_a_clear_error(tmp_path):
     with pytest.raises(LivedigitsError, match="no such device"):
         open_source("/dev/video-not-there")
     with pytest.raises(LivedigitsError, match="backend"):
-        open_source("0", __import__("livedigits.live.sources").live.sources.CaptureSettings(
+        open_source("0", __import__("livedigits.live.capture").live.capture.CaptureSettings(
             backend="nonsense"))
 
 

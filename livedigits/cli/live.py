@@ -93,7 +93,8 @@ def live(
     """
     from livedigits.errors import LivedigitsError
     from livedigits.live.app import LiveConfig, run
-    from livedigits.live.sources import CaptureSettings, open_source
+    from livedigits.live.capture import CaptureSettings
+    from livedigits.live.sources import open_source
 
     if json_output and not no_window:
         no_window = True  # JSON on stdout is for pipelines: no window
@@ -152,7 +153,7 @@ def demo(
     """
     from livedigits.kernels import allow_references
     from livedigits.live.app import LiveConfig, gui_problem, run
-    from livedigits.live.sources import DemoSource
+    from livedigits.live.demo_source import DemoSource
     from livedigits.recognize.recognizer import Recognizer
     from livedigits.training.model import ModelParams
 
@@ -216,7 +217,7 @@ def cameras(
 
     Exit status 1 when no camera is found, with --json too (which then prints nothing).
     """
-    from livedigits.live.sources import camera_candidates, list_cameras
+    from livedigits.live.capture import camera_candidates, list_cameras
     from livedigits.pages.formats import JSON_SCHEMA
 
     found = list_cameras(backend=backend)

@@ -27,9 +27,9 @@ from typing import TextIO
 import numpy as np
 
 from livedigits.errors import LivedigitsError
+from livedigits.live.frames import Frame, FrameSource
 from livedigits.live.handoff import Slot, Worker
 from livedigits.live.kiosk import ATTRACT_SECONDS, HEALTH_SECONDS, STALL_SECONDS
-from livedigits.live.sources import Frame, FrameSource
 from livedigits.live.track import TrackedFrame, Tracker, recognizer_classifier
 from livedigits.pages.memory import reuse_freed_memory
 from livedigits.recognize.recognizer import Detection, Recognizer

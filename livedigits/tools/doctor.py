@@ -135,7 +135,7 @@ def check_model_cache() -> Check:
 
 def check_cameras() -> Check:
     """Cameras that open and deliver a picture."""
-    from livedigits.live.sources import camera_candidates, list_cameras
+    from livedigits.live.capture import camera_candidates, list_cameras
 
     found = list_cameras(probe_modes=False)
     if not found:
