@@ -6,14 +6,13 @@ numba and numpy load inside the commands.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from livedigits.cli.options import JsonFlag
-from livedigits.pages.formats import JSON_SCHEMA
+from livedigits.records import json_line, stamped
 
 app = typer.Typer(
     help="Calibration sheets and personal handwriting profiles.\n\n"
@@ -89,8 +88,8 @@ def read(
     path, contact = save_profile(profile, reading, force=force)
     per_digit = reading.per_digit()
     if json_output:
-        typer.echo(json.dumps({"profile": profile, "samples": len(reading.labels),
-                               "per_digit": per_digit, "schema": JSON_SCHEMA}))
+        typer.echo(json_line(stamped({"profile": profile, "samples": len(reading.labels),
+                                      "per_digit": per_digit})))
         return
     for note in reading.notes:
         typer.echo(f"livedigits: {note}", err=True)
@@ -116,7 +115,7 @@ def list_(json_output: JsonFlag = False) -> None:
     found = list_profiles()
     if json_output:
         for entry in found:
-            typer.echo(json.dumps(entry | {"schema": JSON_SCHEMA}))
+            typer.echo(json_line(stamped(entry)))
         return
     if not found:
         typer.echo(f"no handwriting profiles yet in {calibration_dir()}; make one with "
@@ -150,7 +149,7 @@ def report(
 
     result = profile_report(name, folds=folds)
     if json_output:
-        typer.echo(json.dumps(result | {"schema": JSON_SCHEMA}))
+        typer.echo(json_line(stamped(result)))
         return
     typer.echo(f"profile {name}: {result['samples']} samples, {result['folds']}-fold "
                "cross-validation (models with 1 augmented copy per digit)")

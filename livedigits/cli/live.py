@@ -218,13 +218,13 @@ def cameras(
     Exit status 1 when no camera is found, with --json too (which then prints nothing).
     """
     from livedigits.live.capture import camera_candidates, list_cameras
-    from livedigits.pages.formats import JSON_SCHEMA
+    from livedigits.records import json_line, stamped
 
     found = list_cameras(backend=backend)
     if json_output:
         for cam in found:
-            typer.echo(json.dumps({"source": cam.source, "mode": cam.mode, "modes": cam.modes,
-                                   "schema": JSON_SCHEMA}))
+            typer.echo(json_line(stamped({"source": cam.source, "mode": cam.mode,
+                                          "modes": cam.modes})))
         if not found:
             typer.echo("livedigits: no camera found", err=True)
             raise typer.Exit(1)

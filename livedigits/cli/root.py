@@ -6,7 +6,6 @@ so ``livedigits --help`` and ``--version`` stay instant.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -28,6 +27,7 @@ from livedigits.cli.options import (
 from livedigits.cli.style import RootGroup, configure_logging, quiet_native_logs
 from livedigits.errors import LivedigitsError
 from livedigits.pages import formats
+from livedigits.records import error_record, json_line, stamped
 
 app = typer.Typer(
     name="livedigits",
@@ -144,11 +144,10 @@ def image(
             typer.echo(f"livedigits: {exc}", err=True)
             if result is None:
                 if output_format == "json":
-                    typer.echo(json.dumps({"image": str(path), "error": str(exc),
-                                           "schema": formats.JSON_SCHEMA}))
+                    typer.echo(json_line(error_record(str(path), str(exc))))
                 continue
         if output_format == "json":
-            typer.echo(json.dumps(result | {"schema": formats.JSON_SCHEMA}, ensure_ascii=False))
+            typer.echo(json_line(stamped(result)))
         elif output_format == "tsv":
             typer.echo("\n".join(formats.tsv_rows(result, page)))
         elif output_format == "hocr":
@@ -240,7 +239,7 @@ def evaluate(
     report = heldout_report(model)
     report["seen"] = seen
     if json_output:
-        typer.echo(json.dumps(report | {"schema": formats.JSON_SCHEMA}))
+        typer.echo(json_line(stamped(report)))
         return
     if seen:
         typer.echo("livedigits: warning: the model was trained on these digits; the accuracy "
@@ -277,9 +276,7 @@ def bench(
     rows = run_bench(quick=quick)
     missed = missed_bars(rows)
     if json_output:
-        from livedigits.pages.formats import JSON_SCHEMA
-
-        typer.echo(json.dumps([row | {"schema": JSON_SCHEMA} for row in rows]))
+        typer.echo(json_line([stamped(row) for row in rows]))
     else:
         width = max(len(r["what"]) for r in rows)
         typer.echo(f"{'what':<{width}}  {'livedigits':>14}  {'baseline':>14}  bar / note")

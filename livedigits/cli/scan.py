@@ -6,14 +6,13 @@ level, so ``livedigits --help`` stays instant.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from livedigits.cli.options import JsonFlag, MinConfidence, ModelFile, Profile, load_recognizer
-from livedigits.pages.formats import JSON_SCHEMA
+from livedigits.records import error_record, json_line, stamped
 
 ScanOut = Annotated[
     Path | None,
@@ -113,13 +112,13 @@ def _print_devices(json_output: bool) -> None:
     if not devices:
         raise LivedigitsError(NO_DEVICE_HINT)
     for d in devices:
-        typer.echo(json.dumps(d.to_dict() | {"schema": JSON_SCHEMA}) if json_output
+        typer.echo(json_line(stamped(d.to_dict())) if json_output
                    else d.describe())
 
 
 def _echo_result(result: dict, json_output: bool, header: bool) -> None:
     if json_output:
-        typer.echo(json.dumps(result | {"schema": JSON_SCHEMA}, ensure_ascii=False))
+        typer.echo(json_line(stamped(result)))
         return
     if header:
         typer.echo(f"== {result['image']}")
@@ -142,8 +141,7 @@ def _run_scan(settings, out: Path, json_output: bool, show: bool, recognizer) ->
                 failed += 1
                 typer.echo(f"livedigits: {exc}", err=True)
                 if json_output:
-                    typer.echo(json.dumps({"image": str(page.path), "error": str(exc),
-                                           "schema": JSON_SCHEMA}))
+                    typer.echo(json_line(error_record(str(page.path), str(exc))))
                 continue
             _echo_result(result, json_output, header=settings.batch)
             if viewer:
@@ -190,8 +188,7 @@ def _run_watch(folder: Path, out: Path | None, json_output: bool, show: bool,
                 failed += 1
                 typer.echo(f"livedigits: {item.error}", err=True)
                 if json_output:
-                    typer.echo(json.dumps({"image": str(item.path), "error": item.error,
-                                           "schema": JSON_SCHEMA}))
+                    typer.echo(json_line(error_record(str(item.path), item.error)))
                 continue
             _echo_result(item.result, json_output, header=True)
             if viewer:

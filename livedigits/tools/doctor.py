@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from livedigits.records import stamped
+
 
 @dataclass
 class Check:
@@ -22,10 +24,7 @@ class Check:
 
     def to_dict(self) -> dict:
         """The ``doctor --json`` record (with the JSON records' ``schema``)."""
-        from livedigits.pages.formats import JSON_SCHEMA
-
-        return {"level": self.level, "what": self.what, "detail": self.detail,
-                "schema": JSON_SCHEMA}
+        return stamped({"level": self.level, "what": self.what, "detail": self.detail})
 
 
 def _installed(name: str) -> str | None:
