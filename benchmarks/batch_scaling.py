@@ -25,7 +25,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livedigits.pages.batch import plan_tasks, run_local
+from livedigits.pages.batch_inputs import plan_tasks
+from livedigits.pages.batch_pool import run_local
 from livedigits.recognize.recognizer import Recognizer
 from livedigits.synthetic.synth import heldout_cells, render_page
 

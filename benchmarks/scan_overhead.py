@@ -39,7 +39,8 @@ def main() -> int:
     import numpy as np
 
     from livedigits.pages.page import process_file
-    from livedigits.pages.scan import ScanSettings, process_page, scan_pages
+    from livedigits.pages.scan import process_page, scan_pages
+    from livedigits.pages.scan_devices import ScanSettings
     from livedigits.recognize.recognizer import Recognizer
     from livedigits.synthetic.synth import render_page
 

@@ -74,7 +74,7 @@ def test_batch_csv_on_a_link_is_a_one_line_error(tmp_path):
     import pytest
 
     from livedigits.errors import LivedigitsError
-    from livedigits.pages.batch import write_csv
+    from livedigits.pages.batch_results import write_csv
 
     (tmp_path / "r.jsonl").write_text('{"image": "x.png", "text": "1"}\n')
     elsewhere = tmp_path / "elsewhere.csv"

@@ -18,15 +18,11 @@ from typer.testing import CliRunner
 
 from livedigits.cli.root import app
 from livedigits.errors import LivedigitsError
-from livedigits.pages.batch import (
-    DASK_HINT,
-    ResultsFile,
-    collect_inputs,
-    plan_tasks,
-    run_batch,
-    run_dask,
-    run_local,
-)
+from livedigits.pages.batch import run_batch
+from livedigits.pages.batch_dask import DASK_HINT, run_dask
+from livedigits.pages.batch_inputs import collect_inputs, plan_tasks
+from livedigits.pages.batch_pool import run_local
+from livedigits.pages.batch_results import ResultsFile
 
 N_PAGES = 300
 
@@ -459,7 +455,7 @@ def test_dask_scheduler_lost_mid_run_fails_cleanly_marking_nothing(pages, holdou
     pytest.importorskip("distributed")
     import socket
 
-    from livedigits.pages import batch as batch_run
+    from livedigits.pages import batch_dask
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -478,7 +474,7 @@ def test_dask_scheduler_lost_mid_run_fails_cleanly_marking_nothing(pages, holdou
 
         with Client(address, timeout="60s") as client:
             client.wait_for_workers(1, timeout=60)
-        monkeypatch.setattr(batch_run, "DASK_TIMEOUT", 4.0)
+        monkeypatch.setattr(batch_dask, "DASK_TIMEOUT", 4.0)
         killed_at: list[float] = []
 
         def kill_when_running() -> None:
@@ -517,7 +513,8 @@ def test_a_result_lost_with_the_connection_is_left_for_a_rerun():
     fetch raises CommClosedError; the image is left for a rerun, not a crash."""
     from distributed.comm.core import CommClosedError
 
-    from livedigits.pages.batch import Task, _dask_line
+    from livedigits.pages.batch_dask import _dask_line
+    from livedigits.pages.batch_inputs import Task
 
     class FinishedButUnreachable:
         status = "finished"
@@ -535,7 +532,8 @@ def test_a_result_lost_with_the_connection_is_left_for_a_rerun():
 def test_an_image_gone_since_it_was_listed_is_a_temporary_failure(tmp_path, holdout_recognizer):
     """Deleted (or moved away) between the listing and the reading: a rerun may find it
     again, so its line is marked temporary; a damaged file stays a failure for good."""
-    from livedigits.pages.batch import Task, read_one
+    from livedigits.pages.batch_inputs import Task
+    from livedigits.pages.batch_pool import read_one
 
     gone = json.loads(read_one(holdout_recognizer, Task("gone.png", str(tmp_path / "gone.png"),
                                                         "gone"), None))

@@ -19,15 +19,9 @@ from typer.testing import CliRunner
 
 from livedigits.cli.root import app
 from livedigits.errors import LivedigitsError
-from livedigits.pages.scan import (
-    STATUS_BUSY,
-    Device,
-    ScanSettings,
-    default_device,
-    fault_message,
-    parse_option,
-    scan_pages,
-)
+from livedigits.pages.scan import scan_pages
+from livedigits.pages.scan_devices import Device, ScanSettings, default_device, parse_option
+from livedigits.pages.scan_faults import STATUS_BUSY, fault_message
 from livedigits.synthetic.synth import render_page
 
 runner = CliRunner()

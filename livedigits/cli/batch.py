@@ -60,7 +60,8 @@ def batch(
     livedigits batch 'forms/**/*.jpg' @more.txt --out r.jsonl --workers 4;
     livedigits batch /shared/scans --out r.jsonl --scheduler tcp://10.0.0.5:8786
     """
-    from livedigits.pages.batch import check_outputs, run_batch
+    from livedigits.pages.batch import run_batch
+    from livedigits.pages.batch_results import check_outputs
 
     check_outputs(out, csv_file, force=force)  # before the model loads: fail fast
     # Builds the cache once; the workers read, with kernels compiled.

@@ -88,8 +88,8 @@ def scan(
         _run_watch(watch, out, json_output, show, max_files, idle_exit,
                    load_recognizer(profile, model, min_confidence))
         return
-    from livedigits.pages.scan import ScanSettings, default_device
-    from livedigits.pages.scan import list_devices as find
+    from livedigits.pages.scan_devices import ScanSettings, default_device
+    from livedigits.pages.scan_devices import list_devices as find
 
     name = device or default_device(find()).name
     settings = ScanSettings(device=name, resolution=resolution, mode=mode, source=source,
@@ -99,14 +99,14 @@ def scan(
 
 
 def _parse_options(items: list[str]) -> list[tuple[str, str]]:
-    from livedigits.pages.scan import parse_option
+    from livedigits.pages.scan_devices import parse_option
 
     return [parse_option(item) for item in items]
 
 
 def _print_devices(json_output: bool) -> None:
     from livedigits.errors import LivedigitsError
-    from livedigits.pages.scan import NO_DEVICE_HINT, list_devices
+    from livedigits.pages.scan_devices import NO_DEVICE_HINT, list_devices
 
     devices = list_devices()
     if not devices:
