@@ -10,7 +10,6 @@ Dask is imported where it is used.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING
 from livedigits.errors import LivedigitsError
 from livedigits.pages.batch_inputs import Task
 from livedigits.pages.batch_pool import one_thread, read_one
-from livedigits.pages.formats import JSON_SCHEMA
+from livedigits.records import json_line, stamped
 
 if TYPE_CHECKING:
     from livedigits.recognize.recognizer import Recognizer
@@ -158,4 +157,4 @@ def _dask_line(future, task: Task, client) -> str | None:
     line = {"image": task.image, "error": f"{task.path}: the cluster could not read it ({name})"}
     if name != "KilledWorker":  # KilledWorker: the image itself kills the workers
         line["temporary"] = True
-    return json.dumps(line | {"schema": JSON_SCHEMA})
+    return json_line(stamped(line))

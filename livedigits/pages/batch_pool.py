@@ -9,7 +9,6 @@ Heavy modules (cv2, numba) are imported where they are used.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from livedigits.errors import LivedigitsError
 from livedigits.pages.batch_inputs import Task
-from livedigits.pages.formats import JSON_SCHEMA
+from livedigits.records import error_record, json_line, stamped
 
 if TYPE_CHECKING:
     from livedigits.recognize.recognizer import Recognizer
@@ -62,7 +61,7 @@ def read_one(recognizer: Recognizer, task: Task, out_dir: str | None) -> str:
     except Exception as exc:  # one bad image must not stop the batch
         log.exception("%s: failed", task.image)
         result = {"image": task.image, "error": f"{task.path}: {type(exc).__name__}: {exc}"}
-    return json.dumps(result | {"schema": JSON_SCHEMA}, ensure_ascii=False)
+    return json_line(stamped(result))
 
 
 def one_thread() -> None:
@@ -207,9 +206,8 @@ def _run_pool(tasks: Sequence[Task], emit: Callable[[str], None], *, recognizer:
                         continue
                     task = in_flight.pop(future)
                     if error is not None:  # e.g. a result that would not pickle
-                        emit(json.dumps({"image": task.image, "error": f"{task.path}: "
-                                         f"{type(error).__name__}: {error}",
-                                         "schema": JSON_SCHEMA}))
+                        emit(json_line(error_record(
+                            task.image, f"{task.path}: {type(error).__name__}: {error}")))
                         continue
                     emit(future.result())
                     succeeded += 1
@@ -223,9 +221,8 @@ def _run_pool(tasks: Sequence[Task], emit: Callable[[str], None], *, recognizer:
         if alone and len(lost) == 1:
             task = lost[0]
             log.warning("%s: a worker process died reading this image", task.image)
-            emit(json.dumps({"image": task.image,
-                             "error": f"{task.path}: the worker process died reading it",
-                             "schema": JSON_SCHEMA}))
+            emit(json_line(error_record(
+                task.image, f"{task.path}: the worker process died reading it")))
         else:
             suspects.extend(lost)
         broken_pools += 1
