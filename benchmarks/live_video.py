@@ -97,7 +97,7 @@ def measure(frames: int, pen, seed: int, sheets: int, touch=None) -> dict:
 def _count(frames: int, pen, seed: int, cells: tuple[np.ndarray, np.ndarray],
            touch=None) -> dict:
     """Raw counts for one video: truth digits, found, correct, fp, label changes, times."""
-    from livedigits.live.app import Pipeline
+    from livedigits.live.pipeline import Pipeline
     from livedigits.recognize.recognizer import Recognizer
     from livedigits.synthetic.synth import score
     from livedigits.training.model import ModelParams

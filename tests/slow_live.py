@@ -15,13 +15,13 @@ import time
 
 
 def slow_down(seconds: float, fail_after: int = 0) -> None:
-    """Make ``livedigits.live.app.Pipeline.process`` take ``seconds`` a frame (at least).
+    """Make ``livedigits.live.pipeline.Pipeline.process`` take ``seconds`` a frame (at least).
 
     With ``fail_after`` > 0, the call after that many raises RuntimeError.
     """
-    from livedigits.live import app
+    from livedigits.live import pipeline
 
-    original = app.Pipeline.process
+    original = pipeline.Pipeline.process
     calls = [0]
 
     def process(self, image, index=0):
@@ -36,7 +36,7 @@ def slow_down(seconds: float, fail_after: int = 0) -> None:
         result.ms = 1000 * (time.perf_counter() - start)
         return result
 
-    app.Pipeline.process = process
+    pipeline.Pipeline.process = process
 
 
 def main(argv: list[str]) -> None:

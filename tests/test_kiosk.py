@@ -17,7 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from livedigits.errors import LivedigitsError
-from livedigits.live.kiosk import Health, KioskState, kiosk_view
+from livedigits.live.kiosk import Health
+from livedigits.live.kiosk_picture import KioskState, kiosk_view
 from livedigits.recognize.recognizer import Detection
 from tests import x11
 from tests.test_live_window import _finish, _Lines, _wait_for, _xdotool
@@ -127,8 +128,9 @@ class _BrokenCamera:
 def test_a_capture_thread_that_breaks_ends_the_run_with_an_error(holdout_recognizer):
     import threading
 
-    from livedigits.live.app import LiveConfig, run
     from livedigits.live.live_source import LiveSource
+    from livedigits.live.loop import run
+    from livedigits.live.session import LiveConfig
 
     source = LiveSource(_BrokenCamera, name="camera 9", frozen_after=None)
     raised: list[BaseException] = []
@@ -162,10 +164,11 @@ class _Window:
 
 
 def test_a_source_with_no_new_picture_for_the_stall_limit_ends_the_kiosk():
-    from livedigits.live.app import LiveConfig, _WindowRun
+    from livedigits.live.session import LiveConfig
+    from livedigits.live.window import WindowRun
 
     source = _Source()
-    run = _WindowRun(source, None, None, LiveConfig(kiosk=True, stall_limit=2.0))
+    run = WindowRun(source, None, None, LiveConfig(kiosk=True, stall_limit=2.0))
     run.kiosk, run.health = _Window(), Health(1000.0, start=0.0)
     run._kiosk_tick(100.0, 1)
     run._kiosk_tick(101.9, 1)  # within the limit
@@ -395,7 +398,7 @@ def test_text_uses_a_bounded_ladder_of_font_scales(monkeypatch):
     a new one each frame (100,000 distinct scales cost ~10 MiB for good)."""
     import cv2
 
-    from livedigits.live.kiosk import FONT_SCALE_STEP, font_scale
+    from livedigits.live.kiosk_picture import FONT_SCALE_STEP, font_scale
 
     rng = np.random.default_rng(1)
     for scale in rng.uniform(0.05, 8.0, 1000):

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from livedigits.cli.root import app
-from livedigits.live.app import SaveJob, Saver
+from livedigits.live.saver import SaveJob, Saver
 from livedigits.recognize.recognizer import Detection
 from tests.videos import flicker, match_truth, moving_sheet_video
 
@@ -172,7 +172,7 @@ def test_a_burst_of_snapshots_is_saved_whole_and_a_full_queue_is_said(tmp_path, 
     import threading
 
     from livedigits.atomic import write_bytes_atomic
-    from livedigits.live.app import SAVE_QUEUE
+    from livedigits.live.saver import SAVE_QUEUE
 
     gate = threading.Event()
 
@@ -240,13 +240,15 @@ def test_missing_save_dir_is_created_with_its_parents(tmp_path, sheet_video):
 
 def test_unwritable_save_dir_is_reported_at_once_and_the_run_goes_on(
         tmp_path, sheet_video, caplog, holdout_recognizer):
-    from livedigits.live.app import LiveConfig, Pipeline, _Hud, compose
     from livedigits.live.demo_source import DemoSource
+    from livedigits.live.hud import Hud, compose
+    from livedigits.live.pipeline import Pipeline
+    from livedigits.live.session import LiveConfig
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     bad = blocker / "saves"
-    with caplog.at_level(logging.WARNING, logger="livedigits.live.app"):
+    with caplog.at_level(logging.WARNING, logger="livedigits.live.saver"):
         saver = Saver(bad)
         problem = saver.problem
         assert problem and "not a folder" in problem and str(bad) in problem
@@ -258,12 +260,12 @@ def test_unwritable_save_dir_is_reported_at_once_and_the_run_goes_on(
     source = DemoSource(width=480, height=320, n_digits=12, frames=1, seed=2)
     frame = source.read()
     result = Pipeline(holdout_recognizer).process(frame.image, frame.index)
-    plain = compose(result, _Hud(), source, LiveConfig(), 0.6)
-    warned = compose(result, _Hud(save_problem=problem), source, LiveConfig(), 0.6)
+    plain = compose(result, Hud(), source, LiveConfig(), 0.6)
+    warned = compose(result, Hud(save_problem=problem), source, LiveConfig(), 0.6)
     changed = np.argwhere(np.any(plain != warned, axis=2))
     assert len(changed) > 200 and changed[:, 0].min() < 320 // 2  # a line under the HUD
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="livedigits.live.app"):
+    with caplog.at_level(logging.WARNING, logger="livedigits.live.saver"):
         result = runner.invoke(app, ["live", "--source", str(sheet_video.path), "--json",
                                      "--max-frames", "3", "--save-every", "1", "--save-dir",
                                      str(bad)])
@@ -297,26 +299,28 @@ def test_image_glob_reads_each_page_on_its_own(tmp_path):
 
 
 def test_every_view_composes(holdout_recognizer):
-    from livedigits.live.app import LiveConfig, Pipeline, _Hud, compose
     from livedigits.live.demo_source import DemoSource
     from livedigits.live.frames import LOST_MESSAGE
+    from livedigits.live.hud import Hud, compose
+    from livedigits.live.pipeline import Pipeline
+    from livedigits.live.session import LiveConfig
 
     source = DemoSource(width=480, height=320, n_digits=12, frames=2, seed=2)
     frame = source.read()
     result = Pipeline(holdout_recognizer).process(frame.image, frame.index)
     assert result.detections
-    plain = compose(result, _Hud(), source, LiveConfig(), 0.6)
+    plain = compose(result, Hud(), source, LiveConfig(), 0.6)
     assert plain.shape == frame.image.shape and not np.array_equal(plain, frame.image)
-    for hud, config in [(_Hud(debug=True), LiveConfig()), (_Hud(help=True), LiveConfig()),
-                        (_Hud(frozen=True), LiveConfig(kiosk=True)),
-                        (_Hud(debug=True), LiveConfig(mirror=True))]:
+    for hud, config in [(Hud(debug=True), LiveConfig()), (Hud(help=True), LiveConfig()),
+                        (Hud(frozen=True), LiveConfig(kiosk=True)),
+                        (Hud(debug=True), LiveConfig(mirror=True))]:
         view = compose(result, hud, source, config, 0.6)
         assert view.shape == frame.image.shape and view.dtype == np.uint8
     source.status = LOST_MESSAGE
-    lost = compose(result, _Hud(), source, LiveConfig(), 0.6)
+    lost = compose(result, Hud(), source, LiveConfig(), 0.6)
     assert (lost[:, :, 2] > 200).sum() > (plain[:, :, 2] > 200).sum()  # the red banner
     # Mirrored: the frame is flipped for display, the digits are still read unmirrored.
-    mirrored = compose(result, _Hud(), source, LiveConfig(mirror=True), 0.6)
+    mirrored = compose(result, Hud(), source, LiveConfig(mirror=True), 0.6)
     d = result.detections[0]
     w = frame.image.shape[1]
     flipped_box = mirrored[d.y + 2:d.y + d.h - 2, w - d.x - d.w + 2:w - d.x - 2]
@@ -345,7 +349,8 @@ class _Sampler:
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
 def test_long_run_on_a_looping_video_keeps_memory_flat(tmp_path, holdout_recognizer):
-    from livedigits.live.app import LiveConfig, run
+    from livedigits.live.loop import run
+    from livedigits.live.session import LiveConfig
     from livedigits.live.sources import open_source
 
     # 480x320 frames are 460 KB each: keeping even 1 in 40 of 200 would add ~2.3 MB.

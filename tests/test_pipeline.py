@@ -56,7 +56,7 @@ def _shown_at(result, box) -> int | None:
 
 
 def test_steady_sheet_is_not_cut_or_classified_again(page, holdout_recognizer, monkeypatch):
-    from livedigits.live.app import Pipeline
+    from livedigits.live.pipeline import Pipeline
 
     pipeline = Pipeline(holdout_recognizer)
     classify = _Counting(pipeline._classify)
@@ -84,7 +84,7 @@ def test_steady_sheet_is_not_cut_or_classified_again(page, holdout_recognizer, m
 
 
 def test_rewritten_digit_is_read_again_within_a_few_frames(page, holdout_recognizer):
-    from livedigits.live.app import Pipeline
+    from livedigits.live.pipeline import Pipeline
 
     pipeline = Pipeline(holdout_recognizer)
     rng = np.random.default_rng(1)

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits.live.app import Pipeline
+from livedigits.live.pipeline import Pipeline
 from livedigits.recognize.segment import find_candidates
 from livedigits.recognize.split import Splitter
 from livedigits.synthetic.synth import heldout_cells, render_page, score

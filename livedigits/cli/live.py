@@ -91,9 +91,9 @@ def live(
 
     Example: livedigits live --source 0 --width 1280 --height 720 --fourcc MJPG
     """
-    from livedigits.errors import LivedigitsError
-    from livedigits.live.app import LiveConfig, run
     from livedigits.live.capture import CaptureSettings
+    from livedigits.live.loop import run
+    from livedigits.live.session import LiveConfig
     from livedigits.live.sources import open_source
 
     if json_output and not no_window:
@@ -112,11 +112,9 @@ def live(
 
         profile_target(calibrate)  # a name or a PATH.npz, checked before the camera opens
     if config.window:
-        from livedigits.live.app import gui_problem
+        from livedigits.live.display import require_gui
 
-        problem = gui_problem()
-        if problem:
-            raise LivedigitsError(problem)
+        require_gui()
     recognizer = load_recognizer(profile, model, min_confidence)
     settings = CaptureSettings(width=width, height=height, fps=fps, fourcc=fourcc,
                                backend=backend)
@@ -152,8 +150,10 @@ def demo(
     and how well (scored against what it drew).
     """
     from livedigits.kernels import allow_references
-    from livedigits.live.app import LiveConfig, gui_problem, run
     from livedigits.live.demo_source import DemoSource
+    from livedigits.live.display import gui_problem
+    from livedigits.live.loop import run
+    from livedigits.live.session import LiveConfig
     from livedigits.recognize.recognizer import Recognizer
     from livedigits.training.model import ModelParams
 

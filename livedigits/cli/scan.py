@@ -77,7 +77,7 @@ def scan(
         return
     options = _parse_options(option or [])
     if show:  # before any page is scanned: a missing display would abort in Qt
-        from livedigits.live.app import gui_problem
+        from livedigits.live.display import gui_problem
 
         problem = gui_problem()
         if problem:

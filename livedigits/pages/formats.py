@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from html import escape
 
-JSON_SCHEMA = 1  # the "schema" of every --json record; raised when a key changes meaning
-
 TSV_HEADER = ("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\t"
               "left\ttop\twidth\theight\tconf\ttext")
 

@@ -62,7 +62,7 @@ def check_display() -> Check:
     """A display the window can open on: DISPLAY / WAYLAND_DISPLAY / QT_QPA_PLATFORM."""
     if not sys.platform.startswith("linux"):
         return Check("OK", "display", f"{sys.platform}: native windows")
-    from livedigits.live.app import gui_problem
+    from livedigits.live.display import gui_problem
 
     platform = os.environ.get("QT_QPA_PLATFORM", "")
     problem = gui_problem()

@@ -1,0 +1,72 @@
+"""The live per-frame step: find a frame's candidates, track them, classify the new ones.
+
+``Pipeline.process`` is the pure part of the live loop (frame -> tracked detections);
+``Result`` is one processed frame, as both loops hand it on.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from livedigits.live.track import TrackedFrame, Tracker, recognizer_classifier
+from livedigits.recognize.recognizer import Detection, Recognizer
+from livedigits.recognize.split import Splitter
+from livedigits.records import stamped
+
+
+@dataclass
+class Result:
+    """One processed frame.
+
+    image : (H, W, 3) uint8 BGR frame that was read
+    tracked : the tracker's output (smoothed detections in reading order)
+    ink : (H', W') uint8 binarised image at working scale
+    scale : working pixels per frame pixel
+    ms : processing time, milliseconds
+    """
+
+    index: int
+    image: np.ndarray
+    tracked: TrackedFrame
+    ink: np.ndarray
+    scale: float
+    ms: float
+
+    @property
+    def detections(self) -> list[Detection]:
+        return self.tracked.detections
+
+    @property
+    def text(self) -> str:
+        return self.tracked.text
+
+    def json_line(self) -> str:
+        """DESIGN.md's live object: ``{"frame": i, "ms": ..., "detections": [...]}``."""
+        return json.dumps(stamped({"frame": self.index, "ms": round(self.ms, 3),
+                                   "detections": [d.to_dict() for d in self.detections]}))
+
+
+class Pipeline:
+    """Find a frame's candidates, track them, and cut and classify only new or changed ones."""
+
+    def __init__(self, recognizer: Recognizer, tracker: Tracker | None = None) -> None:
+        self.recognizer = recognizer
+        self.tracker = tracker or Tracker(min_confidence=recognizer.min_confidence)
+        self._classify = recognizer_classifier(recognizer)
+        self._split = Splitter(recognizer.neighbours, remember=True)
+
+    def process(self, image: np.ndarray, index: int = 0) -> Result:
+        """Read one (H, W, 3) uint8 BGR frame."""
+        from livedigits.recognize.segment import cut_cells, find_candidates
+
+        start = time.perf_counter()
+        found = self._split(find_candidates(image))
+        # Cells are cut only for candidates the tracker cannot vouch for (new or changed).
+        tracked = self.tracker.update(found.boxes, lambda which: cut_cells(found, which),
+                                      self._classify, signatures=found.signatures)
+        ms = 1000 * (time.perf_counter() - start)
+        return Result(index, image, tracked, found.ink, found.scale, ms)
