@@ -11,6 +11,11 @@ import numpy as np
 
 from livedigits.errors import LivedigitsError
 
+# The files read as images wherever a folder is listed (batch folders, watched folders).
+IMAGE_SUFFIXES = frozenset({
+    ".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp", ".dib",
+    ".pnm", ".pbm", ".pgm", ".ppm", ".webp", ".jp2",
+})
 MAX_PIXELS = 150_000_000  # a larger image is refused (JPEG: read reduced) before decoding
 MAX_FILE_BYTES = 1 << 30  # an image file larger than this is refused unread
 _REDUCED = ((2, "IMREAD_REDUCED_{}_2"), (4, "IMREAD_REDUCED_{}_4"), (8, "IMREAD_REDUCED_{}_8"))

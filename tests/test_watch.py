@@ -206,3 +206,16 @@ def test_state_file_that_is_a_fifo_is_refused_not_read(tmp_path, holdout_recogni
     os.mkfifo(tmp_path / STATE_NAME)  # reading it would wait forever for a writer
     with pytest.raises(LivedigitsError, match="not a regular file"):
         FolderWatcher(tmp_path, holdout_recognizer, **FAST)
+
+
+def test_every_image_kind_a_batch_reads_is_read_when_it_appears(tmp_path, holdout_recognizer):
+    """A watched folder takes the same files as a batch folder: WebP too."""
+    page = render_page(np.random.default_rng(75), width=480, height=320, digit_height=40,
+                       n_digits=8)
+    ok, data = cv2.imencode(".webp", page.image, [cv2.IMWRITE_WEBP_QUALITY, 101])
+    assert ok
+    _drop(tmp_path / "phone.webp", data.tobytes())
+    items = list(FolderWatcher(tmp_path, holdout_recognizer, **FAST).run(max_files=1,
+                                                                        idle_exit=2.0))
+    assert [i.path.name for i in items] == ["phone.webp"]
+    assert items[0].error is None and len(items[0].result["detections"]) >= 6

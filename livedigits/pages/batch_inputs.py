@@ -16,14 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from livedigits.errors import LivedigitsError
+from livedigits.imageio import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
 
 
-IMAGE_EXTENSIONS = frozenset({
-    ".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp", ".dib",
-    ".pnm", ".pbm", ".pgm", ".ppm", ".webp", ".jp2",
-})
 _GLOB_CHARS = frozenset("*?[")
 MAX_LIST = 64 << 20  # bytes of a list file
 
@@ -93,7 +90,7 @@ def _expand(item: str) -> list[str]:
             os.path.join(root, name)
             for root, _dirs, names in os.walk(item)
             for name in names
-            if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+            if os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
         )
         if not paths:
             log.warning("%s: no image files in this folder", item)

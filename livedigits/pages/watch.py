@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from livedigits.errors import LivedigitsError
+from livedigits.imageio import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".pnm", ".pgm",
-                            ".ppm", ".pbm"})
 STATE_NAME = ".livedigits-watch.json"
 # What save_renderings names its files (``STEM_overlay.png``, ``STEM_digits-2.png``).
 _OUTPUT_STEM = re.compile(r".+_(overlay|digits)(-\d+)?")
