@@ -240,7 +240,8 @@ def measure_sheet(image: np.ndarray, order: str, per_row: int | None, base, fold
     """Bar (a) and, for both splits of the sheet, before/after on the test half."""
     from livedigits.calibrate.sheets import SheetReading, read_rows, save_profile
     from livedigits.recognize.recognizer import Recognizer
-    from livedigits.training.model import ModelParams, build_default
+    from livedigits.training.build import build_default
+    from livedigits.training.model import ModelParams
 
     reading = read_rows(image, order)
     boxes, positions = reading.boxes, reading.positions

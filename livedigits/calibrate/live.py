@@ -45,7 +45,7 @@ class SheetWatcher:
             return None
         self._last_check = now
         from livedigits.calibrate.sheets import find_markers, read_sheet, save_profile
-        from livedigits.recognize.segment import to_gray
+        from livedigits.recognize.ink import to_gray
 
         markers = find_markers(to_gray(image))
         if len(markers) < 4:

@@ -12,7 +12,7 @@ segmenter's candidates, grouped into rows by fitted lines.
 
 A profile is ``NAME.npz`` in the per-user profiles folder (``paths.calibration_dir``)
 or any ``PATH.npz``: ``cells`` (N, 20, 20) uint8 (not
-deskewed: ``model.fit`` deskews), ``labels`` (N,) int32, ``format_version``.
+deskewed: ``fit.fit`` deskews), ``labels`` (N,) int32, ``format_version``.
 """
 
 from __future__ import annotations
@@ -251,7 +251,7 @@ def box_digit(dark: np.ndarray) -> tuple[str, np.ndarray | None]:
     The digit is the largest ink component plus any other at least a tenth
     its size (a 5's bar, a broken stroke); specks are left out.
     """
-    from livedigits.recognize.segment import normalise
+    from livedigits.recognize.normalise import normalise
 
     ink = (dark > INK).astype(np.uint8)
     area = dark.shape[0] * dark.shape[1]
@@ -284,7 +284,7 @@ def read_sheet(image: np.ndarray) -> SheetReading:
     Raises LivedigitsError when the markers are missing or too few are visible,
     or when no box holds a digit.
     """
-    from livedigits.recognize.segment import darkness, to_gray
+    from livedigits.recognize.ink import darkness, to_gray
 
     gray = to_gray(_to8(image))
     markers = find_markers(gray)
@@ -447,7 +447,8 @@ def read_rows(image: np.ndarray, order: str = DEFAULT_ORDER) -> SheetReading:
     Raises LivedigitsError when no digits are found or the rows found are not
     as many as ``order`` has digits.
     """
-    from livedigits.recognize.segment import find_candidates, normalise, patch_of
+    from livedigits.recognize.normalise import normalise, patch_of
+    from livedigits.recognize.segment import find_candidates
 
     digits = parse_order(order)
     found = find_candidates(_to8(image))
@@ -585,7 +586,8 @@ def profile_report(profile: str | Path, *, folds: int = 5, seed: int = 0) -> dic
     from livedigits.paths import digits_png
     from livedigits.recognize.recognizer import Recognizer
     from livedigits.training.cells import load_sheet
-    from livedigits.training.model import ModelParams, fit
+    from livedigits.training.fit import fit
+    from livedigits.training.model import ModelParams
     from livedigits.training.profiles import load_profile, resolve_profile
 
     path = resolve_profile(profile)
