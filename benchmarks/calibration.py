@@ -242,7 +242,8 @@ def measure_sheet(image: np.ndarray, order: str, per_row: int | None, base, fold
     from livedigits.calibrate.rows_reader import read_rows
     from livedigits.calibrate.sheet_reader import SheetReading
     from livedigits.recognize.recognizer import Recognizer
-    from livedigits.training.model import ModelParams, build_default
+    from livedigits.training.build import build_default
+    from livedigits.training.model import ModelParams
 
     reading = read_rows(image, order)
     boxes, positions = reading.boxes, reading.positions

@@ -44,7 +44,8 @@ def digits_png(recognizer) -> dict:
 def pages(recognizer, n_pages: int) -> dict:
     """Pen-written held-out digits on pages: candidates on a digit that are rejected,
     and the end-to-end score."""
-    from livedigits.recognize.segment import cut_cells, find_candidates
+    from livedigits.recognize.normalise import cut_cells
+    from livedigits.recognize.segment import find_candidates
     from livedigits.synthetic.synth import render_page, score
 
     total = {"n": 0, "found": 0, "correct": 0, "fp": 0}
@@ -99,7 +100,7 @@ def styles(recognizer, per_style: int) -> dict:
 
 def measure(params, n_pages: int, per_kind: int) -> dict:
     from livedigits.recognize.recognizer import Recognizer
-    from livedigits.training.model import build_default
+    from livedigits.training.build import build_default
 
     start = time.perf_counter()
     recognizer = Recognizer(build_default(params))

@@ -1,6 +1,6 @@
 """Render the default model's slow training parts into ``livedigits/data/default-parts.npz``.
 
-Run after any change to the training recipe (``model.RECIPE``), the digit styles, the
+Run after any change to the training recipe (``build.RECIPE``), the digit styles, the
 not-a-digit examples, the augmentation or digits.png:
 
     python scripts/build_default_parts.py
@@ -21,7 +21,8 @@ import numpy as np
 
 def main() -> int:
     from livedigits.training import parts
-    from livedigits.training.model import ModelParams, build_default, render_parts
+    from livedigits.training.build import build_default, render_parts
+    from livedigits.training.model import ModelParams
 
     start = time.perf_counter()
     rendered = render_parts(ModelParams())

@@ -1,11 +1,11 @@
-"""The compiled cell cutter against its reference, ``segment.normalise`` (OpenCV calls)."""
+"""The compiled cell cutter against its reference, ``normalise.normalise`` (OpenCV calls)."""
 
 import cv2
 import numpy as np
 import pytest
 
 from livedigits.kernels import cut
-from livedigits.recognize import segment
+from livedigits.recognize import normalise, segment
 from livedigits.synthetic.wild import render_scene
 
 
@@ -35,7 +35,7 @@ def test_dilation_and_erosion_are_opencvs(size, width):
         p0 = tuple(int(v) for v in rng.integers(0, (width, 60)))
         p1 = tuple(int(v) for v in rng.integers(0, (width, 60)))
         cv2.line(mask, p0, p1, 255, int(rng.integers(1, 9)))
-    element = segment._ellipse(size)
+    element = normalise._ellipse(size)
     lo, hi = _bits(mask)
     grown = _unbits(*cut._morph(lo, hi, width, element, True), width)
     thinned = _unbits(*cut._morph(lo, hi, width, element, False), width)
@@ -47,7 +47,7 @@ def test_stroke_width_is_the_references():
     mask = np.zeros((72, 72), np.uint8)
     cv2.putText(mask, "8", (14, 62), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 255, 3)
     lo, hi = _bits(mask)
-    assert cut._stroke_width(lo, hi, 72) == pytest.approx(segment._stroke_width(mask))
+    assert cut._stroke_width(lo, hi, 72) == pytest.approx(normalise._stroke_width(mask))
 
 
 @pytest.mark.parametrize("resize", [cv2.INTER_AREA, cv2.INTER_LINEAR])
@@ -72,10 +72,10 @@ def test_cells_agree_with_the_reference_and_read_the_same():
                              n_digits=24, stroke=stroke, ink_level=90)
         found = segment.find_candidates(scene.image)
         assert len(found) >= 8
-        ref += [segment.normalise(segment.patch_of(found, found.extents[k], found.members[k]))
+        ref += [normalise.normalise(normalise.patch_of(found, found.extents[k], found.members[k]))
                 for k in range(len(found))]
-        ours.append(segment.normalise_all(found.dark, found.labels, found.extents,
-                                          found.members))
+        ours.append(normalise.normalise_all(found.dark, found.labels, found.extents,
+                                            found.members))
     ref, ours = np.stack(ref), np.concatenate(ours)
     diff = np.abs(ref.astype(int) - ours.astype(int))
     assert diff.mean() < 0.2

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from livedigits.errors import LivedigitsError
-from livedigits.training.model import FORMAT_VERSION, Model, ModelParams, fit
+from livedigits.training.fit import fit
+from livedigits.training.model import FORMAT_VERSION, Model, ModelParams
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def test_wrong_version_and_shapes(small_model, tmp_path):
 
 
 def test_default_model_is_cached(tmp_path, monkeypatch):
-    from livedigits.training.model import load_cached
+    from livedigits.training.build import load_cached
 
     monkeypatch.setenv("LIVEDIGITS_CACHE", str(tmp_path))
     params = ModelParams(augment_copies=0, dims=16)
@@ -155,7 +156,7 @@ def test_shipped_parts_are_for_this_recipe_digits_png_and_the_default_parameters
     # first run would render the parts again (20 s).
     from livedigits.paths import digits_png
     from livedigits.training import parts
-    from livedigits.training.model import RECIPE, sheet_hash
+    from livedigits.training.build import RECIPE, sheet_hash
 
     found = parts.load(parts.SHIPPED)
     assert found.recipe == RECIPE
@@ -170,7 +171,7 @@ def test_shipped_parts_are_what_rendering_gives_now():
     # The rendering code changed without the file being rebuilt: caught for the styles
     # (all of them) and the first not-a-digit kind (its first cells).
     from livedigits.training import negatives, parts, styles
-    from livedigits.training.model import NEGATIVES_SEED, STYLES_SEED
+    from livedigits.training.build import NEGATIVES_SEED, STYLES_SEED
 
     found = parts.shipped()
     p = found.params
@@ -188,7 +189,7 @@ def test_a_model_from_rendered_parts_equals_one_rendered_in_full(monkeypatch, tm
                                                                  heldout):
     # The augmentation, the generator's state after it and the projection taken from
     # the parts give the very model a full build gives, with a profile's cells too.
-    from livedigits.training import model as model_module
+    from livedigits.training import build as build_module
     from livedigits.training import parts
     from livedigits.training.profiles import PROFILE_FORMAT
 
@@ -196,12 +197,12 @@ def test_a_model_from_rendered_parts_equals_one_rendered_in_full(monkeypatch, tm
     np.savez(profile, format_version=np.int32(PROFILE_FORMAT), cells=heldout[0][::25],
              labels=heldout[1][::25])
     params = ModelParams(augment_copies=1, negatives=3, styles=2, dims=16, profile_weight=3)
-    rendered = model_module.render_parts(params)
+    rendered = build_module.render_parts(params)
     path = rendered.save(tmp_path / "parts.npz")
     monkeypatch.setattr(parts, "shipped", lambda: parts.load(path))
     for hand in (None, profile):
-        quick = model_module.build_default(params, profile=hand)
-        full = model_module.build_default(params, profile=hand, shipped=False)
+        quick = build_module.build_default(params, profile=hand)
+        full = build_module.build_default(params, profile=hand, shipped=False)
         for name in ("projection", "features", "labels"):
             assert np.array_equal(getattr(quick, name), getattr(full, name)), (hand, name)
 
@@ -210,16 +211,16 @@ def test_parts_for_other_parameters_are_not_used_and_rendering_shows_its_stages(
         monkeypatch, caplog):
     import logging
 
-    from livedigits.training import model as model_module
+    from livedigits.training import build as build_module
     from livedigits.training import parts
 
-    other = model_module.render_parts(
+    other = build_module.render_parts(
         ModelParams(augment_copies=1, negatives=2, styles=1, dims=16, seed=1))
     monkeypatch.setattr(parts, "shipped", lambda: other)
-    with caplog.at_level(logging.WARNING, logger="livedigits.training.model"):
-        built = model_module.build_default(
+    with caplog.at_level(logging.WARNING, logger="livedigits.training.build"):
+        built = build_module.build_default(
             ModelParams(augment_copies=1, negatives=2, styles=1, dims=16))
-    stages = [r.getMessage() for r in caplog.records if r.name == "livedigits.training.model"]
+    stages = [r.getMessage() for r in caplog.records if r.name == "livedigits.training.build"]
     # Every part is rendered again, and each stage says so with its estimate.
     for what in ("digit styles", "not a digit", "augmenting"):
         assert any(what in s and "about" in s for s in stages), (what, stages)

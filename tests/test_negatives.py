@@ -33,7 +33,8 @@ def test_held_out_handwritten_digits_are_kept(holdout_recognizer, heldout):
 
 
 def test_pen_written_digits_on_a_page_are_kept(holdout_recognizer):
-    from livedigits.recognize.segment import cut_cells, find_candidates
+    from livedigits.recognize.normalise import cut_cells
+    from livedigits.recognize.segment import find_candidates
     from livedigits.synthetic.synth import render_page
 
     kept = on_digit = 0

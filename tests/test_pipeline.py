@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from livedigits.recognize import segment as segment_module
+from livedigits.recognize import normalise as normalise_module
 from livedigits.synthetic.synth import render_page
 
 
@@ -61,10 +61,10 @@ def test_steady_sheet_is_not_cut_or_classified_again(page, holdout_recognizer, m
     pipeline = Pipeline(holdout_recognizer)
     classify = _Counting(pipeline._classify)
     pipeline._classify = classify
-    # Every cell is cut by segment.normalise_all, many candidates a call.
-    normalise = _Counting(segment_module.normalise_all,
+    # Every cell is cut by normalise.normalise_all, many candidates a call.
+    normalise = _Counting(normalise_module.normalise_all,
                           count=lambda dark, labels, extents, members: len(extents))
-    monkeypatch.setattr(segment_module, "normalise_all", normalise)
+    monkeypatch.setattr(normalise_module, "normalise_all", normalise)
     frames = list(_frames(page.image, 8, np.random.default_rng(0)))
     first = pipeline.process(frames[0], 0).tracked
     assert first.cut >= 95 and first.classified == first.cut

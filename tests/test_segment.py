@@ -2,7 +2,9 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits.recognize.segment import CENTRE, darkness, find_candidates, normalise
+from livedigits.recognize.ink import darkness
+from livedigits.recognize.normalise import CENTRE, normalise
+from livedigits.recognize.segment import find_candidates
 
 
 def test_thin_tall_one_normalises_to_a_centred_stroke():
@@ -81,7 +83,7 @@ def _sheet():
 
 
 def test_cut_cells_of_some_candidates_are_those_of_all():
-    from livedigits.recognize.segment import cut_cells
+    from livedigits.recognize.normalise import cut_cells
 
     found = find_candidates(_sheet())
     assert len(found) >= 25
@@ -92,7 +94,8 @@ def test_cut_cells_of_some_candidates_are_those_of_all():
 
 
 def test_signatures_match_an_area_resize_of_each_box():
-    from livedigits.recognize.segment import SIGNATURE_SIDE, darkness, find_candidates, to_gray
+    from livedigits.recognize.ink import darkness, to_gray
+    from livedigits.recognize.segment import SIGNATURE_SIDE, find_candidates
 
     image = _sheet()
     found = find_candidates(image)
@@ -181,7 +184,7 @@ def test_merge_strokes_groups_one_digits_strokes_only():
 def test_bgra_is_flattened_over_white_in_integers():
     """Transparent pixels are white paper, opaque black ink stays black; no float copy of
     a large BGRA image is made (imageio.flatten_alpha works in bands of rows)."""
-    from livedigits.recognize.segment import to_gray
+    from livedigits.recognize.ink import to_gray
 
     image = np.zeros((3, 3, 4), np.uint8)
     image[0, 0, 3] = 255  # opaque black

@@ -46,7 +46,7 @@ class SheetWatcher:
         self._last_check = now
         from livedigits.calibrate.profile import save_profile
         from livedigits.calibrate.sheet_reader import find_markers, read_sheet
-        from livedigits.recognize.segment import to_gray
+        from livedigits.recognize.ink import to_gray
 
         markers = find_markers(to_gray(image))
         if len(markers) < 4:

@@ -4,7 +4,7 @@ The contact sheet shows every cell read, with its label, for a person to check.
 
 A profile is ``NAME.npz`` in the per-user profiles folder (``paths.calibration_dir``)
 or any ``PATH.npz``: ``cells`` (N, 20, 20) uint8 (not
-deskewed: ``model.fit`` deskews), ``labels`` (N,) int32, ``format_version``.
+deskewed: ``fit.fit`` deskews), ``labels`` (N,) int32, ``format_version``.
 """
 
 from __future__ import annotations

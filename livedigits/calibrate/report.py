@@ -28,7 +28,8 @@ def profile_report(profile: str | Path, *, folds: int = 5, seed: int = 0) -> dic
     from livedigits.paths import digits_png
     from livedigits.recognize.recognizer import Recognizer
     from livedigits.training.cells import load_sheet
-    from livedigits.training.model import ModelParams, fit
+    from livedigits.training.fit import fit
+    from livedigits.training.model import ModelParams
     from livedigits.training.profiles import load_profile, resolve_profile
 
     path = resolve_profile(profile)

@@ -135,7 +135,8 @@ def read_rows(image: np.ndarray, order: str = DEFAULT_ORDER) -> SheetReading:
     Raises LivedigitsError when no digits are found or the rows found are not
     as many as ``order`` has digits.
     """
-    from livedigits.recognize.segment import find_candidates, normalise, patch_of
+    from livedigits.recognize.normalise import normalise, patch_of
+    from livedigits.recognize.segment import find_candidates
 
     digits = parse_order(order)
     found = find_candidates(image)

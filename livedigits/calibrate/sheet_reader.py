@@ -112,7 +112,7 @@ def box_digit(dark: np.ndarray) -> tuple[str, np.ndarray | None]:
     The digit is the largest ink component plus any other at least a tenth
     its size (a 5's bar, a broken stroke); specks are left out.
     """
-    from livedigits.recognize.segment import normalise
+    from livedigits.recognize.normalise import normalise
 
     ink = (dark > INK).astype(np.uint8)
     area = dark.shape[0] * dark.shape[1]
@@ -146,7 +146,7 @@ def read_sheet(image: np.ndarray) -> SheetReading:
     Raises LivedigitsError when the markers are missing or too few are visible,
     or when no box holds a digit.
     """
-    from livedigits.recognize.segment import darkness, to_gray
+    from livedigits.recognize.ink import darkness, to_gray
 
     gray = to_gray(to_uint8(image))
     markers = find_markers(gray)

@@ -187,7 +187,8 @@ def train(
     --out are created; an existing file is kept unless --force.
     """
     from livedigits.outputs import check_new_file
-    from livedigits.training.model import ModelParams, build_default
+    from livedigits.training.build import build_default
+    from livedigits.training.model import ModelParams
 
     params = ModelParams(augment_copies=augment_copies, dims=dims, k=k, holdout=holdout)
     start = time.perf_counter()

@@ -1,6 +1,6 @@
-"""Cutting candidates' cells: patch -> (20, 20) cell for a whole batch, as ``segment.normalise``.
+"""Cutting candidates' cells: patch -> (20, 20) cell for a whole batch, as ``normalise.normalise``.
 
-``segment.normalise`` is the reference, written with OpenCV calls (eight of them a
+``normalise.normalise`` is the reference, written with OpenCV calls (eight of them a
 cell, ~100 us in all); this kernel does the same steps in one compiled pass per
 cell (~5 us): the patch of the candidate's own components, a stretch of its gray
 levels (small digits) or a resize to the working side, threshold and stroke

@@ -61,7 +61,8 @@ class Pipeline:
 
     def process(self, image: np.ndarray, index: int = 0) -> Result:
         """Read one (H, W, 3) uint8 BGR frame."""
-        from livedigits.recognize.segment import cut_cells, find_candidates
+        from livedigits.recognize.normalise import cut_cells
+        from livedigits.recognize.segment import find_candidates
 
         start = time.perf_counter()
         found = self._split(find_candidates(image))

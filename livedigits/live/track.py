@@ -414,7 +414,7 @@ def recognizer_classifier(recognizer) -> Classify:
     (``recognizer.is_digit``, as ``Recognizer.read`` applies it) and which blobs the
     not-a-digit examples voted down (letters, for ``layout.inside_a_word``).
 
-    Cells must be ``segment.cut_cells``'s (already deskewed), as ``Recognizer.read`` uses them.
+    Cells must be ``normalise.cut_cells``'s (already deskewed), as ``Recognizer.read`` uses them.
     """
 
     from livedigits.recognize.recognizer import REJECT_FROM

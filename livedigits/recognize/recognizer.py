@@ -121,7 +121,7 @@ class Recognizer:
         ``min_confidence`` (0..1) is the vote share under which ``read`` shows a digit
         as ``?``. A missing or damaged profile or model file raises LivedigitsError.
         """
-        from livedigits.training.model import load_cached
+        from livedigits.training.build import load_cached
 
         min_confidence = _checked_confidence(min_confidence)
         for name, value in (("profile", profile), ("model_path", model_path)):
@@ -167,7 +167,7 @@ class Recognizer:
         return self._digits_cache[1], self._digits_cache[2]
 
     def judge(self, cells: np.ndarray) -> Judgement:
-        """Classify deskewed (N, 20, 20) uint8 cells (``segment.cut_cells``'s).
+        """Classify deskewed (N, 20, 20) uint8 cells (``normalise.cut_cells``'s).
 
         One k-NN search over every training row, digits and not-a-digit examples;
         the weighted vote over the 11 classes gives the reject share and, among the
@@ -176,7 +176,7 @@ class Recognizer:
         the digit rows only.
         """
         from livedigits.kernels.knn import knn_search, knn_vote
-        from livedigits.training.model import describe
+        from livedigits.training.fit import describe
 
         features = describe(cells, self.model.projection)
         labels = self.model.labels
@@ -276,7 +276,8 @@ class Recognizer:
         that cannot be read.
         """
         from livedigits.recognize.layout import arrange, inside_a_word
-        from livedigits.recognize.segment import cut_cells, find_candidates
+        from livedigits.recognize.normalise import cut_cells
+        from livedigits.recognize.segment import find_candidates
         from livedigits.recognize.split import Splitter
 
         found = find_candidates(as_image(image))

@@ -137,7 +137,7 @@ class Splitter:
 
         A piece left wide and doubtful after a cut is tried again, ROUNDS times at most.
         """
-        from livedigits.recognize.segment import cut_cells
+        from livedigits.recognize.normalise import cut_cells
 
         columns: dict[int, list[int]] = {k: [] for k in which}
         if which:
@@ -166,7 +166,7 @@ class Splitter:
 
     def _cut_once(self, found: Candidates, pending: list, columns: dict[int, list[int]]) -> list:
         """Cut each pending blob where it reads best as two digits; returns wide doubtful pieces."""
-        from livedigits.recognize.segment import normalise_all
+        from livedigits.recognize.normalise import normalise_all
         from livedigits.training.cells import deskew
 
         tries, extents, members = [], [], []

@@ -100,7 +100,8 @@ def run_bench(*, quick: bool = False) -> list[dict]:
     from livedigits.synthetic.synth import render_page, score
     from livedigits.synthetic.wild import render_scene
     from livedigits.training.cells import deskew, load_sheet
-    from livedigits.training.model import ModelParams, describe
+    from livedigits.training.fit import describe
+    from livedigits.training.model import ModelParams
 
     repeat = 3 if quick else 7
     numba.set_num_threads(1)

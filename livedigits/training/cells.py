@@ -189,7 +189,7 @@ def ink_patch(coverage: np.ndarray, rng: np.random.Generator, *, blur: float = 0
 
 def patch_cell(patch: np.ndarray) -> np.ndarray:
     """A darkness patch -> (20, 20) uint8 cell, normalised as the segmenter normalises."""
-    from livedigits.recognize.segment import normalise
+    from livedigits.recognize.normalise import normalise
 
     if patch.size == 0:
         return np.zeros((CELL, CELL), np.uint8)

@@ -2,7 +2,7 @@
 segmenter cuts and that are no handwritten digit.
 
 Each example is drawn as a darkness patch (ink on nothing, masked to its strokes, as
-``segment.patch_of`` cuts a component) and normalised with ``segment.normalise``, so
+``normalise.patch_of`` cuts a component) and normalised with ``normalise.normalise``, so
 it is a cell in the very form the pipeline feeds the classifier. The kinds:
 
 - ``printed``: printed letters and punctuation in every Hershey face, upright and

@@ -4,7 +4,7 @@ Rendering the digit styles and the not-a-digit examples and augmenting digits.pn
 take about 16 s of one core, and fitting the projection 2-3 s more: a first run
 spent them before reading anything. ``scripts/build_default_parts.py`` renders
 them once into ``livedigits/data/default-parts.npz`` (with the generator's state
-after the augmentation and the default model's projection), and ``model.fit``
+after the augmentation and the default model's projection), and ``fit.fit``
 takes them from there: a first run only deskews, describes and projects the
 25,000 cells (about 0.5 s), and a profile's model or the held-out model reuse the
 parts they share with the default one.
@@ -45,8 +45,8 @@ class Parts:
     Attributes
     ----------
     params : ModelParams they were rendered for
-    sheet : str, ``model.sheet_hash`` of the digits.png they were rendered from
-    recipe : int, ``model.RECIPE`` they were rendered by
+    sheet : str, ``build.sheet_hash`` of the digits.png they were rendered from
+    recipe : int, ``build.RECIPE`` they were rendered by
     style_cells : (S, 20, 20) uint8, ``styles.render_all``'s cells; style_digits : (S,) int32
     negative_cells : (R, 20, 20) uint8, ``negatives.render_all``'s cells;
         negative_kinds : (R,) int32
@@ -127,7 +127,7 @@ def load(path: Path) -> Parts:
 def shipped() -> Parts | None:
     """The package's parts when they fit this package's recipe and digits.png, else None."""
     from livedigits.paths import digits_png
-    from livedigits.training.model import RECIPE, sheet_hash
+    from livedigits.training.build import RECIPE, sheet_hash
 
     if not SHIPPED.is_file():
         log.info("no shipped training parts (%s): rendering them", SHIPPED)

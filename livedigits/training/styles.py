@@ -2,7 +2,7 @@
 
 Each style is a few polylines in a unit box (x right, y down, the digit 1 tall),
 whose control points are jittered, then slanted, rotated, squeezed, scaled and drawn
-with a round pen, cut as a cell with ``segment.normalise`` as the pipeline cuts one.
+with a round pen, cut as a cell with ``normalise.normalise`` as the pipeline cuts one.
 The styles:
 
 - ``1_flag_foot``, ``1_flag``: the continental 1, a long flag (and a foot);

@@ -1,0 +1,106 @@
+"""Ink: how much darker than the paper each pixel is, and how dark the writing is.
+
+``darkness`` measures each pixel against a local paper estimate (uneven light,
+shadows and coloured paper cancel out); ``writing_level`` finds the darkness of
+the page's handwriting, which sets the thresholds ``segment`` takes ink apart
+with; ``components`` labels a mask's pieces, with the darkest value under each.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from livedigits.recognize.sheet import find_sheet
+
+SQUARE = np.ones((3, 3), np.uint8)  # 8-neighbourhood structuring element
+LEVEL_SUPPORT = 3  # marks that must share a darkness for it to be the writing's level
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Darkest-relative gray: (H, W) uint8 from gray, BGR or BGRA (alpha over white)."""
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 4:
+        from livedigits.imageio import flatten_alpha
+
+        image = flatten_alpha(image)  # in bands of rows: memory is the output plus a band
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def darkness(gray: np.ndarray, paper: np.ndarray | None = None) -> np.ndarray:
+    """How much darker than the paper around it each pixel is.
+
+    Parameters
+    ----------
+    gray : (H, W) uint8
+    paper : (H, W) uint8 paper estimate (when not given, ``sheet.find_sheet``'s, which
+        also turns light writing dark)
+
+    Returns
+    -------
+    (H, W) uint8, 255 * (1 - pixel / paper): 0 on paper, ~180-230 on black ink.
+    """
+    if paper is None:
+        sheet = find_sheet(gray)
+        gray, paper = sheet.gray, sheet.paper
+    return cv2.bitwise_not(cv2.divide(gray, paper, scale=255))
+
+
+def components(mask: np.ndarray, values: np.ndarray):
+    """8-connected components of a 0/1 uint8 mask.
+
+    Returns ``(count, labels, stats, peak)``: labels (H, W) int32, stats (count, 5)
+    int32 as OpenCV's, peak (count,) uint8 the largest of ``values`` under each.
+    """
+    from livedigits.kernels.components import stats_and_peaks
+
+    count, labels = cv2.connectedComponents(mask, connectivity=8, ltype=cv2.CV_32S)
+    stats, peak = stats_and_peaks(labels, values, count)
+    return count, labels, stats, peak
+
+
+def writing_level(half: np.ndarray, weak_min: float) -> float:
+    """The writing's own darkness (of 255) in ``half`` (h, w) uint8, the smoothed
+    darkness at a reduced size, or 0 when nothing there could be writing.
+
+    What is darker than a threshold is taken apart into components; those that
+    could be written marks count -- a few pixels tall at least, not a rule's or
+    an edge's length, not a large area (a pen lying on the sheet, a hand, a
+    shadow) -- each with its darkest value, weighted by its area, and the level
+    there is the 90th percentile of that: most of the darkest tenth of the
+    marks. Thresholds double from ``weak_min``: digits touching squared paper's
+    grid, or joined by faint print, come apart at one of them. The level is the
+    highest found among at least ``LEVEL_SUPPORT`` marks, so a page's many faint
+    printed glyphs do not outweigh its handwriting, and a fine pen's page and a
+    marker's page are judged by one rule.
+    """
+    h, w = half.shape
+    level, threshold = 0.0, weak_min
+    least = None
+    while threshold < 250:
+        _, marks = cv2.threshold(half, threshold, 1, cv2.THRESH_BINARY)
+        count, _, stats, peak = components(marks, half)
+        stats, peak = stats[1:], peak[1:].astype(np.float64)
+        area = stats[:, 4].astype(np.float64)
+        bw, bh = stats[:, 2], stats[:, 3]
+        plausible = ((np.maximum(bw, bh) >= 2)
+                     & ~((bw > w / 4) & (bh < bw / 4))  # rules, a page's edge
+                     & ~((bh > h / 3) & (bw < bh / 4))
+                     & (bw <= 0.6 * w) & (bh <= 0.8 * h)
+                     & ~((area > 0.01 * h * w) & (area > 0.6 * bw * bh)))  # a pen, a shadow
+        found = int(plausible.sum())
+        if least is None and found:  # a page of one digit has one mark, of course
+            least = min(found, max(LEVEL_SUPPORT, 0.02 * found))
+        if least is None:  # all joined up (digits on a ruled page's lines): go darker
+            threshold *= 2
+            continue
+        if found < least or found == 0:
+            break
+        peak, area = peak[plausible], area[plausible]
+        order = np.argsort(peak)
+        cumulative = np.cumsum(area[order])
+        at = float(peak[order][np.searchsorted(cumulative, 0.9 * cumulative[-1])])
+        level = max(level, at)
+        threshold *= 2
+    return level
