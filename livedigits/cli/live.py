@@ -6,7 +6,6 @@ and numpy load inside the commands.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -238,27 +237,3 @@ def cameras(
         modes = ", ".join(cam.modes) if cam.modes else "?"
         typer.echo(f"{cam.source}: {cam.mode} (accepts: {modes})")
         typer.echo(f"    livedigits live --source {cam.source}")
-
-
-def doctor(
-    json_output: Annotated[bool, typer.Option(
-        "--json", help="Print JSON Lines, one object per check: level, what, detail.")
-    ] = False,
-) -> None:
-    """Check this machine: OpenCV GUI, display, Numba cache, cameras, scanners.
-
-    Each line says OK, or what is wrong and how to fix it. Exit status 1 when something
-    livedigits cannot work without is broken.
-    """
-    from livedigits.tools.doctor import run_checks
-
-    checks = run_checks()
-    if json_output:
-        for check in checks:
-            typer.echo(json.dumps(check.to_dict()))
-    else:
-        width = max(len(c.what) for c in checks)
-        for check in checks:
-            typer.echo(f"{check.level:<4}  {check.what:<{width}}  {check.detail}")
-    if any(c.level == "FAIL" for c in checks):
-        raise typer.Exit(1)
