@@ -512,7 +512,7 @@ class DemoSource(FrameSource):
                  fps: float = 30.0, cells: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         super().__init__()
         from livedigits.synthetic.handheld import HandHeldPath
-        from livedigits.synthetic.wild import hand_held_world
+        from livedigits.synthetic.world import hand_held_world
 
         self.name = "demo"
         self.width, self.height = width, height
@@ -547,7 +547,7 @@ class DemoSource(FrameSource):
         """Frame ``index``: (height, width, 3) uint8 BGR."""
         import cv2
 
-        from livedigits.synthetic.wild import light_field, motion_kernel
+        from livedigits.synthetic.camera import light_field, motion_kernel
 
         shot = self.path.shot(index)
         size = (self.width, self.height)
@@ -569,8 +569,8 @@ class DemoSource(FrameSource):
     def truth(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Boxes (N, 4) int32 in frame ``index``'s pixels and digits (N,) int32 of the
         digits wholly in view."""
+        from livedigits.synthetic.camera import wholly_inside
         from livedigits.synthetic.synth import warp_boxes
-        from livedigits.synthetic.wild import wholly_inside
 
         boxes = warp_boxes(self.boxes.astype(np.float32), self.homography(index))
         keep = wholly_inside(boxes, self.width, self.height)
