@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from livedigits.kernels.thinning import thin
-from livedigits.synthetic.wild import CLUTTER, random_scene, render_scene, render_video
+from livedigits.synthetic.clutter import CLUTTER
+from livedigits.synthetic.wild import random_scene, render_scene, render_video
 
 SMALL = {"width": 640, "height": 480}
 CLEAN = {"blur": 0.0, "falloff": 0.0, "jpeg_quality": None, "noise": 0.0}

@@ -13,7 +13,7 @@ class DemoSource(FrameSource):
     """A sheet of handwritten digits (digits.png's held-out ones) on a desk, filmed by hand.
 
     The desk, the sheet and its pen-written digits are rendered once at start
-    (``wild.compose``); each frame is shot as a hand-held webcam shoots
+    (``world.compose``); each frame is shot as a hand-held webcam shoots
     (``handheld.HandHeldPath``): swaying by up to 8 px a frame, turning by up to 6
     degrees, zooming by 8%, blur drawn per frame, moves smeared, the light falling
     off by 45% towards a drifting spot, sensor noise, JPEG at quality 60-70.
@@ -29,7 +29,7 @@ class DemoSource(FrameSource):
                  fps: float = 30.0, cells: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         super().__init__()
         from livedigits.synthetic.handheld import HandHeldPath
-        from livedigits.synthetic.wild import hand_held_world
+        from livedigits.synthetic.world import hand_held_world
 
         self.name = "demo"
         self.width, self.height = width, height
@@ -64,7 +64,7 @@ class DemoSource(FrameSource):
         """Frame ``index``: (height, width, 3) uint8 BGR."""
         import cv2
 
-        from livedigits.synthetic.wild import light_field, motion_kernel
+        from livedigits.synthetic.camera import light_field, motion_kernel
 
         shot = self.path.shot(index)
         size = (self.width, self.height)
@@ -86,8 +86,8 @@ class DemoSource(FrameSource):
     def truth(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Boxes (N, 4) int32 in frame ``index``'s pixels and digits (N,) int32 of the
         digits wholly in view."""
+        from livedigits.synthetic.camera import wholly_inside
         from livedigits.synthetic.synth import warp_boxes
-        from livedigits.synthetic.wild import wholly_inside
 
         boxes = warp_boxes(self.boxes.astype(np.float32), self.homography(index))
         keep = wholly_inside(boxes, self.width, self.height)
