@@ -144,3 +144,15 @@ _UMASK: int | None = None
 
 
 _umask()  # read while importing, before any saver thread starts
+
+
+def write_npz_atomic(path: Path, arrays: dict, *, compressed: bool = False) -> Path:
+    """Write ``arrays`` (name -> ndarray) as an ``.npz`` file, atomically (see
+    ``write_bytes_atomic``); ``compressed`` deflates them. Returns the path written."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
+    return write_bytes_atomic(Path(path), buffer.getvalue())

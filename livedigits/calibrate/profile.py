@@ -9,7 +9,6 @@ deskewed: ``fit.fit`` deskews), ``labels`` (N,) int32, ``format_version``.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import cv2
@@ -68,7 +67,7 @@ def save_profile(name: str, reading: SheetReading, *, force: bool = False) -> tu
     through a temporary file and a rename, the profile last, so a profile is
     never half-written; missing folders are created. Returns the two paths.
     """
-    from livedigits.atomic import write_bytes_atomic
+    from livedigits.atomic import write_bytes_atomic, write_npz_atomic
     from livedigits.imageio import encode_png
     from livedigits.training.profiles import PROFILE_FORMAT, profile_target
 
@@ -76,13 +75,12 @@ def save_profile(name: str, reading: SheetReading, *, force: bool = False) -> tu
     if path.exists() and not force:
         raise LivedigitsError(f"{path} exists; pass --force to replace it, or choose another "
                               "--profile name")
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, format_version=np.int32(PROFILE_FORMAT),
-                        cells=np.ascontiguousarray(reading.cells, np.uint8),
-                        labels=np.ascontiguousarray(reading.labels, np.int32))
     try:
         write_bytes_atomic(contact, encode_png(contact_sheet(reading.cells, reading.labels)))
-        write_bytes_atomic(path, buffer.getvalue())
+        write_npz_atomic(path, dict(format_version=np.int32(PROFILE_FORMAT),
+                                    cells=np.ascontiguousarray(reading.cells, np.uint8),
+                                    labels=np.ascontiguousarray(reading.labels, np.int32)),
+                         compressed=True)
     except OSError as exc:
         raise LivedigitsError(f"{path.parent}: cannot write the profile ({exc.strerror})"
                               ) from None

@@ -62,21 +62,16 @@ class Model:
 
     def save(self, path: Path) -> Path:
         """Write the model as an ``.npz`` atomically; returns the path."""
-        import io
+        from livedigits.atomic import write_npz_atomic
 
-        from livedigits.atomic import write_bytes_atomic
-
-        buffer = io.BytesIO()
-        np.savez(
-            buffer,
+        return write_npz_atomic(path, dict(
             format_version=np.int32(FORMAT_VERSION),
             params=np.array(self.params.to_json()),
             source=np.array(self.source),
             projection=self.projection,
             features=self.features,
             labels=self.labels,
-        )
-        return write_bytes_atomic(Path(path), buffer.getvalue())
+        ))
 
     @classmethod
     def load(cls, path: Path) -> Model:

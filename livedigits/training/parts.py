@@ -16,7 +16,6 @@ with; a file that does not match this package's recipe or digits.png is not used
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import zipfile
@@ -69,11 +68,9 @@ class Parts:
 
     def save(self, path: Path) -> Path:
         """Write the parts as a compressed ``.npz``, atomically; returns the path."""
-        from livedigits.atomic import write_bytes_atomic
+        from livedigits.atomic import write_npz_atomic
 
-        buffer = io.BytesIO()
-        np.savez_compressed(
-            buffer,
+        return write_npz_atomic(path, dict(
             format_version=np.int32(PARTS_FORMAT),
             params=np.array(self.params.to_json()),
             sheet=np.array(self.sheet),
@@ -85,8 +82,7 @@ class Parts:
             augmented=self.augmented,
             rng_state=np.array(json.dumps(self.rng_state, sort_keys=True)),
             projection=self.projection,
-        )
-        return write_bytes_atomic(Path(path), buffer.getvalue())
+        ), compressed=True)
 
 
 def load(path: Path) -> Parts:
