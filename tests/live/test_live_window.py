@@ -19,7 +19,7 @@ import pytest
 from tests import x11
 from tests.videos import moving_sheet_video
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.gui,

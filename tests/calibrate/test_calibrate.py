@@ -173,7 +173,7 @@ def test_committed_sheet_is_current():
     """calibration/calibration_sheet.png is what `calibrate sheet` draws today."""
     from pathlib import Path
 
-    committed = Path(__file__).resolve().parent.parent / "calibration" / "calibration_sheet.png"
+    committed = Path(__file__).resolve().parents[2] / "calibration" / "calibration_sheet.png"
     image = cv2.imread(str(committed), cv2.IMREAD_GRAYSCALE)
     assert image is not None
     assert np.array_equal(image, render_sheet())

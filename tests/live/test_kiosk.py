@@ -21,11 +21,11 @@ from livedigits.live.kiosk import Health
 from livedigits.live.kiosk_picture import KioskState, kiosk_view
 from livedigits.recognize.recognizer import Detection
 from tests import x11
-from tests.test_live_window import _finish, _Lines, _wait_for, _xdotool
+from tests.live.test_live_window import _finish, _Lines, _wait_for, _xdotool
 from tests.videos import moving_sheet_video
 from tests.x11_screen import Screen
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCREEN = (1600, 900)
 needs_x = pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xdotool")),
                              reason="needs Xvfb and xdotool")
