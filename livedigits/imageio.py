@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from livedigits.errors import LivedigitsError
+from livedigits.imageheader import read_header, with_orientation
+from livedigits.limits import regular_file
 
 # The files read as images wherever a folder is listed (batch folders, watched folders).
 IMAGE_SUFFIXES = frozenset({
@@ -28,7 +30,6 @@ class Decoded:
     """An image as read: ``image`` upright (as viewers show it), ``scale`` what its
     pixels are of the file's (1.0, or 1/2, 1/4, 1/8 for a large JPEG read reduced) and
     ``size`` the upright ``(width, height)`` of the file itself."""
-
     image: np.ndarray
     scale: float
     size: tuple[int, int]
@@ -56,8 +57,6 @@ def decode_file(path: str | Path, *, max_pixels: int | None = None) -> Decoded:
     """
     import cv2
 
-    from livedigits.imageheader import read_header
-    from livedigits.limits import regular_file
 
     max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
     path = Path(path)
@@ -132,7 +131,6 @@ def decoder_turns(kind: str) -> bool:
     does, its JPEG and PNG decoders do not): found out once, on a 2x1 image."""
     import cv2
 
-    from livedigits.imageheader import with_orientation
 
     suffix = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif"}.get(kind)
     if suffix is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from livedigits.errors import LivedigitsError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -13,7 +15,6 @@ def digits_png() -> Path:
     for candidate in (PACKAGE_DIR / "data" / "digits.png", PACKAGE_DIR.parent / "digits.png"):
         if candidate.is_file():
             return candidate
-    from livedigits.errors import LivedigitsError
 
     raise LivedigitsError(
         "digits.png not found inside the package or beside it; reinstall livedigits "

@@ -15,6 +15,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from livedigits.imageio import encode_png
+from livedigits.outputs import check_new_file
+
 # The sheet, in pixels at 300 dpi (A4 is 210 x 297 mm).
 DPI = 300
 PAGE_W, PAGE_H = 2480, 3508
@@ -129,8 +132,6 @@ def write_sheet(out_dir: Path, *, force: bool = False) -> tuple[Path, Path]:
     """Write ``calibration_sheet.png`` and ``calibration_sheet.pdf`` into ``out_dir``
     (created when missing); existing files are kept (LivedigitsError) unless ``force``."""
     from livedigits.atomic import write_bytes_atomic
-    from livedigits.imageio import encode_png
-    from livedigits.outputs import check_new_file
 
     out_dir = Path(out_dir)
     for name in ("calibration_sheet.png", "calibration_sheet.pdf"):

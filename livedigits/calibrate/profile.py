@@ -17,7 +17,9 @@ import numpy as np
 from livedigits.calibrate.rows_reader import DEFAULT_ORDER, read_rows
 from livedigits.calibrate.sheet_reader import SheetReading, read_sheet
 from livedigits.errors import LivedigitsError
+from livedigits.imageio import encode_png, read_image
 from livedigits.training.cells import CELL
+from livedigits.training.profiles import PROFILE_FORMAT, profile_target
 
 
 def contact_sheet(cells: np.ndarray, labels: np.ndarray, *, zoom: int = 3,
@@ -68,8 +70,6 @@ def save_profile(name: str, reading: SheetReading, *, force: bool = False) -> tu
     never half-written; missing folders are created. Returns the two paths.
     """
     from livedigits.atomic import write_bytes_atomic, write_npz_atomic
-    from livedigits.imageio import encode_png
-    from livedigits.training.profiles import PROFILE_FORMAT, profile_target
 
     path, contact = profile_target(name)
     if path.exists() and not force:
@@ -89,8 +89,6 @@ def save_profile(name: str, reading: SheetReading, *, force: bool = False) -> tu
 
 def read_file(path: Path, *, layout: str = "sheet", order: str = DEFAULT_ORDER) -> SheetReading:
     """Read a calibration sheet file: ``layout`` "sheet" (printed, markers) or "rows"."""
-    from livedigits.imageio import read_image
-
     image = read_image(path)
     try:
         if layout == "rows":

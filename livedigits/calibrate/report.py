@@ -12,6 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from livedigits.errors import LivedigitsError
+from livedigits.paths import digits_png
+from livedigits.recognize.recognizer import Recognizer
+from livedigits.training.fit import fit
+from livedigits.training.model import ModelParams
+from livedigits.training.profiles import load_profile, resolve_profile
 
 
 def profile_report(profile: str | Path, *, folds: int = 5, seed: int = 0) -> dict:
@@ -25,12 +30,7 @@ def profile_report(profile: str | Path, *, folds: int = 5, seed: int = 0) -> dic
     Returns ``{"profile", "samples", "folds", "before", "after", "per_digit":
     {"0": {"n", "before", "after"}, ...}}``, accuracies in [0, 1].
     """
-    from livedigits.paths import digits_png
-    from livedigits.recognize.recognizer import Recognizer
     from livedigits.training.cells import load_sheet
-    from livedigits.training.fit import fit
-    from livedigits.training.model import ModelParams
-    from livedigits.training.profiles import load_profile, resolve_profile
 
     path = resolve_profile(profile)
     cells, labels = load_profile(path)

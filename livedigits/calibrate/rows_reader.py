@@ -11,6 +11,8 @@ import numpy as np
 
 from livedigits.calibrate.sheet_reader import SheetReading
 from livedigits.errors import LivedigitsError
+from livedigits.recognize.normalise import normalise, patch_of
+from livedigits.recognize.segment import find_candidates
 
 DEFAULT_ORDER = "1234567890"
 
@@ -135,9 +137,6 @@ def read_rows(image: np.ndarray, order: str = DEFAULT_ORDER) -> SheetReading:
     Raises LivedigitsError when no digits are found or the rows found are not
     as many as ``order`` has digits.
     """
-    from livedigits.recognize.normalise import normalise, patch_of
-    from livedigits.recognize.segment import find_candidates
-
     digits = parse_order(order)
     found = find_candidates(image)
     if len(found) == 0:

@@ -23,6 +23,8 @@ from livedigits.calibrate.printable import (
 )
 from livedigits.errors import LivedigitsError
 from livedigits.imageio import to_uint8
+from livedigits.recognize.ink import darkness, to_gray
+from livedigits.recognize.normalise import normalise
 
 READ_SCALE = 0.5  # a photographed sheet is rectified to this fraction of 300 dpi
 INSET = 0.12  # of a box's side, cut off each edge so printed lines stay out
@@ -47,7 +49,6 @@ class SheetReading:
     boxes : (N, 4) int32 x, y, w, h of each digit in the image (rows layout only)
     positions : (N,) int32 each digit's place in its row, from 0 (rows layout only)
     """
-
     cells: np.ndarray
     labels: np.ndarray
     empty: int = 0
@@ -112,8 +113,6 @@ def box_digit(dark: np.ndarray) -> tuple[str, np.ndarray | None]:
     The digit is the largest ink component plus any other at least a tenth
     its size (a 5's bar, a broken stroke); specks are left out.
     """
-    from livedigits.recognize.normalise import normalise
-
     ink = (dark > INK).astype(np.uint8)
     area = dark.shape[0] * dark.shape[1]
     if int(dark.max()) < STRONG or int(ink.sum()) < MIN_INK * area:
@@ -146,8 +145,6 @@ def read_sheet(image: np.ndarray) -> SheetReading:
     Raises LivedigitsError when the markers are missing or too few are visible,
     or when no box holds a digit.
     """
-    from livedigits.recognize.ink import darkness, to_gray
-
     gray = to_gray(to_uint8(image))
     markers = find_markers(gray)
     if not markers:

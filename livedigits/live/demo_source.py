@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from livedigits.live.frames import Frame, FrameSource
+from livedigits.synthetic.handheld import HandHeldPath
 
 
 class DemoSource(FrameSource):
@@ -19,7 +20,6 @@ class DemoSource(FrameSource):
     off by 45% towards a drifting spot, sensor noise, JPEG at quality 60-70.
     ``truth(frame)`` gives the boxes and digits wholly in view, for scoring.
     """
-
     DESK = 0.3  # share of the view the desk covers
     FALLOFF = 0.45  # the light's fall-off across the view
     NOISE = 3.0  # sensor noise, gray levels
@@ -28,7 +28,6 @@ class DemoSource(FrameSource):
                  frames: int | None = None, seed: int = 0, paced: bool = False,
                  fps: float = 30.0, cells: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         super().__init__()
-        from livedigits.synthetic.handheld import HandHeldPath
         from livedigits.synthetic.world import hand_held_world
 
         self.name = "demo"

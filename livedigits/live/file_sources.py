@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from livedigits.errors import LivedigitsError
+from livedigits.imageio import read_image
 from livedigits.live.capture import describe_mode
 from livedigits.live.frames import Frame, FrameSource, as_bgr
 
@@ -19,7 +20,6 @@ VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpe
 
 class VideoFileSource(FrameSource):
     """A video file read frame by frame, none skipped; ``loop`` restarts it at the end."""
-
     def __init__(self, path: str | Path, *, loop: bool = False) -> None:
         super().__init__()
         import cv2
@@ -84,7 +84,6 @@ class ImageFilesSource(FrameSource):
 
     Each file is a scene of its own: nothing read on one carries over to the next.
     """
-
     def __init__(self, paths: list[Path], *, name: str = "images", loop: bool = False) -> None:
         super().__init__()
         if not paths:
@@ -99,8 +98,6 @@ class ImageFilesSource(FrameSource):
     def read(self, timeout: float | None = None) -> Frame | None:
         """The next readable file as a frame; a file that cannot be read is reported
         (once) and skipped; None at the end (``failure`` set when none was readable)."""
-        from livedigits.imageio import read_image
-
         for _attempt in range(len(self.paths) + 1):
             if self._next >= len(self.paths):
                 if not self.loop or len(self.skipped) == len(self.paths):

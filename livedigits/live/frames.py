@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from livedigits.imageio import to_bgr8
+
 LOST_MESSAGE = "camera lost \u2014 reconnecting"
 
 
@@ -28,7 +30,6 @@ class Frame:
     ``scene`` is the same for consecutive frames of one unbroken view and changes where the
     picture jumps (a new file, a reconnect, a video's restart).
     """
-
     index: int
     image: np.ndarray
     time: float = field(default_factory=time.monotonic)
@@ -37,7 +38,6 @@ class Frame:
 
 class FrameSource:
     """Base of every source: ``read``, ``finished``, ``status``, ``mode``, ``close``."""
-
     live = False  # True: stale frames are dropped (cameras, streams)
     name = "source"
 
@@ -54,7 +54,6 @@ class FrameSource:
 
     def close(self) -> None:
         """Release the device or file; safe to call twice."""
-
     def __iter__(self) -> Iterator[Frame]:
         while not self.finished:
             frame = self.read(timeout=0.5)
@@ -70,6 +69,4 @@ class FrameSource:
 
 def as_bgr(image: np.ndarray) -> np.ndarray:
     """Any image read, as a C-contiguous (H, W, 3) uint8 BGR array."""
-    from livedigits.imageio import to_bgr8
-
     return np.ascontiguousarray(to_bgr8(image))

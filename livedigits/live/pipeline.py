@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from livedigits.live.track import TrackedFrame, Tracker, recognizer_classifier
+from livedigits.recognize.normalise import cut_cells
 from livedigits.recognize.recognizer import Detection, Recognizer
+from livedigits.recognize.segment import find_candidates
 from livedigits.recognize.split import Splitter
 from livedigits.records import stamped
 
@@ -28,7 +30,6 @@ class Result:
     scale : working pixels per frame pixel
     ms : processing time, milliseconds
     """
-
     index: int
     image: np.ndarray
     tracked: TrackedFrame
@@ -52,7 +53,6 @@ class Result:
 
 class Pipeline:
     """Find a frame's candidates, track them, and cut and classify only new or changed ones."""
-
     def __init__(self, recognizer: Recognizer, tracker: Tracker | None = None) -> None:
         self.recognizer = recognizer
         self.tracker = tracker or Tracker(min_confidence=recognizer.min_confidence)
@@ -61,9 +61,6 @@ class Pipeline:
 
     def process(self, image: np.ndarray, index: int = 0) -> Result:
         """Read one (H, W, 3) uint8 BGR frame."""
-        from livedigits.recognize.normalise import cut_cells
-        from livedigits.recognize.segment import find_candidates
-
         start = time.perf_counter()
         found = self._split(find_candidates(image))
         # Cells are cut only for candidates the tracker cannot vouch for (new or changed).

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from livedigits.imageio import encode_png
 from livedigits.recognize.recognizer import Detection
 from livedigits.records import stamped
 
@@ -75,7 +76,6 @@ class Saver:
     messages from ``poll()``; ``problem`` holds why the directory cannot take files
     (None once a snapshot is written). A failing directory never stops the caller.
     """
-
     def __init__(self, directory: Path, *, min_confidence: float = 0.6,
                  write: Callable[[Path, bytes], Path] | None = None) -> None:
         from livedigits.atomic import write_bytes_atomic
@@ -149,7 +149,6 @@ class Saver:
             self._messages.put(message)
 
     def _save(self, job: SaveJob) -> list[Path]:
-        from livedigits.imageio import encode_png
         from livedigits.render import overlay, plain
 
         self.directory.mkdir(parents=True, exist_ok=True)  # removed since the start?

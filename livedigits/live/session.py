@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from livedigits.calibrate.live import SheetWatcher
 from livedigits.live.frames import FrameSource
 from livedigits.live.kiosk import ATTRACT_SECONDS, HEALTH_SECONDS, STALL_SECONDS
 from livedigits.live.pipeline import Result
@@ -24,7 +25,6 @@ from livedigits.live.saver import Saver
 @dataclass
 class LiveConfig:
     """How ``run`` behaves (the ``live`` command's options)."""
-
     window: bool = True
     json: bool = False
     max_frames: int | None = None
@@ -48,14 +48,12 @@ class LiveConfig:
         """A SheetWatcher for ``calibrate``, or None."""
         if self.calibrate is None:
             return None
-        from livedigits.calibrate.live import SheetWatcher
 
         return SheetWatcher(self.calibrate, force=self.calibrate_force)
 
 
 class Timing:
     """Frames processed and the recent processing times (bounded: runs last for days)."""
-
     def __init__(self, keep: int = 3000) -> None:
         self.count = 0
         self.recent: deque[float] = deque(maxlen=keep)

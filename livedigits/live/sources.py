@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from livedigits.errors import LivedigitsError
+from livedigits.imageio import read_image
 from livedigits.live.capture import (
     CaptureSettings,
     backend_id,
@@ -69,7 +70,6 @@ def open_source(
         raise LivedigitsError(f"{text}: is a directory; use a glob such as '{text}/*.png'")
     if path.suffix.lower() in VIDEO_SUFFIXES:
         return VideoFileSource(path, loop=loop)
-    from livedigits.imageio import read_image
 
     try:
         read_image(path)

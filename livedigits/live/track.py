@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from livedigits.recognize.recognizer import Detection
+from livedigits.recognize.layout import SteadySkew, arrange, inside_a_word
+from livedigits.recognize.recognizer import REJECT_FROM, Detection
 from livedigits.training.model import REJECT
 
 NOT_A_DIGIT = REJECT  # vote class of a blob that is not a digit (the model's reject label)
@@ -92,7 +93,6 @@ def signature_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @dataclass
 class Track:
     """One digit followed across frames."""
-
     id: int
     box: np.ndarray  # (4,) float64 x, y, w, h, last seen (or predicted)
     cell: np.ndarray  # (20, 20) uint8, the cell last classified
@@ -127,7 +127,6 @@ class TrackedFrame:
     reused : candidates whose earlier classification was kept
     cut : candidates whose cells were cut (all of them when cells come ready-made)
     """
-
     detections: list[Detection]
     track_ids: list[int]
     cells: np.ndarray
@@ -158,7 +157,6 @@ class Tracker:
     max_reuse_rejected : the same for a blob voted no digit: a blurred frame's verdict
         must not hide a digit for long
     """
-
     def __init__(self, *, min_confidence: float = 0.6, history: int = 8, max_missed: int = 2,
                  min_iou: float = 0.3, reuse_below: float = 0.25,
                  switch_margin: float = 1.3, same_below: float = 0.12,
@@ -176,14 +174,11 @@ class Tracker:
         self.max_reuse_rejected = max_reuse_rejected
         self.tracks: list[Track] = []
         self._next_id = 0
-        from livedigits.recognize.layout import SteadySkew
 
         self._skew = SteadySkew()  # the lines' direction, steady across frames
 
     def reset(self) -> None:
         """Forget every track (after a camera reconnect or a source change)."""
-        from livedigits.recognize.layout import SteadySkew
-
         self.tracks = []
         self._skew = SteadySkew()
 
@@ -380,8 +375,6 @@ class Tracker:
         track.confidence = float(score[best] / len(track.votes))
 
     def _output(self, classified: int, reused: int, cut: int) -> TrackedFrame:
-        from livedigits.recognize.layout import arrange, inside_a_word
-
         # A missed track keeps its box only if it is steady: a blob seen one frame in
         # three (a page edge, a shadow) must not be promoted to a permanent digit.
         shown = [t for t in self.tracks if t.label != NOT_A_DIGIT
@@ -417,7 +410,6 @@ def recognizer_classifier(recognizer) -> Classify:
     Cells must be ``normalise.cut_cells``'s (already deskewed), as ``Recognizer.read`` uses them.
     """
 
-    from livedigits.recognize.recognizer import REJECT_FROM
 
     def classify(cells: np.ndarray) -> tuple[np.ndarray, ...]:
         judged = recognizer.judge(cells)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from livedigits.errors import LivedigitsError
 from livedigits.pages.batch_inputs import Task
 from livedigits.pages.batch_pool import one_thread, read_one
+from livedigits.recognize.recognizer import Recognizer
 from livedigits.records import json_line, stamped
 
 if TYPE_CHECKING:
@@ -42,8 +43,6 @@ def _dask_work(task: Task, model: Model, token: str, min_confidence: float,
     one_thread()
     recognizer = _DASK_RECOGNIZERS.get(token)
     if recognizer is None:
-        from livedigits.recognize.recognizer import Recognizer
-
         recognizer = Recognizer(model, min_confidence=min_confidence)
         recognizer.warmup()
         _DASK_RECOGNIZERS[token] = recognizer

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from livedigits.errors import LivedigitsError
 from livedigits.imageio import IMAGE_SUFFIXES
+from livedigits.limits import regular_file
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,6 @@ MAX_LIST = 64 << 20  # bytes of a list file
 @dataclass(frozen=True)
 class Task:
     """One image to read: ``image`` is its key in the results, ``path`` where to read it."""
-
     image: str
     path: str
     stem: str
@@ -67,7 +67,6 @@ def collect_inputs(inputs: Iterable[str]) -> list[str]:
 
 
 def _read_list(list_file: Path) -> list[str]:
-    from livedigits.limits import regular_file
 
     regular_file(list_file, "list of paths")
     if list_file.stat().st_size > MAX_LIST:

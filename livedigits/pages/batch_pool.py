@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 from livedigits.errors import LivedigitsError
 from livedigits.pages.batch_inputs import Task
+from livedigits.pages.page import TemporaryFailure, process_file
+from livedigits.recognize.recognizer import Recognizer
 from livedigits.records import error_record, json_line, stamped
 
 if TYPE_CHECKING:
@@ -46,8 +48,6 @@ def read_one(recognizer: Recognizer, task: Task, out_dir: str | None) -> str:
     With ``out_dir`` the overlay and plain image are written there under the task's
     stem, replacing earlier ones atomically, so a retried task leaves the same files.
     """
-    from livedigits.pages.page import TemporaryFailure, process_file
-
     try:
         result = process_file(recognizer, Path(task.path),
                               out_dir=None if out_dir is None else Path(out_dir),
@@ -87,7 +87,6 @@ def _init_worker(model: Model, min_confidence: float, out_dir: str | None) -> No
     one_thread()  # before numba is imported in this process
     _exit_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    from livedigits.recognize.recognizer import Recognizer
 
     recognizer = Recognizer(model, min_confidence=min_confidence)
     recognizer.warmup()

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
 
+from livedigits.atomic import check_target
 from livedigits.errors import LivedigitsError
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,6 @@ class ResultsFile:
     whose first line is not a result line, a link, a device, a FIFO) is refused
     before anything is written.
     """
-
     def __init__(self, path: Path, *, retry_failed: bool = False) -> None:
         self.path = Path(path)
         self.retry_failed = retry_failed
@@ -261,8 +261,6 @@ def check_outputs(out: Path, csv_path: Path | None = None, *, force: bool = Fals
                               "table a name of its own")
     _check_results_target(Path(out))
     if csv_path is not None:
-        from livedigits.atomic import check_target
-
         check_target(Path(csv_path))
         if not force and os.path.exists(csv_path) and os.path.getsize(csv_path):
             with open(csv_path, "rb") as reader:

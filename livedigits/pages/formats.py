@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from html import escape
 
+from livedigits import __version__
+
 TSV_HEADER = ("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\t"
               "left\ttop\twidth\theight\tconf\ttext")
 
@@ -90,8 +92,6 @@ HOCR_TAIL = """ </body>
 
 def hocr_head() -> str:
     """The hOCR document's start, up to ``<body>``."""
-    from livedigits import __version__
-
     return HOCR_HEAD.format(version=__version__)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from livedigits.errors import LivedigitsError
+from livedigits.imageio import decode_file, encode_png, to_bgr8
 from livedigits.recognize.recognizer import Recognizer
 
 
@@ -38,7 +39,6 @@ def save_renderings(image, reading, stem: str, out_dir: Path, min_confidence: fl
     import cv2
 
     from livedigits.atomic import claim_together, write_bytes_atomic
-    from livedigits.imageio import encode_png, to_bgr8
     from livedigits.render import overlay, plain
 
     names = [out_dir / f"{stem}_overlay.png", out_dir / f"{stem}_digits.png"]
@@ -105,8 +105,6 @@ def process_file(recognizer: Recognizer, path: Path, *, out_dir: Path | None,
     Raises LivedigitsError naming the file when it cannot be read; when only the
     renderings cannot be written, the error carries the reading as ``.reading``.
     """
-    from livedigits.imageio import decode_file
-
     decoded = decode_file(path)
     image = decoded.image
     reading = read_pixels(recognizer, image, path)

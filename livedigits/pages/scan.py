@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from livedigits.errors import LivedigitsError
+from livedigits.imageio import encode_png, read_image
 from livedigits.pages.scan_devices import ScanSettings, scanimage_command, scanimage_path
 from livedigits.pages.scan_faults import fault_message, kept_note, last_status
 
@@ -49,7 +50,6 @@ def page_name(stamp: str, index: int) -> str:
 class ScannedPage:
     """A page as saved: ``path`` of its PNG and its pixels, ``image`` (H, W) or (H, W, 3)
     uint8 (uint16 for 16-bit scans), exactly what reading the PNG back gives."""
-
     path: Path
     image: np.ndarray
 
@@ -73,7 +73,6 @@ def _keep(raw: Path, target: Path) -> ScannedPage:
     """Save the raw PNM page ``raw`` as PNG at ``target`` (or ``name-N.png``, never replacing
     a file) and remove ``raw``. A page OpenCV cannot decode is kept as it came, beside."""
     from livedigits.atomic import write_bytes_atomic
-    from livedigits.imageio import encode_png, read_image
 
     try:
         image = read_image(raw)

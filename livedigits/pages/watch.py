@@ -23,6 +23,8 @@ from pathlib import Path
 
 from livedigits.errors import LivedigitsError
 from livedigits.imageio import IMAGE_SUFFIXES
+from livedigits.limits import regular_file
+from livedigits.pages.page import process_file
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,6 @@ MAX_STATE_BYTES = 256 << 20  # ~2 million files handled
 @dataclass
 class WatchItem:
     """One file handled: its ``image --json`` result (with overlay/digits paths) or an error."""
-
     path: Path
     result: dict | None = None
     error: str | None = None
@@ -75,7 +76,6 @@ class FolderWatcher:
     each file when it is None. The state file is ``STATE_NAME`` in ``out_dir`` (or
     the folder) unless ``state_path`` is given.
     """
-
     def __init__(self, folder: Path, recognizer, *, out_dir: Path | None = None,
                  state_path: Path | None = None, poll: float = 0.5, settle: float = 1.0,
                  give_up: float = 30.0) -> None:
@@ -99,8 +99,6 @@ class FolderWatcher:
         self.last_change = time.monotonic()
 
     def _load_state(self) -> tuple[dict[str, list[int]], set[str]]:
-        from livedigits.limits import regular_file
-
         if self.state_path.exists() or self.state_path.is_symlink():
             regular_file(self.state_path, "watch state file")
             if self.state_path.stat().st_size > MAX_STATE_BYTES:
@@ -194,8 +192,6 @@ class FolderWatcher:
 
     def process(self, path: Path) -> WatchItem:
         """Read one file, write its results, remember it; errors are returned, not raised."""
-        from livedigits.pages.page import process_file
-
         try:
             st = path.stat()
         except OSError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from livedigits.imageio import flatten_alpha
 from livedigits.recognize.sheet import find_sheet
 
 SQUARE = np.ones((3, 3), np.uint8)  # 8-neighbourhood structuring element
@@ -22,8 +23,6 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         return image
     if image.shape[2] == 4:
-        from livedigits.imageio import flatten_alpha
-
         image = flatten_alpha(image)  # in bands of rows: memory is the output plus a band
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 

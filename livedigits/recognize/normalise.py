@@ -14,7 +14,7 @@ import numpy as np
 
 from livedigits.recognize.ink import SQUARE
 from livedigits.recognize.segment import Candidates
-from livedigits.training.cells import CELL
+from livedigits.training.cells import CELL, deskew
 
 DIGIT_BOX = 14.3  # longer side of a digit in a cell (MNIST: 20 of 28 px)
 CENTRE = 9.86  # mean centre of mass of digits.png's cells, rows and columns
@@ -47,8 +47,6 @@ def cut_cells(found: Candidates, which: np.ndarray | None = None) -> np.ndarray:
     -------
     (K, 20, 20) uint8 cells in digits.png's form, deskewed, in ``which``'s order.
     """
-    from livedigits.training.cells import deskew
-
     indices = range(len(found)) if which is None else np.asarray(which, np.intp).tolist()
     extents = [found.extents[k] for k in indices]
     if not extents:

@@ -11,7 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
+from livedigits.imageio import read_image
+from livedigits.recognize.layout import arrange, inside_a_word
+from livedigits.training.build import load_cached
+from livedigits.training.fit import describe
 from livedigits.training.model import N_CLASSES, REJECT, Model, ModelParams
+from livedigits.training.profiles import resolve_profile
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +54,6 @@ class Judgement:
     reject_share : (N,) float32, the vote's share for "not a digit"
     is_digit : (N,) bool, ``is_digit(reject_share, nearest)``
     """
-
     digits: np.ndarray
     confidences: np.ndarray
     nearest: np.ndarray
@@ -60,7 +64,6 @@ class Judgement:
 @dataclass(frozen=True)
 class Detection:
     """One digit: box in the input image's pixels, the digit and its vote share (0..1)."""
-
     x: int
     y: int
     w: int
@@ -80,7 +83,6 @@ class Detection:
 @dataclass
 class Reading:
     """Everything recognised in one image, in reading order."""
-
     detections: list[Detection]
     lines: list[list[int]]  # positions in ``detections``, first line first
     text: str
@@ -94,7 +96,6 @@ class Reading:
 
 class Recognizer:
     """Handwritten-digit recognizer: a fitted model plus the pipeline around it."""
-
     def __init__(self, model: Model, *, min_confidence: float = UNSURE_BELOW) -> None:
         self.model = model
         self.min_confidence = _checked_confidence(min_confidence)
@@ -121,8 +122,6 @@ class Recognizer:
         ``min_confidence`` (0..1) is the vote share under which ``read`` shows a digit
         as ``?``. A missing or damaged profile or model file raises LivedigitsError.
         """
-        from livedigits.training.build import load_cached
-
         min_confidence = _checked_confidence(min_confidence)
         for name, value in (("profile", profile), ("model_path", model_path)):
             if value is not None and not isinstance(value, (str, Path)):
@@ -133,8 +132,6 @@ class Recognizer:
             return recognizer
         profile_path = None
         if profile is not None:
-            from livedigits.training.profiles import resolve_profile
-
             profile_path = resolve_profile(profile)
         recognizer = cls(load_cached(params, profile=profile_path),
                          min_confidence=min_confidence)
@@ -176,7 +173,6 @@ class Recognizer:
         the digit rows only.
         """
         from livedigits.kernels.knn import knn_search, knn_vote
-        from livedigits.training.fit import describe
 
         features = describe(cells, self.model.projection)
         labels = self.model.labels
@@ -275,7 +271,6 @@ class Recognizer:
         empty or 1-D array, an unsupported dtype) and LivedigitsError naming a file
         that cannot be read.
         """
-        from livedigits.recognize.layout import arrange, inside_a_word
         from livedigits.recognize.normalise import cut_cells
         from livedigits.recognize.segment import find_candidates
         from livedigits.recognize.split import Splitter
@@ -343,8 +338,6 @@ def as_image(image: object) -> np.ndarray:
         raise TypeError("image is None (cv2.imread returns None for a file it cannot "
                         "read): pass an image array or the path of an image file")
     if isinstance(image, (str, os.PathLike)):
-        from livedigits.imageio import read_image
-
         return read_image(image)
     if isinstance(image, bytes):
         raise TypeError("image is bytes: decode it first (cv2.imdecode) or pass a path")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from livedigits.imageio import to_uint8
 from livedigits.recognize.filters import (
     capped_by_rules,
     continuing_rules,
@@ -68,7 +69,6 @@ class Candidates:
     ink : (H', W') uint8 0/1 mask of ink at working scale (for the debug view)
     scale : float, working pixels per input pixel
     """
-
     boxes: np.ndarray
     known_signatures: np.ndarray | None
     ink: np.ndarray
@@ -147,8 +147,6 @@ def find_candidates(image: np.ndarray) -> Candidates:
     reading stands, otherwise the image is read again at the scale that makes
     them ``WORK_HEIGHT`` px tall (up to full size, or ``MAX_SIDE``).
     """
-    from livedigits.imageio import to_uint8
-
     gray = to_gray(to_uint8(image))
     side = max(gray.shape)
     full = min(1.0, MAX_SIDE / side)

@@ -20,7 +20,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from livedigits.recognize.layout import in_a_line_of_print
+from livedigits.recognize.normalise import cut_cells
 from livedigits.recognize.segment import Candidates
+from livedigits.training.cells import deskew
 
 #: (cells (K, 20, 20) uint8, deskewed) -> digits (K,), confidences (K,), nearest training
 #: digit's cosine (K,); a confidence of 0 says the cell is not a digit at all
@@ -59,7 +61,6 @@ class Splitter:
     With ``remember`` (the live loop), decisions on unchanged candidates carry
     over from the previous frame.
     """
-
     def __init__(self, neighbours: Neighbours, *, remember: bool = False) -> None:
         self.neighbours = neighbours
         self.remember = remember
@@ -137,8 +138,6 @@ class Splitter:
 
         A piece left wide and doubtful after a cut is tried again, ROUNDS times at most.
         """
-        from livedigits.recognize.normalise import cut_cells
-
         columns: dict[int, list[int]] = {k: [] for k in which}
         if which:
             if known is None:
@@ -167,7 +166,6 @@ class Splitter:
     def _cut_once(self, found: Candidates, pending: list, columns: dict[int, list[int]]) -> list:
         """Cut each pending blob where it reads best as two digits; returns wide doubtful pieces."""
         from livedigits.recognize.normalise import normalise_all
-        from livedigits.training.cells import deskew
 
         tries, extents, members = [], [], []
         for k, extent, needed in pending:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from livedigits.paths import digits_png
+from livedigits.training.cells import load_sheet
 from livedigits.training.pen import centre_lines
 
 INK = (110, 40, 20)  # dark blue ballpoint, BGR
@@ -26,7 +28,6 @@ class Page:
     boxes : (N, 4) int32 x, y, w, h of each digit's ink, in image pixels
     digits : (N,) int32
     """
-
     image: np.ndarray
     boxes: np.ndarray
     digits: np.ndarray
@@ -35,9 +36,6 @@ class Page:
 
 def heldout_cells() -> tuple[np.ndarray, np.ndarray]:
     """digits.png's held-out cells (500, 20, 20) uint8 and their labels (500,)."""
-    from livedigits.paths import digits_png
-    from livedigits.training.cells import load_sheet
-
     cells, labels, holdout = load_sheet(digits_png())
     return cells[holdout], labels[holdout]
 

@@ -13,6 +13,11 @@ import time
 
 import numpy as np
 
+from livedigits.paths import digits_png
+from livedigits.recognize.recognizer import Recognizer
+from livedigits.training.fit import describe
+from livedigits.training.model import ModelParams
+
 
 def _best_rate(fn, items: int, repeat: int) -> float:
     """Items per second of ``fn()``, best of ``repeat`` runs after one warm-up."""
@@ -95,13 +100,9 @@ def run_bench(*, quick: bool = False) -> list[dict]:
     from livedigits.kernels.hog import hog
     from livedigits.kernels.knn import knn_search
     from livedigits.kernels.reference import hog_numpy, knn_numpy
-    from livedigits.paths import digits_png
-    from livedigits.recognize.recognizer import Recognizer
     from livedigits.synthetic.synth import render_page, score
     from livedigits.synthetic.wild import render_scene
     from livedigits.training.cells import deskew, load_sheet
-    from livedigits.training.fit import describe
-    from livedigits.training.model import ModelParams
 
     repeat = 3 if quick else 7
     numba.set_num_threads(1)

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from livedigits.live.display import gui_problem
+from livedigits.paths import cache_dir
 from livedigits.records import stamped
 
 
 @dataclass
 class Check:
     """One line of the report: ``level`` is OK, WARN (works, but...) or FAIL."""
-
     level: str
     what: str
     detail: str
@@ -62,7 +63,6 @@ def check_display() -> Check:
     """A display the window can open on: DISPLAY / WAYLAND_DISPLAY / QT_QPA_PLATFORM."""
     if not sys.platform.startswith("linux"):
         return Check("OK", "display", f"{sys.platform}: native windows")
-    from livedigits.live.display import gui_problem
 
     platform = os.environ.get("QT_QPA_PLATFORM", "")
     problem = gui_problem()
@@ -121,8 +121,6 @@ def check_numba_cache() -> Check:
 
 def check_model_cache() -> Check:
     """The model cache folder is writable (else the model is rebuilt on every start)."""
-    from livedigits.paths import cache_dir
-
     folder = cache_dir()
     problem = _not_writable(folder)
     if problem:

@@ -6,6 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from livedigits.paths import digits_png
+from livedigits.recognize.recognizer import Recognizer
+from livedigits.training.model import ModelParams
+
 
 def heldout_report(model_path: Path | None = None) -> dict:
     """Classify digits.png's held-out tenth.
@@ -14,10 +18,7 @@ def heldout_report(model_path: Path | None = None) -> dict:
     held-out cells. Returns ``{"n", "correct", "accuracy", "confusion"}``, the
     confusion a 10x10 list of lists (rows: true digit, columns: predicted).
     """
-    from livedigits.paths import digits_png
-    from livedigits.recognize.recognizer import Recognizer
     from livedigits.training.cells import load_sheet
-    from livedigits.training.model import ModelParams
 
     cells, labels, holdout = load_sheet(digits_png())
     if model_path is not None:

@@ -19,10 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from livedigits.errors import LivedigitsError
+from livedigits.paths import cache_dir, digits_png
 from livedigits.training import parts
 from livedigits.training.fit import fit
 from livedigits.training.model import FORMAT_VERSION, Model, ModelParams
 from livedigits.training.parts import Parts
+from livedigits.training.profiles import load_profile
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,6 @@ def sheet_hash(path: Path) -> str:
 
 def source_hash(profile: Path | None = None) -> str:
     """What a model is built from: digits.png's hash, and the profile file's if any."""
-    from livedigits.paths import digits_png
-
     key = sheet_hash(digits_png())
     return key if profile is None else f"{key}-{sheet_hash(profile)}"
 
@@ -61,8 +61,6 @@ def cache_key(params: ModelParams, source: str) -> str:
 
 def load_cached(params: ModelParams | None = None, *, profile: Path | None = None) -> Model:
     """The model for ``params`` (and profile) from the user cache, built on first use."""
-    from livedigits.paths import cache_dir
-
     params = params or ModelParams()
     source = source_hash(profile)
     path = cache_dir() / "models" / f"model-{cache_key(params, source)}.npz"
@@ -108,8 +106,6 @@ def build_default(params: ModelParams | None = None, *, profile: Path | None = N
 def render_parts(params: ModelParams | None = None) -> Parts:
     """Render the slow parts of the training set for ``params`` (no profile) and fit
     the projection on them: what ``scripts/build_default_parts.py`` ships."""
-    from livedigits.paths import digits_png
-
     params = params or ModelParams()
     inputs = _training_inputs(params, None, None)
     model = fit(inputs["cells"], inputs["labels"], params, negatives=inputs["negatives"],
@@ -131,7 +127,6 @@ def _training_inputs(params: ModelParams, profile: Path | None, ready: Parts | N
     Every part not taken from ``ready`` is rendered, with progress at the default log
     level (those parts take seconds).
     """
-    from livedigits.paths import digits_png
     from livedigits.training.cells import load_sheet
 
     cells, labels, holdout = load_sheet(digits_png())
@@ -168,8 +163,6 @@ def _training_inputs(params: ModelParams, profile: Path | None, ready: Parts | N
                     params.negatives, np.random.default_rng([params.seed, NEGATIVES_SEED]))
     extra_cells = extra_labels = None
     if profile is not None:
-        from livedigits.training.profiles import load_profile
-
         extra_cells, extra_labels = load_profile(profile)
     augmented = projection = None
     if params.augment_copies and shares("seed", "styles", "augment_copies", "holdout"):

@@ -12,6 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from livedigits.errors import LivedigitsError
+
 CELL = 20
 ROWS, COLUMNS = 50, 100
 PER_DIGIT = 500
@@ -27,8 +29,6 @@ def load_sheet(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     labels : (5000,) int32, digit ``d`` in rows ``5d..5d+4``
     holdout : (5000,) bool, True for the cells in the last 10 columns
     """
-    from livedigits.errors import LivedigitsError
-
     sheet = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if sheet is None or sheet.shape != (ROWS * CELL, COLUMNS * CELL):
         raise LivedigitsError(

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from livedigits.atomic import write_npz_atomic
 from livedigits.errors import LivedigitsError
+from livedigits.limits import check_model_file
 
 FORMAT_VERSION = 2  # 2: labels may be REJECT (not a digit)
 READS_FORMATS = (1, 2)  # a format-1 file is a model without a reject class
@@ -26,7 +28,6 @@ N_CLASSES = REJECT + 1
 @dataclass(frozen=True)
 class ModelParams:
     """How a model is built; every field goes into the cache key and the saved file."""
-
     augment_copies: int = 3
     seed: int = 0
     dims: int = 64
@@ -53,7 +54,6 @@ class Model:
     params : ModelParams
     source : str, hash of the inputs it was built from
     """
-
     projection: np.ndarray
     features: np.ndarray
     labels: np.ndarray
@@ -62,8 +62,6 @@ class Model:
 
     def save(self, path: Path) -> Path:
         """Write the model as an ``.npz`` atomically; returns the path."""
-        from livedigits.atomic import write_npz_atomic
-
         return write_npz_atomic(path, dict(
             format_version=np.int32(FORMAT_VERSION),
             params=np.array(self.params.to_json()),
@@ -77,7 +75,6 @@ class Model:
     def load(cls, path: Path) -> Model:
         """Read a model file; a missing, damaged or foreign file is a LivedigitsError."""
         path = Path(path)
-        from livedigits.limits import check_model_file
 
         check_model_file(path)  # kind of file, array sizes and params depth, before loading
         try:

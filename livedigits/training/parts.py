@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from livedigits.paths import PACKAGE_DIR
+from livedigits.atomic import write_npz_atomic
+from livedigits.paths import PACKAGE_DIR, digits_png
+from livedigits.training.model import ModelParams
 
 if TYPE_CHECKING:
     from livedigits.training.model import ModelParams
@@ -54,7 +56,6 @@ class Parts:
     rng_state : dict, ``bit_generator.state`` of ``fit``'s generator after augmenting
     projection : (512, dims) float32, the projection fitted on that training set
     """
-
     params: ModelParams
     sheet: str
     recipe: int
@@ -68,8 +69,6 @@ class Parts:
 
     def save(self, path: Path) -> Path:
         """Write the parts as a compressed ``.npz``, atomically; returns the path."""
-        from livedigits.atomic import write_npz_atomic
-
         return write_npz_atomic(path, dict(
             format_version=np.int32(PARTS_FORMAT),
             params=np.array(self.params.to_json()),
@@ -87,8 +86,6 @@ class Parts:
 
 def load(path: Path) -> Parts:
     """Read a parts file; raises ValueError (with the reason) on anything wrong."""
-    from livedigits.training.model import ModelParams
-
     try:
         with np.load(path, allow_pickle=False) as data:
             if int(data["format_version"]) != PARTS_FORMAT:
@@ -122,7 +119,6 @@ def load(path: Path) -> Parts:
 @lru_cache(maxsize=1)
 def shipped() -> Parts | None:
     """The package's parts when they fit this package's recipe and digits.png, else None."""
-    from livedigits.paths import digits_png
     from livedigits.training.build import RECIPE, sheet_hash
 
     if not SHIPPED.is_file():

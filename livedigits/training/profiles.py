@@ -15,6 +15,7 @@ import numpy as np
 
 from livedigits.errors import LivedigitsError
 from livedigits.limits import check_profile_file
+from livedigits.paths import calibration_dir, profile_dirs
 
 PROFILE_FORMAT = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -39,8 +40,6 @@ def is_path(profile: str | Path) -> bool:
 def resolve_profile(profile: str | Path) -> Path:
     """Path of a profile given by name (looked up in ``paths.profile_dirs()``) or by path,
     checked (``limits.check_profile_file``) but not loaded."""
-    from livedigits.paths import profile_dirs
-
     if is_path(profile):
         path = Path(profile)
     else:
@@ -62,8 +61,6 @@ def profile_target(profile: str) -> tuple[Path, Path]:
     """Where ``calibrate read --profile PROFILE`` writes: the profile ``.npz`` and its
     contact sheet (``NAME_contact.png`` beside it). A name goes into
     ``paths.calibration_dir()``; a ``PATH.npz`` is used as it is."""
-    from livedigits.paths import calibration_dir
-
     if is_path(profile):
         path = Path(profile)
         if path.suffix != ".npz":
@@ -78,8 +75,6 @@ def list_profiles() -> list[dict]:
     """Every profile in ``paths.profile_dirs()``: ``{"profile", "path", "samples",
     "per_digit"}`` (``"error"`` instead of the counts for a file that is not one); a
     name found in two folders is listed as the first (the one ``--profile NAME`` uses)."""
-    from livedigits.paths import profile_dirs
-
     found: list[dict] = []
     names: set[str] = set()
     for folder in profile_dirs():
