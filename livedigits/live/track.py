@@ -21,6 +21,7 @@ import numpy as np
 
 from livedigits.recognize.layout import SteadySkew, arrange, inside_a_word
 from livedigits.recognize.recognizer import REJECT_FROM, Detection
+from livedigits.recognize.segment import SAME_BELOW, signature_change
 from livedigits.training.model import REJECT
 
 NOT_A_DIGIT = REJECT  # vote class of a blob that is not a digit (the model's reject label)
@@ -73,21 +74,6 @@ def cell_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     diff = np.abs(a32 - b32).sum(axis=1)
     ink = np.maximum(a32.sum(axis=1), b32.sum(axis=1))
     return diff / np.maximum(ink, 1)
-
-
-def signature_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """How different paired signatures are: half the sum of |a - b|, per pair.
-
-    Parameters
-    ----------
-    a, b : (N, D) float32 signatures (each sums to 1)
-
-    Returns
-    -------
-    (N,) float32 in [0, 1]: 0 for the same distribution of ink over the box, 1 for
-    ink in disjoint places.
-    """
-    return 0.5 * np.abs(np.asarray(a, np.float32) - np.asarray(b, np.float32)).sum(axis=1)
 
 
 @dataclass
@@ -159,7 +145,7 @@ class Tracker:
     """
     def __init__(self, *, min_confidence: float = 0.6, history: int = 8, max_missed: int = 2,
                  min_iou: float = 0.3, reuse_below: float = 0.25,
-                 switch_margin: float = 1.3, same_below: float = 0.12,
+                 switch_margin: float = 1.3, same_below: float = SAME_BELOW,
                  same_size: float = 0.06, max_reuse: int | None = None,
                  max_reuse_rejected: int = 2) -> None:
         self.min_confidence = min_confidence

@@ -39,6 +39,8 @@ LOOK_SIDE = 1600  # larger images are first read at this size, to measure the di
 LEAST_HEIGHT = 24  # px: digits this tall at the first look are read there
 WORK_HEIGHT = 32  # px: smaller ones are read again at the scale that makes them this tall
 SIGNATURE_SIDE = 5  # a candidate's signature is its darkness at this many px square
+SAME_BELOW = 0.12  # signature change under which a candidate is the one seen before: not cut,
+#                   classified or split-decided again (a blur or light change stays below it)
 
 WEAK = 16  # darkness (of 255) that counts as ink at all, on clean paper
 STRONG_MIN = 28  # a digit's darkest pixel reaches at least this, on clean paper
@@ -64,7 +66,7 @@ class Candidates:
     boxes : (N, 4) int32, x, y, w, h in the input image's pixels, top to bottom
     signatures : (N, SIGNATURE_SIDE**2) float32, each candidate's darkness area-resized
         to SIGNATURE_SIDE x SIGNATURE_SIDE and scaled to sum 1 (compared by
-        ``track.signature_change``); worked out on first use (only the live loop's
+        ``signature_change``); worked out on first use (only the live loop's
         reuse of classifications needs them) when built with None
     ink : (H', W') uint8 0/1 mask of ink at working scale (for the debug view)
     scale : float, working pixels per input pixel
@@ -125,6 +127,21 @@ def _signatures(dark: np.ndarray, extents: list[tuple[int, int, int, int]]) -> n
     sums = corner[:, 1:, 1:] - corner[:, :-1, 1:] - corner[:, 1:, :-1] + corner[:, :-1, :-1]
     sums = sums.reshape(len(box), -1)
     return (sums / np.maximum(sums.sum(axis=1, keepdims=True), 1.0)).astype(np.float32)
+
+
+def signature_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How different paired signatures are: half the sum of |a - b|, per pair.
+
+    Parameters
+    ----------
+    a, b : (N, D) float32 signatures (each sums to 1)
+
+    Returns
+    -------
+    (N,) float32 in [0, 1]: 0 for the same distribution of ink over the box, 1 for
+    ink in disjoint places.
+    """
+    return 0.5 * np.abs(np.asarray(a, np.float32) - np.asarray(b, np.float32)).sum(axis=1)
 
 
 def find_candidates(image: np.ndarray) -> Candidates:

@@ -21,7 +21,7 @@ import numpy as np
 
 from livedigits.recognize.layout import in_a_line_of_print
 from livedigits.recognize.normalise import cut_cells
-from livedigits.recognize.segment import Candidates
+from livedigits.recognize.segment import SAME_BELOW, Candidates, signature_change
 from livedigits.training.cells import deskew
 
 #: (cells (K, 20, 20) uint8, deskewed) -> digits (K,), confidences (K,), nearest training
@@ -43,7 +43,6 @@ ROUNDS = 3  # a blob is cut at most this many times (four touching digits)
 PAIR_WIDE = 1.0  # a blob the classifier calls no digit is tried as a pair from this wide
 ROW_PITCH = 0.8  # a row of touching digits holds about one per this many heights of width
 AGAIN_WIDE = 1.5  # a piece read as no digit but this wide for its height may be two
-SAME_BELOW = 0.12  # signature change under which a remembered decision holds (as track.py)
 KEEP_FRAMES = 5  # a decision not needed for this many frames is forgotten
 
 
@@ -127,7 +126,7 @@ class Splitter:
         if len(rows):
             mine = found.signatures[which[rows]]
             theirs = np.stack([self._last[c].signature for c in cols.tolist()])
-            same = 0.5 * np.abs(mine - theirs).sum(axis=1) < SAME_BELOW
+            same = signature_change(mine, theirs) < SAME_BELOW
             for r, c in zip(rows[same].tolist(), cols[same].tolist(), strict=True):
                 out.setdefault(int(which[r]), c)
         return out

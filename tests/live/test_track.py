@@ -280,7 +280,7 @@ def test_changed_signature_or_size_is_cut_and_relabelled():
 
 
 def test_signature_change_is_half_the_l1_distance():
-    from livedigits.live.track import signature_change
+    from livedigits.recognize.segment import signature_change
 
     a = _signatures([0, 1, 2])
     b = _signatures([0, 5, 2])
