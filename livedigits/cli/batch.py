@@ -12,7 +12,6 @@ from typing import Annotated
 import typer
 
 from livedigits.cli.options import MinConfidence, ModelFile, Profile, load_recognizer
-from livedigits.pages.batch_results import check_outputs
 
 
 def batch(
@@ -62,6 +61,7 @@ def batch(
     livedigits batch /shared/scans --out r.jsonl --scheduler tcp://10.0.0.5:8786
     """
     from livedigits.pages.batch import run_batch
+    from livedigits.pages.batch_results import check_outputs
 
     check_outputs(out, csv_file, force=force)  # before the model loads: fail fast
     # Builds the cache once; the workers read, with kernels compiled.

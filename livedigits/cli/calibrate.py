@@ -12,8 +12,6 @@ from typing import Annotated
 import typer
 
 from livedigits.cli.options import JsonFlag
-from livedigits.errors import LivedigitsError
-from livedigits.paths import calibration_dir
 from livedigits.records import json_line, stamped
 
 app = typer.Typer(
@@ -43,6 +41,7 @@ def sheet(
     The folder is created when missing; existing sheet files are kept unless --force.
     """
     from livedigits.calibrate.printable import write_sheet
+    from livedigits.errors import LivedigitsError
 
     try:
         png, pdf = write_sheet(out, force=force)
@@ -110,6 +109,7 @@ def list_(json_output: JsonFlag = False) -> None:
     ($LIVEDIGITS_CALIBRATION, else a per-user data folder), then in ./calibration,
     where earlier versions wrote them.
     """
+    from livedigits.paths import calibration_dir
     from livedigits.training.profiles import list_profiles
 
     found = list_profiles()

@@ -18,9 +18,6 @@ from livedigits.cli.options import (
     Profile,
     load_recognizer,
 )
-from livedigits.live.capture import CaptureSettings
-from livedigits.live.display import gui_problem, require_gui
-from livedigits.records import json_line, stamped
 
 NoWindow = Annotated[bool, typer.Option("--no-window",
                                         help="Run headless: print what is read, open no window.")]
@@ -93,6 +90,7 @@ def live(
 
     Example: livedigits live --source 0 --width 1280 --height 720 --fourcc MJPG
     """
+    from livedigits.live.capture import CaptureSettings
     from livedigits.live.loop import run
     from livedigits.live.session import LiveConfig
     from livedigits.live.sources import open_source
@@ -113,6 +111,8 @@ def live(
 
         profile_target(calibrate)  # a name or a PATH.npz, checked before the camera opens
     if config.window:
+        from livedigits.live.display import require_gui
+
         require_gui()
     recognizer = load_recognizer(profile, model, min_confidence)
     settings = CaptureSettings(width=width, height=height, fps=fps, fourcc=fourcc,
@@ -150,6 +150,7 @@ def demo(
     """
     from livedigits.kernels import allow_references
     from livedigits.live.demo_source import DemoSource
+    from livedigits.live.display import gui_problem
     from livedigits.live.loop import run
     from livedigits.live.session import LiveConfig
     from livedigits.recognize.recognizer import Recognizer
@@ -216,6 +217,7 @@ def cameras(
     Exit status 1 when no camera is found, with --json too (which then prints nothing).
     """
     from livedigits.live.capture import camera_candidates, list_cameras
+    from livedigits.records import json_line, stamped
 
     found = list_cameras(backend=backend)
     if json_output:

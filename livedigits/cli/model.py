@@ -14,7 +14,6 @@ from livedigits.cli.options import (
     Profile,
 )
 from livedigits.errors import LivedigitsError
-from livedigits.outputs import check_new_file
 from livedigits.records import json_line, stamped
 
 
@@ -38,6 +37,7 @@ def train(
     needed to ship or inspect a model file; load it with --model. Missing folders of
     --out are created; an existing file is kept unless --force.
     """
+    from livedigits.outputs import check_new_file
     from livedigits.training.build import build_default
     from livedigits.training.model import ModelParams
 

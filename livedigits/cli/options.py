@@ -11,8 +11,6 @@ from typing import Annotated
 
 import typer
 
-from livedigits.pages.memory import reuse_freed_memory
-
 OutDir = Annotated[
     Path, typer.Option("--out", "-O", help="Folder for the overlay and plain images.",
                        file_okay=False)
@@ -48,6 +46,7 @@ def load_recognizer(profile: str | None, model: Path | None, min_confidence: flo
     background (``kernels.ready``); ``batch``, whose workers read, compiles them.
     """
     from livedigits.kernels import allow_references
+    from livedigits.pages.memory import reuse_freed_memory
     from livedigits.recognize.recognizer import Recognizer
 
     allow_references(quick_start)

@@ -12,16 +12,6 @@ from typing import Annotated
 import typer
 
 from livedigits.cli.options import JsonFlag, MinConfidence, ModelFile, Profile, load_recognizer
-from livedigits.errors import LivedigitsError
-from livedigits.live.display import gui_problem
-from livedigits.pages.scan_devices import (
-    NO_DEVICE_HINT,
-    ScanSettings,
-    default_device,
-    list_devices,
-    parse_option,
-)
-from livedigits.pages.scan_devices import list_devices as find
 from livedigits.records import error_record, json_line, stamped
 
 ScanOut = Annotated[
@@ -80,11 +70,14 @@ def scan(
     Examples: livedigits scan --list;  livedigits scan --source ADF --batch --out scans/;
     livedigits scan --device pnm:0 -o filename=page.pnm;  livedigits scan --watch /srv/scans
     """
+    from livedigits.errors import LivedigitsError
+
     if list_devices:
         _print_devices(json_output)
         return
     options = _parse_options(option or [])
     if show:  # before any page is scanned: a missing display would abort in Qt
+        from livedigits.live.display import gui_problem
 
         problem = gui_problem()
         if problem:
@@ -95,6 +88,8 @@ def scan(
         _run_watch(watch, out, json_output, show, max_files, idle_exit,
                    load_recognizer(profile, model, min_confidence))
         return
+    from livedigits.pages.scan_devices import ScanSettings, default_device
+    from livedigits.pages.scan_devices import list_devices as find
 
     name = device or default_device(find()).name
     settings = ScanSettings(device=name, resolution=resolution, mode=mode, source=source,
@@ -104,11 +99,14 @@ def scan(
 
 
 def _parse_options(items: list[str]) -> list[tuple[str, str]]:
+    from livedigits.pages.scan_devices import parse_option
 
     return [parse_option(item) for item in items]
 
 
 def _print_devices(json_output: bool) -> None:
+    from livedigits.errors import LivedigitsError
+    from livedigits.pages.scan_devices import NO_DEVICE_HINT, list_devices
 
     devices = list_devices()
     if not devices:
@@ -129,6 +127,7 @@ def _echo_result(result: dict, json_output: bool, header: bool) -> None:
 
 def _run_scan(settings, out: Path, json_output: bool, show: bool, recognizer) -> None:
     """Scan, reading each page while the scanner goes on with the next."""
+    from livedigits.errors import LivedigitsError
     from livedigits.pages.scan import process_page, scan_pages
 
     viewer = _Viewer() if show else None
@@ -205,6 +204,7 @@ def _run_watch(folder: Path, out: Path | None, json_output: bool, show: bool,
 
 class _Viewer:
     """One OpenCV window showing the latest page's overlay."""
+
     title = "livedigits scan"
 
     def show(self, result: dict) -> None:

@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 
-from livedigits.pages.memory import reuse_freed_memory
 from livedigits.records import json_line, stamped
-from livedigits.tools.doctor import run_checks
 
 
 def bench(
@@ -26,6 +24,7 @@ def bench(
     `livedigits --help`. Kernels run on one thread (NUMBA_NUM_THREADS=1 is set for this
     command unless already set). Exits 1 when a figure misses its bar.
     """
+    from livedigits.pages.memory import reuse_freed_memory
     from livedigits.tools.bench import format_value, missed_bars, run_bench
 
     reuse_freed_memory()
@@ -59,6 +58,8 @@ def doctor(
     Each line says OK, or what is wrong and how to fix it. Exit status 1 when something
     livedigits cannot work without is broken.
     """
+    from livedigits.tools.doctor import run_checks
+
     checks = run_checks()
     if json_output:
         for check in checks:
