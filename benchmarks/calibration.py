@@ -59,10 +59,10 @@ def writer_style(rng: np.random.Generator) -> dict:
 
 def _styled_sprite(cell: np.ndarray, style: dict, rng: np.random.Generator) -> np.ndarray:
     """A held-out cell drawn in the writer's style: (h, w) float32 ink coverage 0..1."""
-    from livedigits.synthetic.synth import _digit_sprite
+    from livedigits.synthetic.synth import digit_sprite
 
     height = int(round(style["height"] * rng.uniform(0.95, 1.05)))
-    sprite = _digit_sprite(cell, height, style["pen"])
+    sprite = digit_sprite(cell, height, style["pen"])
     sh, sw = sprite.shape
     sprite = cv2.resize(sprite, (max(1, round(sw * style["width"])), sh),
                         interpolation=cv2.INTER_AREA)

@@ -115,7 +115,7 @@ def run_dask(
             else:
                 lost_since = None
             for future in finished:
-                line = _dask_line(future, owner[future], client)
+                line = dask_line(future, owner[future], client)
                 if line is None:  # cancelled with the scheduler gone: left for a rerun
                     lost_since = lost_since or time.monotonic()
                     continue
@@ -136,7 +136,7 @@ def run_dask(
 
 
 
-def _dask_line(future, task: Task, client) -> str | None:
+def dask_line(future, task: Task, client) -> str | None:
     """The result line of a finished Dask future; None when it was cancelled because
     the scheduler is gone, or its result could not be fetched because the connection
     closed (nothing is written for it, so a rerun reads it)."""

@@ -258,7 +258,7 @@ def _find_at(gray: np.ndarray, scale: float) -> Candidates:
         if not is_strong.any():
             return empty
     kept = stats[keep]
-    group, joint = _merge_strokes(kept, typical)
+    group, joint = group_strokes(kept, typical)
     bw, bh = joint[:, 2] - joint[:, 0], joint[:, 3] - joint[:, 1]
     # Whole blobs must reach strong ink: faint print stays out.
     fine = np.bincount(group, weights=is_strong, minlength=len(joint)) > 0
@@ -287,7 +287,7 @@ def _find_at(gray: np.ndarray, scale: float) -> Candidates:
                       extents, [members[k] for k in order])
 
 
-def _merge_strokes(stats: np.ndarray, typical: float) -> tuple[np.ndarray, np.ndarray]:
+def group_strokes(stats: np.ndarray, typical: float) -> tuple[np.ndarray, np.ndarray]:
     """Group component indices that are strokes of one digit.
 
     Returns ``(group, boxes)``: group (N,) int64, the group of each row of ``stats``

@@ -40,7 +40,7 @@ def heldout_cells() -> tuple[np.ndarray, np.ndarray]:
     return cells[holdout], labels[holdout]
 
 
-def _digit_sprite(cell: np.ndarray, height: int, pen: float | None = None) -> np.ndarray:
+def digit_sprite(cell: np.ndarray, height: int, pen: float | None = None) -> np.ndarray:
     """A cell's digit drawn ``height`` px tall: (h, w) float32 ink coverage 0..1.
 
     ``pen`` None keeps MNIST's own strokes (soft, often bold); a number redraws
@@ -150,7 +150,7 @@ def render_page(
                 k = int(order[len(digits) % len(order)])
                 h = int(round(digit_height * rng.uniform(0.85, 1.1)))
                 pen_width = None if pen is None else rng.uniform(*pen)
-                sprite = _digit_sprite(source_cells[k], h, pen_width)
+                sprite = digit_sprite(source_cells[k], h, pen_width)
                 sh, sw = sprite.shape
                 if x + sw + margin > width:
                     break

@@ -17,7 +17,7 @@ from livedigits.calibrate.rows_reader import parse_order, read_rows
 from livedigits.calibrate.sheet_reader import find_markers, read_sheet
 from livedigits.cli.root import app
 from livedigits.errors import LivedigitsError
-from livedigits.synthetic.synth import _digit_sprite
+from livedigits.synthetic.synth import digit_sprite
 
 runner = CliRunner()
 INK_BGR = np.array([120, 45, 25], np.float32)  # blue ballpoint
@@ -63,7 +63,7 @@ def filled_sheet(heldout, rng, *, fill: float = 0.7, scribbles: int = 2):
                 continue
             k = int(rng.choice(pool))
             height = int(rng.integers(95, 135))
-            sprite = _digit_sprite(cells[k], height, float(rng.uniform(0.06, 0.12)))
+            sprite = digit_sprite(cells[k], height, float(rng.uniform(0.06, 0.12)))
             sh, sw = sprite.shape
             top = y + int(rng.integers(35, max(36, h - sh - 34)))
             left = x + int(rng.integers(35, max(36, w - sw - 34)))
@@ -127,7 +127,7 @@ def rows_sheet(heldout, rng, *, order="1234567890", width=1700, height=2200):
         x = 100 + int(rng.integers(0, 60))
         base = 130 + r * pitch
         for _ in range(n):
-            sprite = _digit_sprite(cells[int(rng.choice(pool))], int(rng.integers(60, 80)),
+            sprite = digit_sprite(cells[int(rng.choice(pool))], int(rng.integers(60, 80)),
                                    float(rng.uniform(0.06, 0.12)))
             sh, sw = sprite.shape
             top = int(base + slope * (x - 100) + rng.uniform(-6, 6))

@@ -513,7 +513,7 @@ def test_a_result_lost_with_the_connection_is_left_for_a_rerun():
     fetch raises CommClosedError; the image is left for a rerun, not a crash."""
     from distributed.comm.core import CommClosedError
 
-    from livedigits.pages.batch_dask import _dask_line
+    from livedigits.pages.batch_dask import dask_line
     from livedigits.pages.batch_inputs import Task
 
     class FinishedButUnreachable:
@@ -526,7 +526,7 @@ def test_a_result_lost_with_the_connection_is_left_for_a_rerun():
         status = "closed"
 
     task = Task("a.png", "/pages/a.png", "a")
-    assert _dask_line(FinishedButUnreachable(), task, Gone()) is None
+    assert dask_line(FinishedButUnreachable(), task, Gone()) is None
 
 
 def test_an_image_gone_since_it_was_listed_is_a_temporary_failure(tmp_path, holdout_recognizer):

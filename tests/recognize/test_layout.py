@@ -158,13 +158,13 @@ def _rows_sheet(rng, cells, turn, height=40):
     Returns the (H, W, 3) uint8 image, the digits (100,) and their rows (100,)."""
     import cv2
 
-    from livedigits.synthetic.synth import _digit_sprite
+    from livedigits.synthetic.synth import digit_sprite
 
     source, labels = cells
     picks = rng.choice(len(source), 100, replace=False)
     sprites = []
     for k in picks.tolist():
-        sprite = _digit_sprite(source[k], int(height * rng.uniform(0.85, 1.1)),
+        sprite = digit_sprite(source[k], int(height * rng.uniform(0.85, 1.1)),
                                float(rng.uniform(0.06, 0.12)))
         ys, xs = np.nonzero(sprite > 0.5)  # the ink, as the reader sees it: gaps are ink's
         sprites.append(sprite[ys.min():ys.max() + 1, xs.min():xs.max() + 1])

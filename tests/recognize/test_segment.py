@@ -163,9 +163,9 @@ def test_a_wide_digit_broken_in_two_is_one_candidate(stem_end, bowl):
     assert x <= left and x + w >= right and y <= top and y + h >= bottom
 
 
-def test_merge_strokes_groups_one_digits_strokes_only():
+def test_group_strokes_groups_one_digits_strokes_only():
     """Stats rows (x, y, w, h, area) at a typical digit height of 40 px."""
-    from livedigits.recognize.segment import _merge_strokes
+    from livedigits.recognize.segment import group_strokes
 
     stats = np.array([
         [10, 10, 20, 18, 100],   # 0: an 8's top loop
@@ -175,7 +175,7 @@ def test_merge_strokes_groups_one_digits_strokes_only():
         [120, 10, 22, 40, 160],  # 4: a 1 beside, apart from everything
         [0, 45, 400, 200, 9000], # 5: a pen lying across, far bigger than a digit
     ], np.int32)
-    group, joint = _merge_strokes(stats, 40.0)
+    group, joint = group_strokes(stats, 40.0)
     assert group.tolist() == [0, 0, 1, 1, 2, 3]  # numbered by their first member
     boxes = {tuple(np.flatnonzero(group == g)): tuple(joint[g]) for g in range(len(joint))}
     assert boxes[(0, 1)] == (9, 10, 31, 49) and boxes[(2, 3)] == (60, 4, 82, 50)
