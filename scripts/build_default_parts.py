@@ -1,14 +1,16 @@
-"""Render the default model's slow training parts into ``livedigits/data/default-parts.npz``.
+"""Render the slow training parts the package ships into ``livedigits/data/``: the default
+model's (``default-parts.npz``) and the held-out model's (``holdout-parts.npz``, the model
+``livedigits demo`` and the tests read with, which leaves digits.png's held-out tenth out).
 
 Run after any change to the training recipe (``build.RECIPE``), the digit styles, the
 not-a-digit examples, the augmentation or digits.png:
 
     python scripts/build_default_parts.py
 
-It renders the parts from scratch (about 20 s), writes them, then checks that the
-default model fitted from the written file equals, array for array, the one fitted
-with every part rendered afresh, and exits 1 if not. ``tests/test_model.py`` fails
-while the shipped file's recipe, digits.png hash or parameters are not the current ones.
+It renders each set from scratch (about 20 s each), writes it, then checks that the model
+fitted from the written file equals, array for array, the one fitted with every part
+rendered afresh, and exits 1 if not. ``tests/training/test_model.py`` fails while a shipped
+file's recipe, digits.png hash or parameters are not the current ones.
 """
 
 from __future__ import annotations
@@ -24,19 +26,22 @@ def main() -> int:
     from livedigits.training.build import build_default, render_parts
     from livedigits.training.model import ModelParams
 
-    start = time.perf_counter()
-    rendered = render_parts(ModelParams())
-    written = rendered.save(parts.SHIPPED)
-    print(f"wrote {written} ({written.stat().st_size / 1e6:.2f} MB) "
-          f"in {time.perf_counter() - start:.1f} s")
-    parts.shipped.cache_clear()
-    from_file = build_default(ModelParams())
-    fresh = build_default(ModelParams(), shipped=False)
-    same = all(np.array_equal(getattr(from_file, name), getattr(fresh, name))
-               for name in ("projection", "features", "labels"))
-    print("the model fitted from the file equals a fresh build" if same else
-          "MISMATCH: the model fitted from the file differs from a fresh build")
-    return 0 if same else 1
+    failed = 0
+    for params, target in ((ModelParams(), parts.SHIPPED),
+                           (ModelParams(holdout=True), parts.SHIPPED_HOLDOUT)):
+        start = time.perf_counter()
+        written = render_parts(params).save(target)
+        print(f"wrote {written} ({written.stat().st_size / 1e6:.2f} MB) "
+              f"in {time.perf_counter() - start:.1f} s")
+        parts.shipped.cache_clear()
+        from_file = build_default(params)
+        fresh = build_default(params, shipped=False)
+        same = all(np.array_equal(getattr(from_file, name), getattr(fresh, name))
+                   for name in ("projection", "features", "labels"))
+        print(f"{target.name}: the model fitted from the file equals a fresh build" if same
+              else f"MISMATCH: the model fitted from {target.name} differs from a fresh build")
+        failed += not same
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

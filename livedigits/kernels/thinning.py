@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from livedigits.kernels import ready
+
 
 @njit(cache=True, nogil=True)
 def _thin_one(image, marks):
@@ -77,5 +79,9 @@ def thin(masks: np.ndarray) -> np.ndarray:
     """
     masks = np.asarray(masks)
     batch = (masks != 0).astype(np.uint8).reshape((-1,) + masks.shape[-2:])
+    if not ready(_thin_batch, batch):  # a first run's demo sheet: not worth 3-4 s of compiling
+        from livedigits.kernels.reference import thin_numpy
+
+        return thin_numpy(masks)
     _thin_batch(batch)
     return batch.reshape(masks.shape)

@@ -97,7 +97,7 @@ def build_default(params: ModelParams | None = None, *, profile: Path | None = N
     instead of being rendered again: the same cells, so the same model.
     """
     params = params or ModelParams()
-    inputs = _training_inputs(params, profile, parts.shipped() if shipped else None)
+    inputs = _training_inputs(params, profile, parts.shipped(params.holdout) if shipped else None)
     del inputs["styles"]
     return fit(inputs.pop("cells"), inputs.pop("labels"), params, **inputs,
                source=source or source_hash(profile))

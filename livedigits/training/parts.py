@@ -36,7 +36,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PARTS_FORMAT = 1
+#: The shipped parts: the default model's, and the held-out model's (``ModelParams(holdout=True)``:
+#: the demo's, which must not have seen the digits it draws), whose augmented copies differ.
 SHIPPED = PACKAGE_DIR / "data" / "default-parts.npz"
+SHIPPED_HOLDOUT = PACKAGE_DIR / "data" / "holdout-parts.npz"
 
 
 @dataclass
@@ -116,22 +119,24 @@ def load(path: Path) -> Parts:
     return loaded
 
 
-@lru_cache(maxsize=1)
-def shipped() -> Parts | None:
-    """The package's parts when they fit this package's recipe and digits.png, else None."""
+@lru_cache(maxsize=2)
+def shipped(holdout: bool = False) -> Parts | None:
+    """The package's parts (the held-out model's with ``holdout``) when they fit this
+    package's recipe and digits.png, else None."""
     from livedigits.training.build import RECIPE, sheet_hash
 
-    if not SHIPPED.is_file():
-        log.info("no shipped training parts (%s): rendering them", SHIPPED)
+    path = SHIPPED_HOLDOUT if holdout else SHIPPED
+    if not path.is_file():
+        log.info("no shipped training parts (%s): rendering them", path)
         return None
     try:
-        found = load(SHIPPED)
+        found = load(path)
     except ValueError as exc:
         log.warning("ignoring damaged shipped training parts %s (%s); reinstall livedigits",
-                    SHIPPED, exc)
+                    path, exc)
         return None
     if found.recipe != RECIPE or found.sheet != sheet_hash(digits_png()):
         log.warning("shipped training parts %s are for another recipe or digits.png; "
-                    "rebuild them with scripts/build_default_parts.py", SHIPPED)
+                    "rebuild them with scripts/build_default_parts.py", path)
         return None
     return found

@@ -158,13 +158,15 @@ def test_shipped_parts_are_for_this_recipe_digits_png_and_the_default_parameters
     from livedigits.training import parts
     from livedigits.training.build import RECIPE, sheet_hash
 
-    found = parts.load(parts.SHIPPED)
-    assert found.recipe == RECIPE
-    assert found.sheet == sheet_hash(digits_png())
-    assert found.params == ModelParams()
-    assert parts.shipped() is not None
-    n_digits = 5000 + len(found.style_cells)
-    assert found.augmented.shape == (ModelParams().augment_copies * n_digits, 20, 20)
+    for holdout, path, n_sheet in ((False, parts.SHIPPED, 5000),
+                                   (True, parts.SHIPPED_HOLDOUT, 4500)):
+        found = parts.load(path)
+        assert found.recipe == RECIPE
+        assert found.sheet == sheet_hash(digits_png())
+        assert found.params == ModelParams(holdout=holdout)
+        assert parts.shipped(holdout) is found or parts.shipped(holdout) is not None
+        n_digits = n_sheet + len(found.style_cells)
+        assert found.augmented.shape == (ModelParams().augment_copies * n_digits, 20, 20)
 
 
 def test_shipped_parts_are_what_rendering_gives_now():
@@ -199,7 +201,7 @@ def test_a_model_from_rendered_parts_equals_one_rendered_in_full(monkeypatch, tm
     params = ModelParams(augment_copies=1, negatives=3, styles=2, dims=16, profile_weight=3)
     rendered = build_module.render_parts(params)
     path = rendered.save(tmp_path / "parts.npz")
-    monkeypatch.setattr(parts, "shipped", lambda: parts.load(path))
+    monkeypatch.setattr(parts, "shipped", lambda holdout=False: parts.load(path))
     for hand in (None, profile):
         quick = build_module.build_default(params, profile=hand)
         full = build_module.build_default(params, profile=hand, shipped=False)
@@ -216,7 +218,7 @@ def test_parts_for_other_parameters_are_not_used_and_rendering_shows_its_stages(
 
     other = build_module.render_parts(
         ModelParams(augment_copies=1, negatives=2, styles=1, dims=16, seed=1))
-    monkeypatch.setattr(parts, "shipped", lambda: other)
+    monkeypatch.setattr(parts, "shipped", lambda holdout=False: other)
     with caplog.at_level(logging.WARNING, logger="livedigits.training.build"):
         built = build_module.build_default(
             ModelParams(augment_copies=1, negatives=2, styles=1, dims=16))
@@ -234,3 +236,17 @@ def test_damaged_parts_file_is_refused(tmp_path):
     path.write_bytes(b"junk")
     with pytest.raises(ValueError):
         parts.load(path)
+
+
+def test_the_held_out_model_is_fitted_from_shipped_parts_without_rendering(caplog):
+    # The demo's model (and the tests'): on a first run it is fitted in seconds from
+    # holdout-parts.npz, not augmented again (which also compiled the thinning kernel).
+    import logging
+
+    from livedigits.training import build as build_module
+
+    with caplog.at_level(logging.WARNING, logger="livedigits.training.build"):
+        model = build_module.build_default(ModelParams(holdout=True))
+    stages = [r.getMessage() for r in caplog.records if r.name == "livedigits.training.build"]
+    assert stages == [], stages
+    assert model.params.holdout and len(model.labels) > 20000
