@@ -62,24 +62,21 @@ def deskew(cells: np.ndarray) -> np.ndarray:
     return out
 
 
-def augment(
-    cells: np.ndarray,
-    copies: int,
-    rng: np.random.Generator,
-    *,
-    rotation_deg: float = 8.0,
-    scale: float = 0.08,
-    shear: float = 0.15,
-    shift_px: float = 0.8,
-    thickness: bool = True,
-    pen_share: float = 0.4,
-) -> np.ndarray:
+# How far the augmentation moves digits.png's cells towards a page under a camera.
+ROTATION_DEG = 8.0  # +-: a sheet turned, or a slant deskewing leaves, this far
+SCALE = 0.08  # +-: digits fill MNIST's 14 px box this much more or less once cut
+SHEAR = 0.15  # +-: a sheet seen at an angle shears its digits this much
+SHIFT_PX = 0.8  # +-: a real cut's centre of mass is off by this much
+PEN_SHARE = 0.4  # the copies redrawn with an even-width pen, as ballpoints and markers write
+
+
+def augment(cells: np.ndarray, copies: int, rng: np.random.Generator) -> np.ndarray:
     """Distorted copies of ``cells`` bridging MNIST to real pens and cameras.
 
-    Each copy gets a random rotation (+-``rotation_deg``), scale (1 +- ``scale``),
-    horizontal shear (+-``shear``) and shift (+-``shift_px`` pixels); with
-    ``thickness`` a third of the copies get thinner and a third thicker strokes
-    (eroded or dilated at 4x resolution). A ``pen_share`` of the copies is
+    Each copy gets a random rotation (+-``ROTATION_DEG``), scale (1 +- ``SCALE``),
+    horizontal shear (+-``SHEAR``) and shift (+-``SHIFT_PX`` pixels); a third of
+    the copies get thinner and a third thicker strokes (eroded or dilated at 4x
+    resolution). A ``PEN_SHARE`` of the copies is
     redrawn along the digit's centre line with a round pen of even width, as
     ballpoints and markers write (MNIST's strokes swell and thin).
 
@@ -96,11 +93,11 @@ def augment(
     centre = np.array([(CELL - 1) / 2, (CELL - 1) / 2])
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
     for j in range(copies):
-        angles = np.deg2rad(rng.uniform(-rotation_deg, rotation_deg, n))
-        scales = 1 + rng.uniform(-scale, scale, n)
-        shears = rng.uniform(-shear, shear, n)
-        shifts = rng.uniform(-shift_px, shift_px, (n, 2))
-        strokes = rng.integers(-1, 2, n) if thickness else np.zeros(n, int)
+        angles = np.deg2rad(rng.uniform(-ROTATION_DEG, ROTATION_DEG, n))
+        scales = 1 + rng.uniform(-SCALE, SCALE, n)
+        shears = rng.uniform(-SHEAR, SHEAR, n)
+        shifts = rng.uniform(-SHIFT_PX, SHIFT_PX, (n, 2))
+        strokes = rng.integers(-1, 2, n)
         for i in range(n):
             cos, sin = np.cos(angles[i]), np.sin(angles[i])
             linear = np.array([[cos, -sin], [sin, cos]]) @ np.array([[1, shears[i]], [0, 1]])
@@ -113,8 +110,8 @@ def augment(
                 big = cv2.dilate(big, kernel) if strokes[i] > 0 else cv2.erode(big, kernel)
                 warped = cv2.resize(big, (CELL, CELL), interpolation=cv2.INTER_AREA)
             out[j * n + i] = warped
-    if pen_share > 0:
-        picked = np.flatnonzero(rng.random(len(out)) < pen_share)
+    if PEN_SHARE > 0:
+        picked = np.flatnonzero(rng.random(len(out)) < PEN_SHARE)
         widths = rng.integers(5, 11, len(picked))
         if len(picked):
             out[picked] = _redraw_with_pen(out[picked], widths)
