@@ -148,6 +148,8 @@ def demo(
     a window when a display is available, otherwise run headless, printing what it reads
     and how well (scored against what it drew).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from livedigits.kernels import allow_references
     from livedigits.live.demo_source import DemoSource
     from livedigits.live.display import gui_problem
@@ -167,12 +169,16 @@ def demo(
             typer.echo(f"livedigits: no window ({reason}); running headless", err=True)
     # A first run shows its first frames before compiling ends (kernels.ready).
     allow_references()
-    # A model that never saw the held-out digits, so the figures mean something.
-    recognizer = Recognizer.load(params=ModelParams(holdout=True))
-    recognizer.min_confidence = min_confidence
     if frames is None and not window:
         frames = 90
-    source = DemoSource(n_digits=digits, frames=frames, seed=seed, paced=window)
+    # The sheet is drawn while the model loads (on a first run, while it is fitted).
+    with ThreadPoolExecutor(1) as drawing:
+        drawn = drawing.submit(DemoSource, n_digits=digits, frames=frames, seed=seed,
+                               paced=window)
+        # A model that never saw the held-out digits, so the figures mean something.
+        recognizer = Recognizer.load(params=ModelParams(holdout=True))
+        source = drawn.result()
+    recognizer.min_confidence = min_confidence
     if not json_output:
         typer.echo(f"livedigits demo: a {source.width}x{source.height} camera view of a "
                    f"sheet with {len(source.digits)} handwritten digits (digits.png's "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from livedigits.kernels import ready
+
 
 @njit(cache=True, nogil=True)
 def component_stats(labels, values, count, boxes, peak):
@@ -61,6 +63,11 @@ def stats_and_peaks(labels: np.ndarray, values: np.ndarray,
     """
     boxes = np.empty((count, 5), np.int32)
     peak = np.empty(count, np.uint8)
-    component_stats(np.ascontiguousarray(labels, np.int32),
-                    np.ascontiguousarray(values, np.uint8), count, boxes, peak)
+    args = (np.ascontiguousarray(labels, np.int32), np.ascontiguousarray(values, np.uint8),
+            count, boxes, peak)
+    if not ready(component_stats, *args):  # a first run's first frames
+        from livedigits.kernels.reference import stats_and_peaks_numpy
+
+        return stats_and_peaks_numpy(args[0], args[1], count)
+    component_stats(*args)
     return boxes, peak

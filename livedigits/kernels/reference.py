@@ -175,6 +175,32 @@ def thin_numpy(masks: np.ndarray) -> np.ndarray:
     return image.reshape(masks.shape)
 
 
+def stats_and_peaks_numpy(labels: np.ndarray, values: np.ndarray,
+                          count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Same as ``kernels.components.stats_and_peaks``: (H, W) labels in [0, count) and
+    (H, W) uint8 values -> (count, 5) int32 ``x, y, w, h, area`` and (count,) uint8 peaks,
+    the background's (label 0) row zero."""
+    rows, cols = np.nonzero(labels)
+    which = labels[rows, cols].astype(np.intp)
+    area = np.bincount(which, minlength=count)[:count]
+    x0 = np.full(count, labels.shape[1], np.int64)
+    y0 = np.full(count, labels.shape[0], np.int64)
+    x1 = np.full(count, -1, np.int64)
+    y1 = np.full(count, -1, np.int64)
+    peak = np.zeros(count, np.uint8)
+    np.minimum.at(x0, which, cols)
+    np.minimum.at(y0, which, rows)
+    np.maximum.at(x1, which, cols)
+    np.maximum.at(y1, which, rows)
+    np.maximum.at(peak, which, values[rows, cols])
+    seen = area > 0
+    stats = np.zeros((count, 5), np.int32)
+    stats[seen, 0], stats[seen, 1] = x0[seen], y0[seen]
+    stats[seen, 2], stats[seen, 3] = x1[seen] - x0[seen] + 1, y1[seen] - y0[seen] + 1
+    stats[:, 4] = area
+    return stats, peak
+
+
 def merge_strokes_python(boxes: np.ndarray, huge: np.ndarray, typical: float,
                          reach: float) -> tuple[np.ndarray, np.ndarray]:
     """Same groups as ``kernels.strokes.merge_strokes``, in plain Python over sets.
