@@ -143,6 +143,13 @@ def _umask() -> int:
 _UMASK: int | None = None
 
 
+def reread_umask() -> int:
+    """Read the process umask again, for a process that changed it since importing this."""
+    global _UMASK
+    _UMASK = None
+    return _umask()
+
+
 _umask()  # read while importing, before any saver thread starts
 
 

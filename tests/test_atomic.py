@@ -23,12 +23,12 @@ def test_saved_files_follow_the_umask_not_private(tmp_path):
     from livedigits import atomic
 
     old = os.umask(0o022)
-    atomic._UMASK = None
+    atomic.reread_umask()
     try:
         path = write_bytes_atomic(tmp_path / "shared.png", b"x", overwrite=False)
     finally:
         os.umask(old)
-        atomic._UMASK = None
+        atomic.reread_umask()
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
 
 

@@ -111,6 +111,13 @@ def references_used() -> int:
     return _state["references"]
 
 
+def recheck() -> None:
+    """Forget which kernels were found compiled, or not, so that ``ready`` looks in this
+    process and in Numba's cache again at its next call for each."""
+    _ready.clear()
+    _checked.clear()
+
+
 def ready(dispatcher, *args) -> bool:
     """Whether ``dispatcher`` (a kernel) runs on ``args`` without compiling: True unless
     references are allowed and the kernel is neither compiled in this process nor in

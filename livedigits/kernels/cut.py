@@ -60,7 +60,7 @@ def _taps(n_dst, n_src):
 
 
 @njit(**_OPTS)
-def _resize(src, nh, nw):
+def resize(src, nh, nw):
     """(h, w) float32 -> (nh, nw) float32 by ``_taps`` along the rows, then the columns."""
     h, w = src.shape
     if nh == h and nw == w:
@@ -96,7 +96,7 @@ def _resize(src, nh, nw):
 
 
 @njit(**_OPTS)
-def _to_levels(image):
+def to_levels(image):
     """float32 -> float32 gray levels as uint8 holds them: rounded, 0..255."""
     h, w = image.shape
     for r in range(h):
@@ -155,7 +155,7 @@ def _count(lo, hi):
 
 
 @njit(**_OPTS)
-def _morph(lo, hi, w, element, grow):
+def morph(lo, hi, w, element, grow):
     """Dilate (``grow``) or erode the (h,) x 2 bit mask ``lo``, ``hi`` of width ``w`` with a
     (s, s) 0/1 element holding its centre, the anchor; outside the mask counts as empty
     for dilation, as full for erosion (OpenCV's defaults).
@@ -195,7 +195,7 @@ def _morph(lo, hi, w, element, grow):
 
 
 @njit(**_OPTS)
-def _stroke_width(lo, hi, w):
+def stroke_width(lo, hi, w):
     """Mean stroke width of a bit mask, px: area over half its outline (the pixels a 3x3
     erosion, empty outside, removes)."""
     h = lo.shape[0]
@@ -243,7 +243,7 @@ def _place_inked(ink, digit_box, centre, out):
     factor = digit_box / max(bh, bw)
     nh = max(1, int(np.rint(bh * factor)))
     nw = max(1, int(np.rint(bw * factor)))
-    small = _to_levels(_resize(ink, nh, nw))
+    small = to_levels(resize(ink, nh, nw))
     mass = 0.0
     sum_r = 0.0
     sum_c = 0.0
@@ -307,7 +307,7 @@ def normalise_patch(patch, small_digit, work_side, stroke, digit_box, centre, el
     factor = work_side / max(h, w)
     nh = max(1, int(np.rint(h * factor)))
     nw = max(1, int(np.rint(w * factor)))
-    work = _to_levels(_resize(patch.astype(np.float32), nh, nw))
+    work = to_levels(resize(patch.astype(np.float32), nh, nw))
     limit = np.floor(0.35 * peak)
     pad = 8
     mh, mw = nh + 2 * pad, nw + 2 * pad
@@ -321,14 +321,14 @@ def normalise_patch(patch, small_digit, work_side, stroke, digit_box, centre, el
                     lo[r + pad] |= np.uint64(1) << np.uint64(col)
                 else:
                     hi[r + pad] |= np.uint64(1) << np.uint64(col - 64)
-    grow = int(np.rint(stroke - _stroke_width(lo, hi, mw)))
+    grow = int(np.rint(stroke - stroke_width(lo, hi, mw)))
     k = ellipses.shape[0] - 1
     if grow >= 1:
         s = min(grow + 1, k)
-        lo, hi = _morph(lo, hi, mw, ellipses[s, :s, :s], True)
+        lo, hi = morph(lo, hi, mw, ellipses[s, :s, :s], True)
     elif grow <= -2:
         s = min(-grow, k)
-        thin_lo, thin_hi = _morph(lo, hi, mw, ellipses[s, :s, :s], False)
+        thin_lo, thin_hi = morph(lo, hi, mw, ellipses[s, :s, :s], False)
         if _count(thin_lo, thin_hi) > 0.25 * _count(lo, hi):
             lo, hi = thin_lo, thin_hi
     # The mask's ink box from its bit rows; only that box is unpacked.

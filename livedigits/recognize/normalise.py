@@ -126,17 +126,17 @@ def normalise(patch: np.ndarray) -> np.ndarray:
     _, mask = cv2.threshold(work, 0.35 * peak, 255, cv2.THRESH_BINARY)
     pad = 8
     mask = cv2.copyMakeBorder(mask, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
-    grow = int(round(STROKE - _stroke_width(mask)))
+    grow = int(round(STROKE - stroke_width(mask)))
     if grow >= 1:
-        mask = cv2.dilate(mask, _ellipse(grow + 1))
+        mask = cv2.dilate(mask, ellipse(grow + 1))
     elif grow <= -2:
-        thinner = cv2.erode(mask, _ellipse(-grow))
+        thinner = cv2.erode(mask, ellipse(-grow))
         if cv2.countNonZero(thinner) > 0.25 * cv2.countNonZero(mask):
             mask = thinner
     return _place(mask)
 
 
-def _stroke_width(mask: np.ndarray) -> float:
+def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width of a binary (h, w) uint8 mask, px (area over half the outline)."""
     area = int(np.count_nonzero(mask))
     if area == 0:
@@ -150,7 +150,7 @@ def _stroke_width(mask: np.ndarray) -> float:
 _ELLIPSES: dict[int, np.ndarray] = {}
 
 
-def _ellipse(size: int) -> np.ndarray:
+def ellipse(size: int) -> np.ndarray:
     if size not in _ELLIPSES:
         _ELLIPSES[size] = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     return _ELLIPSES[size]
@@ -160,11 +160,11 @@ _ELLIPSE_TABLE: list[np.ndarray] = []
 
 
 def _ellipse_table(largest: int = 48) -> np.ndarray:
-    """(largest + 1,) * 3 uint8: element ``s`` is ``_ellipse(s)`` in its top-left corner."""
+    """(largest + 1,) * 3 uint8: element ``s`` is ``ellipse(s)`` in its top-left corner."""
     if not _ELLIPSE_TABLE:
         table = np.zeros((largest + 1, largest + 1, largest + 1), np.uint8)
         for size in range(1, largest + 1):
-            table[size, :size, :size] = _ellipse(size)
+            table[size, :size, :size] = ellipse(size)
         _ELLIPSE_TABLE.append(table)
     return _ELLIPSE_TABLE[0]
 

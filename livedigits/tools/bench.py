@@ -63,7 +63,7 @@ def _sample_hog(cells: np.ndarray) -> np.ndarray:
     return f / (np.linalg.norm(f, axis=1, keepdims=True) + 1e-7)
 
 
-def _row(what: str, value: float, unit: str, *, baseline: float | None = None,
+def row(what: str, value: float, unit: str, *, baseline: float | None = None,
          bar: float | None = None, bar_op: str | None = None, note: str = "") -> dict:
     ok = None
     if bar is not None:
@@ -118,7 +118,7 @@ def run_bench(*, quick: bool = False) -> list[dict]:
     votes = np.zeros((len(test_f), 10))
     np.add.at(votes, (np.repeat(np.arange(len(test_f)), 5), labels[~holdout][idx].ravel()), 1)
     base_acc = float((votes.argmax(axis=1) == labels[holdout]).mean())
-    rows.append(_row("held-out accuracy (500 digits)", accuracy * 100, "%",
+    rows.append(row("held-out accuracy (500 digits)", accuracy * 100, "%",
                      baseline=base_acc * 100,
                      note="baseline: OpenCV sample HOG (64-d) + 5-NN"))
 
@@ -128,7 +128,7 @@ def run_bench(*, quick: bool = False) -> list[dict]:
     numpy_rate = _best_rate(
         lambda: [hog_numpy(chunk[i:i + 128]) for i in range(0, len(chunk), 128)],
         len(chunk), 2)
-    rows.append(_row("HOG cells/s, 1 thread", hog_rate, "cells/s", baseline=numpy_rate,
+    rows.append(row("HOG cells/s, 1 thread", hog_rate, "cells/s", baseline=numpy_rate,
                      bar=300_000, bar_op=">=",
                      note="bar >= 300,000; baseline: numpy, chunks of 128"))
 
@@ -144,14 +144,14 @@ def run_bench(*, quick: bool = False) -> list[dict]:
            "baseline: numpy BLAS + argpartition"
     if os.environ.get("OPENBLAS_CORETYPE"):
         note += f" (OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']})"
-    rows.append(_row("k-NN queries/s, 1 thread, batches of 100", knn_rate, "queries/s",
+    rows.append(row("k-NN queries/s, 1 thread, batches of 100", knn_rate, "queries/s",
                      baseline=blas_rate, bar=10_000, bar_op=">=", note=note))
 
     rng = np.random.default_rng(7)
     frame = render_page(rng, width=1280, height=720, digit_height=36, n_digits=100)
     frame_ms = _median_ms(lambda: default.recognize(frame.image), repeat * 3)
     found = score(frame.boxes, frame.digits, default.recognize(frame.image))
-    rows.append(_row("ms per 1280x720 frame (end to end)", frame_ms, "ms", bar=15,
+    rows.append(row("ms per 1280x720 frame (end to end)", frame_ms, "ms", bar=15,
                      bar_op="<=",
                      note=f"bar <= 15; {found['n']} digits, {found['correct']} read right, "
                           f"{found['fp']} false positives"))
@@ -161,7 +161,7 @@ def run_bench(*, quick: bool = False) -> list[dict]:
                          n_digits=100, stroke=1.0, ink_level=95)
     desk_ms = _median_ms(lambda: default.recognize(scene.image), repeat * 3)
     found = score(scene.boxes, scene.digits, default.recognize(scene.image))
-    rows.append(_row("ms per 1280x720 frame, sheet on a desk (end to end)", desk_ms, "ms",
+    rows.append(row("ms per 1280x720 frame, sheet on a desk (end to end)", desk_ms, "ms",
                      bar=15, bar_op="<=",
                      note=f"bar <= 15; {found['n']} digits, 1 px pen, 30% desk; "
                           f"{found['correct']} read right, {found['fp']} false positives"))
@@ -169,7 +169,7 @@ def run_bench(*, quick: bool = False) -> list[dict]:
     page = render_page(rng, width=2480, height=3508, digit_height=110, n_digits=120)
     page_ms = _median_ms(lambda: default.recognize(page.image), max(2, repeat // 2))
     found = score(page.boxes, page.digits, default.recognize(page.image))
-    rows.append(_row("s per A4 300-dpi page (end to end)", page_ms / 1000, "s", bar=0.3,
+    rows.append(row("s per A4 300-dpi page (end to end)", page_ms / 1000, "s", bar=0.3,
                      bar_op="<=",
                      note=f"bar <= 0.3; {found['n']} digits, {found['correct']} read right, "
                           f"{found['fp']} false positives"))
@@ -180,6 +180,6 @@ def run_bench(*, quick: bool = False) -> list[dict]:
         subprocess.run([sys.executable, "-m", "livedigits", "--help"], check=True,
                        capture_output=True)
         times.append(time.perf_counter() - start)
-    rows.append(_row("s for `livedigits --help`", min(times), "s", bar=0.3, bar_op="<=",
+    rows.append(row("s for `livedigits --help`", min(times), "s", bar=0.3, bar_op="<=",
                      note="bar <= 0.3"))
     return rows

@@ -30,7 +30,7 @@ def _arc(cx: float, cy: float, rx: float, ry: float, start: float, stop: float,
     return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], 1)
 
 
-def _strokes(style: str, rng: np.random.Generator) -> list[np.ndarray]:
+def style_strokes(style: str, rng: np.random.Generator) -> list[np.ndarray]:
     """The style's polylines in the unit box, with their proportions varied."""
     u = rng.uniform
     if style in ("1_flag_foot", "1_flag"):
@@ -98,7 +98,7 @@ def render(style: str, n: int, rng: np.random.Generator, *,
     out = np.zeros((n, 20, 20), np.uint8)
     for i in range(n):
         height = min(60.0, float(np.exp(rng.uniform(np.log(heights[0]), np.log(heights[1])))))
-        strokes = [s + rng.normal(0, 0.03, s.shape) for s in _strokes(style, rng)]
+        strokes = [s + rng.normal(0, 0.03, s.shape) for s in style_strokes(style, rng)]
         a = np.deg2rad(rng.uniform(-8, 8))
         shear, squeeze = rng.uniform(-0.1, 0.35), rng.uniform(0.8, 1.15)
         linear = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) @ \

@@ -35,10 +35,10 @@ def test_dilation_and_erosion_are_opencvs(size, width):
         p0 = tuple(int(v) for v in rng.integers(0, (width, 60)))
         p1 = tuple(int(v) for v in rng.integers(0, (width, 60)))
         cv2.line(mask, p0, p1, 255, int(rng.integers(1, 9)))
-    element = normalise._ellipse(size)
+    element = normalise.ellipse(size)
     lo, hi = _bits(mask)
-    grown = _unbits(*cut._morph(lo, hi, width, element, True), width)
-    thinned = _unbits(*cut._morph(lo, hi, width, element, False), width)
+    grown = _unbits(*cut.morph(lo, hi, width, element, True), width)
+    thinned = _unbits(*cut.morph(lo, hi, width, element, False), width)
     np.testing.assert_array_equal(grown, cv2.dilate(mask, element))
     np.testing.assert_array_equal(thinned, cv2.erode(mask, element))
 
@@ -47,7 +47,7 @@ def test_stroke_width_is_the_references():
     mask = np.zeros((72, 72), np.uint8)
     cv2.putText(mask, "8", (14, 62), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 255, 3)
     lo, hi = _bits(mask)
-    assert cut._stroke_width(lo, hi, 72) == pytest.approx(normalise._stroke_width(mask))
+    assert cut.stroke_width(lo, hi, 72) == pytest.approx(normalise.stroke_width(mask))
 
 
 @pytest.mark.parametrize("resize", [cv2.INTER_AREA, cv2.INTER_LINEAR])
@@ -55,7 +55,7 @@ def test_resizes_follow_opencv_to_a_gray_level(resize):
     rng = np.random.default_rng(5)
     src = cv2.GaussianBlur((rng.random((47, 31)) * 255).astype(np.uint8), (5, 5), 0)
     size = (19, 29) if resize == cv2.INTER_AREA else (56, 83)
-    ours = cut._to_levels(cut._resize(src.astype(np.float32), size[1], size[0]))
+    ours = cut.to_levels(cut.resize(src.astype(np.float32), size[1], size[0]))
     theirs = cv2.resize(src, size, interpolation=resize)
     assert np.abs(ours.astype(int) - theirs).max() <= 1
 

@@ -15,10 +15,10 @@ runner = CliRunner()
 
 def _rows(frame_ms: float) -> list[dict]:
     return [
-        bench._row("held-out accuracy (500 digits)", 98.6, "%", baseline=96.0, note="n"),
-        bench._row("HOG cells/s, 1 thread", 412_345.0, "cells/s", baseline=4_000.0,
+        bench.row("held-out accuracy (500 digits)", 98.6, "%", baseline=96.0, note="n"),
+        bench.row("HOG cells/s, 1 thread", 412_345.0, "cells/s", baseline=4_000.0,
                    bar=300_000, bar_op=">=", note="bar >= 300,000"),
-        bench._row("ms per 1280x720 frame, sheet on a desk (end to end)", frame_ms, "ms",
+        bench.row("ms per 1280x720 frame, sheet on a desk (end to end)", frame_ms, "ms",
                    bar=15, bar_op="<=", note="bar <= 15"),
     ]
 

@@ -103,8 +103,7 @@ def test_reference_code_stands_in_for_an_uncompiled_kernel_only_when_allowed(mon
 
     started = []
     monkeypatch.setattr(kernels, "warm_elsewhere", lambda: started.append(1))
-    monkeypatch.setattr(kernels, "_ready", set())
-    monkeypatch.setattr(kernels, "_checked", {})
+    kernels.recheck()
     kernels.allow_references(False)
     assert kernels.ready(double, 3)
     kernels.allow_references(True)
@@ -113,7 +112,7 @@ def test_reference_code_stands_in_for_an_uncompiled_kernel_only_when_allowed(mon
         assert not kernels.ready(double, 3)
         assert kernels.references_used() == before + 1 and started
         assert double(3) == 6  # compiled here now: ready from then on
-        monkeypatch.setattr(kernels, "_checked", {})
+        kernels.recheck()
         assert kernels.ready(double, 3)
     finally:
         kernels.allow_references(False)

@@ -27,7 +27,7 @@ def test_a_continental_one_and_a_crossed_seven_on_a_page_read_1_and_7(holdout_re
     page = np.full((160, 400, 3), 245, np.uint8)
     ink = np.zeros(page.shape[:2], np.float32)
     for x, style in ((40, "1_flag_foot"), (140, "1_flag"), (240, "7_crossed")):
-        strokes = [s * 60 for s in styles._strokes(style, rng)]
+        strokes = [s * 60 for s in styles.style_strokes(style, rng)]
         drawn = cv2.resize(draw_strokes(strokes, 5.0), None, fx=0.25, fy=0.25,
                            interpolation=cv2.INTER_AREA)
         h, w = drawn.shape
