@@ -25,7 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livedigits.pages.batch_inputs import plan_tasks
+from livedigits.pages.batch_inputs import Job, plan_tasks
 from livedigits.pages.batch_pool import run_local
 from livedigits.recognize.recognizer import Recognizer
 from livedigits.synthetic.synth import heldout_cells, render_page
@@ -58,7 +58,7 @@ def timed_run(paths: list[str], recognizer: Recognizer, workers: int,
             on_line(len(stamps))
 
     start = time.perf_counter()
-    run_local(plan_tasks(paths), emit, recognizer=recognizer, out_dir=None, workers=workers)
+    run_local(Job(plan_tasks(paths), emit, recognizer), workers=workers)
     wall = len(paths) / (stamps[-1] - start)
     steady = (len(stamps) - 1) / (stamps[-1] - stamps[0])
     return steady, wall

@@ -34,6 +34,12 @@ Kiosk = Annotated[bool, typer.Option("--kiosk", help="Fullscreen without toolbar
                                                      "numbers, the text in a banner.")]
 Mirror = Annotated[bool, typer.Option("--mirror", help="Show the picture mirrored (front "
                                                        "cameras); digits are read unmirrored.")]
+CalibrateAs = Annotated[str | None, typer.Option(
+    "--calibrate", metavar="NAME",
+    help="Also watch for a filled calibration sheet (livedigits calibrate sheet): held still "
+         "before the camera for a second, it is read into the handwriting profile NAME.")]
+ForceProfile = Annotated[bool, typer.Option(
+    "--force", help="With --calibrate: replace an existing profile NAME.")]
 FramesJson = Annotated[bool, typer.Option(
     "--json", help="Print JSON Lines, one object per processed frame: frame, ms, detections "
                    "(no window).")]
@@ -70,13 +76,8 @@ def live(
     min_confidence: MinConfidence = 0.6,
     profile: Profile = None,
     model: ModelFile = None,
-    calibrate: Annotated[str | None, typer.Option(
-        "--calibrate", metavar="NAME",
-        help="Also watch for a filled calibration sheet (livedigits calibrate sheet): "
-             "held still before the camera for a second, it is read into the handwriting "
-             "profile NAME.")] = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="With --calibrate: replace an existing profile NAME.")] = False,
+    calibrate: CalibrateAs = None,
+    force: ForceProfile = False,
 ) -> None:
     """Recognise handwritten digits live from a camera, a video, a stream or images.
 

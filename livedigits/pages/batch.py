@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from livedigits.errors import LivedigitsError
 from livedigits.pages.batch_dask import run_dask
-from livedigits.pages.batch_inputs import collect_inputs, not_inside, plan_tasks
+from livedigits.pages.batch_inputs import Job, collect_inputs, not_inside, plan_tasks
 from livedigits.pages.batch_pool import default_workers, run_local
 from livedigits.pages.batch_results import ResultsFile, check_outputs, write_csv
 
@@ -140,11 +140,10 @@ def run_batch(
             if not tasks:
                 pass
             elif scheduler:
-                run_dask(tasks, emit, recognizer=recognizer, out_dir=out_dir,
-                         scheduler=scheduler)
+                run_dask(Job(tasks, emit, recognizer, out_dir), scheduler=scheduler)
             else:
                 count = default_workers() if workers is None else workers
-                run_local(tasks, emit, recognizer=recognizer, out_dir=out_dir,
+                run_local(Job(tasks, emit, recognizer, out_dir),
                           workers=min(count, len(tasks)))
         finally:
             summary.seconds = time.perf_counter() - start

@@ -12,13 +12,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
 from contextlib import suppress
 from itertools import islice
 from typing import TYPE_CHECKING
 
 from livedigits.errors import LivedigitsError
-from livedigits.pages.batch_inputs import Task
+from livedigits.pages.batch_inputs import Job, Task
 from livedigits.pages.batch_pool import one_thread, read_one
 from livedigits.recognize.recognizer import Recognizer
 from livedigits.records import json_line, stamped
@@ -58,16 +57,9 @@ def model_token(model: Model, min_confidence: float) -> str:
     return digest.hexdigest()[:16]
 
 
-def run_dask(
-    tasks: Sequence[Task],
-    emit: Callable[[str], None],
-    *,
-    recognizer: Recognizer,
-    out_dir: str | None,
-    scheduler: str,
-    window: int | None = None,
-) -> None:
-    """Read ``tasks`` on the Dask cluster at ``scheduler``; ``emit`` lines as they complete.
+def run_dask(job: Job, *, scheduler: str, window: int | None = None) -> None:
+    """Read ``job``'s tasks on the Dask cluster at ``scheduler``; ``emit`` lines as they
+    complete.
 
     Workers read the images (and write overlays) at the tasks' absolute paths, so these
     must be on storage every worker sees. The model is sent once to every worker. Tasks
@@ -75,6 +67,7 @@ def run_dask(
     those of a lost worker; an image whose task cannot finish (e.g. it kills every
     worker that tries) gets an error line.
     """
+    tasks, emit, recognizer, out_dir = job.tasks, job.emit, job.recognizer, job.out_dir
     try:
         from distributed import Client, wait
     except ImportError:

@@ -11,13 +11,17 @@ import glob
 import hashlib
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from livedigits.errors import LivedigitsError
 from livedigits.imageio import IMAGE_SUFFIXES
 from livedigits.limits import regular_file
+
+if TYPE_CHECKING:
+    from livedigits.recognize.recognizer import Recognizer
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,17 @@ class Task:
     image: str
     path: str
     stem: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """A batch's work as its runners take it (``batch_pool.run_local``,
+    ``batch_dask.run_dask``): ``tasks`` read with ``recognizer``, each one's result line
+    handed to ``emit`` as it completes, overlays written into ``out_dir`` (None: none)."""
+    tasks: Sequence[Task]
+    emit: Callable[[str], None]
+    recognizer: Recognizer
+    out_dir: str | None = None
 
 
 def collect_inputs(inputs: Iterable[str]) -> list[str]:

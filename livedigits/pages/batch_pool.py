@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from livedigits.errors import LivedigitsError
-from livedigits.pages.batch_inputs import Task
+from livedigits.pages.batch_inputs import Job, Task
 from livedigits.pages.page import TemporaryFailure, process_file
 from livedigits.recognize.recognizer import Recognizer
 from livedigits.records import error_record, json_line, stamped
@@ -118,22 +118,15 @@ def _work(task: Task) -> str:
     return read_one(_WORKER["recognizer"], task, _WORKER["out_dir"])
 
 
-def run_local(
-    tasks: Sequence[Task],
-    emit: Callable[[str], None],
-    *,
-    recognizer: Recognizer,
-    out_dir: str | None,
-    workers: int,
-    window: int | None = None,
-) -> None:
-    """Read ``tasks`` on ``workers`` processes (0: in this process), ``emit`` each line.
+def run_local(job: Job, *, workers: int, window: int | None = None) -> None:
+    """Read ``job``'s tasks on ``workers`` processes (0: in this process), ``emit`` each line.
 
     At most ``window`` tasks are in flight (default 4 per worker), so memory stays flat
     however many images there are. A worker that dies (a crash inside a native library)
     does not stop the batch: the images it may have held are retried one at a time, and
     one that kills a worker on its own gets an error line.
     """
+    tasks, emit, recognizer, out_dir = job.tasks, job.emit, job.recognizer, job.out_dir
     if workers <= 0:
         for task in tasks:
             emit(read_one(recognizer, task, out_dir))

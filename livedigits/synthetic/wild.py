@@ -43,8 +43,7 @@ class Scene(Page):
 def render_scene(
     rng: np.random.Generator,
     *,
-    width: int = 1280,
-    height: int = 720,
+    width: int = 1280, height: int = 720,  # px, of the picture the camera takes
     digit_height: int = 30,
     n_digits: int = 60,
     stroke: float | None = None,

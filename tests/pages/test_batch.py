@@ -20,7 +20,7 @@ from livedigits.cli.root import app
 from livedigits.errors import LivedigitsError
 from livedigits.pages.batch import run_batch
 from livedigits.pages.batch_dask import DASK_HINT, run_dask
-from livedigits.pages.batch_inputs import collect_inputs, plan_tasks
+from livedigits.pages.batch_inputs import Job, collect_inputs, plan_tasks
 from livedigits.pages.batch_pool import run_local
 from livedigits.pages.batch_results import ResultsFile
 
@@ -196,7 +196,7 @@ def test_a_worker_dying_costs_only_its_image(pages, holdout_recognizer, referenc
     tasks = plan_tasks(collect_inputs([str(pages / "a" / f"{i:04d}.png") for i in range(7)]))
     tasks[3] = Deadly(tasks[3], os.getpid())
     lines: list[str] = []
-    run_local(tasks, lines.append, recognizer=holdout_recognizer, out_dir=None, workers=2)
+    run_local(Job(tasks, lines.append, holdout_recognizer), workers=2)
     got = {o["image"]: o for o in map(json.loads, lines)}
     assert len(lines) == len(got) == 7
     assert "worker process died" in got.pop(tasks[3].image)["error"]
@@ -219,8 +219,7 @@ def test_no_inputs_and_no_dask(holdout_recognizer, tmp_path, monkeypatch):
                   recognizer=holdout_recognizer, workers=0)
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
     with pytest.raises(LivedigitsError) as raised:
-        run_dask([], print, recognizer=holdout_recognizer, out_dir=None,
-                 scheduler="tcp://127.0.0.1:1")
+        run_dask(Job([], print, holdout_recognizer), scheduler="tcp://127.0.0.1:1")
     assert str(raised.value) == DASK_HINT and "pip install 'livedigits[dask]'" in DASK_HINT
 
 
