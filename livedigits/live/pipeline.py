@@ -17,7 +17,7 @@ from livedigits.recognize.normalise import cut_cells
 from livedigits.recognize.recognizer import Detection, Recognizer
 from livedigits.recognize.segment import find_candidates
 from livedigits.recognize.split import Splitter
-from livedigits.records import stamped
+from livedigits.records import frame_record
 
 
 @dataclass
@@ -47,8 +47,7 @@ class Result:
 
     def json_line(self) -> str:
         """DESIGN.md's live object: ``{"frame": i, "ms": ..., "detections": [...]}``."""
-        return json.dumps(stamped({"frame": self.index, "ms": round(self.ms, 3),
-                                   "detections": [d.to_dict() for d in self.detections]}))
+        return json.dumps(frame_record(self.index, self.ms, self.detections))
 
 
 class Pipeline:

@@ -21,7 +21,7 @@ import numpy as np
 
 from livedigits.imageio import encode_png
 from livedigits.recognize.recognizer import Detection
-from livedigits.records import stamped
+from livedigits.records import snapshot_record
 
 log = logging.getLogger(__name__)
 
@@ -156,9 +156,6 @@ class Saver:
         stem = (time.strftime("livedigits-%Y%m%d-%H%M%S", local)
                 + f"-{int(job.stamp * 1000) % 1000:03d}")
         base = self.directory / stem
-        record = {"frame": job.index, "time": time.strftime("%Y-%m-%dT%H:%M:%S", local),
-                  "width": int(job.image.shape[1]), "height": int(job.image.shape[0]),
-                  "text": job.text, "detections": [d.to_dict() for d in job.detections]}
         written = [
             self._write(base.with_name(stem + "_overlay.png"), encode_png(
                 overlay(job.image, job.detections, min_confidence=self.min_confidence))),
@@ -166,8 +163,10 @@ class Saver:
                 plain(job.image.shape, job.detections, min_confidence=self.min_confidence))),
             self._write(base.with_name(stem + "_frame.png"), encode_png(job.image)),
         ]
-        record["images"] = {"overlay": written[0].name, "digits": written[1].name,
-                            "frame": written[2].name}
+        record = snapshot_record(
+            job.index, time.strftime("%Y-%m-%dT%H:%M:%S", local), job.image.shape, job.text,
+            job.detections, {"overlay": written[0].name, "digits": written[1].name,
+                             "frame": written[2].name})
         written.append(self._write(base.with_name(stem + ".json"),
-                                   (json.dumps(stamped(record), indent=1) + "\n").encode()))
+                                   (json.dumps(record, indent=1) + "\n").encode()))
         return written

@@ -7,17 +7,7 @@ from pathlib import Path
 from livedigits.errors import LivedigitsError
 from livedigits.imageio import decode_file, encode_png, to_bgr8
 from livedigits.recognize.recognizer import Recognizer
-
-
-def reading_dict(path: Path | str, image_shape: tuple[int, ...], reading) -> dict:
-    """The ``image --json`` object (DESIGN.md section 3) for one reading."""
-    return {
-        "image": str(path),
-        "width": int(image_shape[1]),
-        "height": int(image_shape[0]),
-        "text": reading.text,
-        "detections": [d.to_dict() for d in reading.detections],
-    }
+from livedigits.records import image_record
 
 
 class TemporaryFailure(LivedigitsError):
@@ -109,7 +99,7 @@ def process_file(recognizer: Recognizer, path: Path, *, out_dir: Path | None,
     image = decoded.image
     reading = read_pixels(recognizer, image, path)
     width, height = decoded.size
-    result = reading_dict(path if name is None else name, (height, width), reading)
+    result = image_record(path if name is None else name, (height, width), reading)
     if decoded.scale != 1.0:  # read reduced: boxes in the file's own pixels
         result["detections"] = [_scaled(d, 1.0 / decoded.scale) for d in result["detections"]]
     if out_dir is not None:

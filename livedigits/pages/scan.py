@@ -60,10 +60,11 @@ def process_page(recognizer, page: ScannedPage, out_dir: Path) -> dict:
     Returns the ``image --json`` object plus the ``overlay``/``digits`` paths written
     into ``out_dir``; raises LivedigitsError naming the page.
     """
-    from livedigits.pages.page import read_pixels, reading_dict, save_renderings
+    from livedigits.pages.page import read_pixels, save_renderings
+    from livedigits.records import image_record
 
     reading = read_pixels(recognizer, page.image, page.path)
-    result = reading_dict(page.path, page.image.shape, reading)
+    result = image_record(page.path, page.image.shape, reading)
     result.update(save_renderings(page.image, reading, page.path.stem, Path(out_dir),
                                   recognizer.min_confidence))
     return result
