@@ -30,6 +30,7 @@ class Decoded:
     """An image as read: ``image`` upright (as viewers show it), ``scale`` what its
     pixels are of the file's (1.0, or 1/2, 1/4, 1/8 for a large JPEG read reduced) and
     ``size`` the upright ``(width, height)`` of the file itself."""
+
     image: np.ndarray
     scale: float
     size: tuple[int, int]

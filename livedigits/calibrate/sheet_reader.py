@@ -49,6 +49,7 @@ class SheetReading:
     boxes : (N, 4) int32 x, y, w, h of each digit in the image (rows layout only)
     positions : (N,) int32 each digit's place in its row, from 0 (rows layout only)
     """
+
     cells: np.ndarray
     labels: np.ndarray
     empty: int = 0

@@ -20,6 +20,7 @@ class DemoSource(FrameSource):
     off by 45% towards a drifting spot, sensor noise, JPEG at quality 60-70.
     ``truth(frame)`` gives the boxes and digits wholly in view, for scoring.
     """
+
     DESK = 0.3  # share of the view the desk covers
     FALLOFF = 0.45  # the light's fall-off across the view
     NOISE = 3.0  # sensor noise, gray levels

@@ -20,6 +20,7 @@ VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpe
 
 class VideoFileSource(FrameSource):
     """A video file read frame by frame, none skipped; ``loop`` restarts it at the end."""
+
     def __init__(self, path: str | Path, *, loop: bool = False) -> None:
         super().__init__()
         import cv2
@@ -84,6 +85,7 @@ class ImageFilesSource(FrameSource):
 
     Each file is a scene of its own: nothing read on one carries over to the next.
     """
+
     def __init__(self, paths: list[Path], *, name: str = "images", loop: bool = False) -> None:
         super().__init__()
         if not paths:

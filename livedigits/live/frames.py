@@ -30,6 +30,7 @@ class Frame:
     ``scene`` is the same for consecutive frames of one unbroken view and changes where the
     picture jumps (a new file, a reconnect, a video's restart).
     """
+
     index: int
     image: np.ndarray
     time: float = field(default_factory=time.monotonic)
@@ -38,6 +39,7 @@ class Frame:
 
 class FrameSource:
     """Base of every source: ``read``, ``finished``, ``status``, ``mode``, ``close``."""
+
     live = False  # True: stale frames are dropped (cameras, streams)
     name = "source"
 
@@ -54,6 +56,7 @@ class FrameSource:
 
     def close(self) -> None:
         """Release the device or file; safe to call twice."""
+
     def __iter__(self) -> Iterator[Frame]:
         while not self.finished:
             frame = self.read(timeout=0.5)

@@ -30,6 +30,7 @@ class Result:
     scale : working pixels per frame pixel
     ms : processing time, milliseconds
     """
+
     index: int
     image: np.ndarray
     tracked: TrackedFrame
@@ -52,6 +53,7 @@ class Result:
 
 class Pipeline:
     """Find a frame's candidates, track them, and cut and classify only new or changed ones."""
+
     def __init__(self, recognizer: Recognizer, tracker: Tracker | None = None) -> None:
         self.recognizer = recognizer
         self.tracker = tracker or Tracker(min_confidence=recognizer.min_confidence)

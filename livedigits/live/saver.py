@@ -76,6 +76,7 @@ class Saver:
     messages from ``poll()``; ``problem`` holds why the directory cannot take files
     (None once a snapshot is written). A failing directory never stops the caller.
     """
+
     def __init__(self, directory: Path, *, min_confidence: float = 0.6,
                  write: Callable[[Path, bytes], Path] | None = None) -> None:
         from livedigits.atomic import write_bytes_atomic

@@ -25,6 +25,7 @@ from livedigits.live.saver import Saver
 @dataclass
 class LiveConfig:
     """How ``run`` behaves (the ``live`` command's options)."""
+
     window: bool = True
     json: bool = False
     max_frames: int | None = None

@@ -79,6 +79,7 @@ def cell_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @dataclass
 class Track:
     """One digit followed across frames."""
+
     id: int
     box: np.ndarray  # (4,) float64 x, y, w, h, last seen (or predicted)
     cell: np.ndarray  # (20, 20) uint8, the cell last classified
@@ -113,6 +114,7 @@ class TrackedFrame:
     reused : candidates whose earlier classification was kept
     cut : candidates whose cells were cut (all of them when cells come ready-made)
     """
+
     detections: list[Detection]
     track_ids: list[int]
     cells: np.ndarray
@@ -143,6 +145,7 @@ class Tracker:
     max_reuse_rejected : the same for a blob voted no digit: a blurred frame's verdict
         must not hide a digit for long
     """
+
     def __init__(self, *, min_confidence: float = 0.6, history: int = 8, max_missed: int = 2,
                  min_iou: float = 0.3, reuse_below: float = 0.25,
                  switch_margin: float = 1.3, same_below: float = SAME_BELOW,
@@ -395,7 +398,6 @@ def recognizer_classifier(recognizer) -> Classify:
 
     Cells must be ``normalise.cut_cells``'s (already deskewed), as ``Recognizer.read`` uses them.
     """
-
 
     def classify(cells: np.ndarray) -> tuple[np.ndarray, ...]:
         judged = recognizer.judge(cells)

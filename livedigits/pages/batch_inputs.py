@@ -33,6 +33,7 @@ MAX_LIST = 64 << 20  # bytes of a list file
 @dataclass(frozen=True)
 class Task:
     """One image to read: ``image`` is its key in the results, ``path`` where to read it."""
+
     image: str
     path: str
     stem: str

@@ -39,6 +39,7 @@ class ResultsFile:
     whose first line is not a result line, a link, a device, a FIFO) is refused
     before anything is written.
     """
+
     def __init__(self, path: Path, *, retry_failed: bool = False) -> None:
         self.path = Path(path)
         self.retry_failed = retry_failed

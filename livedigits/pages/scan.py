@@ -50,6 +50,7 @@ def page_name(stamp: str, index: int) -> str:
 class ScannedPage:
     """A page as saved: ``path`` of its PNG and its pixels, ``image`` (H, W) or (H, W, 3)
     uint8 (uint16 for 16-bit scans), exactly what reading the PNG back gives."""
+
     path: Path
     image: np.ndarray
 

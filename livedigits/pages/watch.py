@@ -38,6 +38,7 @@ MAX_STATE_BYTES = 256 << 20  # ~2 million files handled
 @dataclass
 class WatchItem:
     """One file handled: its ``image --json`` result (with overlay/digits paths) or an error."""
+
     path: Path
     result: dict | None = None
     error: str | None = None
@@ -76,6 +77,7 @@ class FolderWatcher:
     each file when it is None. The state file is ``STATE_NAME`` in ``out_dir`` (or
     the folder) unless ``state_path`` is given.
     """
+
     def __init__(self, folder: Path, recognizer, *, out_dir: Path | None = None,
                  state_path: Path | None = None, poll: float = 0.5, settle: float = 1.0,
                  give_up: float = 30.0) -> None:

@@ -54,6 +54,7 @@ class Judgement:
     reject_share : (N,) float32, the vote's share for "not a digit"
     is_digit : (N,) bool, ``is_digit(reject_share, nearest)``
     """
+
     digits: np.ndarray
     confidences: np.ndarray
     nearest: np.ndarray
@@ -64,6 +65,7 @@ class Judgement:
 @dataclass(frozen=True)
 class Detection:
     """One digit: box in the input image's pixels, the digit and its vote share (0..1)."""
+
     x: int
     y: int
     w: int
@@ -83,6 +85,7 @@ class Detection:
 @dataclass
 class Reading:
     """Everything recognised in one image, in reading order."""
+
     detections: list[Detection]
     lines: list[list[int]]  # positions in ``detections``, first line first
     text: str
@@ -96,6 +99,7 @@ class Reading:
 
 class Recognizer:
     """Handwritten-digit recognizer: a fitted model plus the pipeline around it."""
+
     def __init__(self, model: Model, *, min_confidence: float = UNSURE_BELOW) -> None:
         self.model = model
         self.min_confidence = _checked_confidence(min_confidence)

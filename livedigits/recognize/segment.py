@@ -71,6 +71,7 @@ class Candidates:
     ink : (H', W') uint8 0/1 mask of ink at working scale (for the debug view)
     scale : float, working pixels per input pixel
     """
+
     boxes: np.ndarray
     known_signatures: np.ndarray | None
     ink: np.ndarray

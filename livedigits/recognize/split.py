@@ -60,6 +60,7 @@ class Splitter:
     With ``remember`` (the live loop), decisions on unchanged candidates carry
     over from the previous frame.
     """
+
     def __init__(self, neighbours: Neighbours, *, remember: bool = False) -> None:
         self.neighbours = neighbours
         self.remember = remember

@@ -28,6 +28,7 @@ class Page:
     boxes : (N, 4) int32 x, y, w, h of each digit's ink, in image pixels
     digits : (N,) int32
     """
+
     image: np.ndarray
     boxes: np.ndarray
     digits: np.ndarray

@@ -19,6 +19,7 @@ from livedigits.records import stamped
 @dataclass
 class Check:
     """One line of the report: ``level`` is OK, WARN (works, but...) or FAIL."""
+
     level: str
     what: str
     detail: str

@@ -28,6 +28,7 @@ N_CLASSES = REJECT + 1
 @dataclass(frozen=True)
 class ModelParams:
     """How a model is built; every field goes into the cache key and the saved file."""
+
     augment_copies: int = 3
     seed: int = 0
     dims: int = 64
@@ -54,6 +55,7 @@ class Model:
     params : ModelParams
     source : str, hash of the inputs it was built from
     """
+
     projection: np.ndarray
     features: np.ndarray
     labels: np.ndarray

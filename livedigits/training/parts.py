@@ -59,6 +59,7 @@ class Parts:
     rng_state : dict, ``bit_generator.state`` of ``fit``'s generator after augmenting
     projection : (512, dims) float32, the projection fitted on that training set
     """
+
     params: ModelParams
     sheet: str
     recipe: int
