@@ -1,4 +1,4 @@
-"""``livedigits live``, ``demo``, ``cameras`` and ``doctor``.
+"""``livedigits live``, ``demo`` and ``cameras``.
 
 Only typer, the standard library and livedigits.cli.options are imported here; cv2, numba
 and numpy load inside the commands.

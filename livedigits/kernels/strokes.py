@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
+
+from livedigits.kernels import ready
 
 
 @njit(cache=True, nogil=True)
@@ -73,3 +76,19 @@ def merge_strokes(box, huge, order, typical, reach, parent):
                 box[ra, 3] = y1
     for i in range(n):
         parent[i] = _root(parent, i)
+
+
+def join_strokes(box: np.ndarray, huge: np.ndarray, typical: float,
+                 reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """``merge_strokes`` over (N, 4) int64 boxes ``x0, y0, x1, y1`` (components ``huge``
+    (N,) bool join nothing): ``(parent, box)``, each component's group root (N,) int64 and
+    the boxes as the kernel leaves them. While the kernel is not compiled on a first run,
+    its Python twin (``reference.merge_strokes_python``) answers the same."""
+    order = np.argsort(box[:, 0], kind="stable").astype(np.int64)
+    parent = np.empty(len(box), np.int64)
+    if not ready(merge_strokes, box, huge, order, typical, reach, parent):
+        from livedigits.kernels.reference import merge_strokes_python
+
+        return merge_strokes_python(box, huge, typical, reach)
+    merge_strokes(box, huge, order, typical, reach, parent)
+    return parent, box

@@ -23,7 +23,6 @@ from livedigits.recognize.recognizer import Recognizer
 from livedigits.records import json_line, stamped
 
 if TYPE_CHECKING:
-    from livedigits.recognize.recognizer import Recognizer
     from livedigits.training.model import Model
 
 log = logging.getLogger(__name__)

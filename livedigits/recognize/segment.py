@@ -302,8 +302,7 @@ def group_strokes(stats: np.ndarray, typical: float) -> tuple[np.ndarray, np.nda
     times its height); a short stroke joins a digit it nearly touches (a 7's or
     a 5's detached bar). See ``kernels.strokes.merge_strokes``.
     """
-    from livedigits.kernels import ready
-    from livedigits.kernels.strokes import merge_strokes
+    from livedigits.kernels.strokes import join_strokes
 
     n = len(stats)
     box = np.empty((n, 4), np.int64)
@@ -314,15 +313,8 @@ def group_strokes(stats: np.ndarray, typical: float) -> tuple[np.ndarray, np.nda
     # Far bigger than a digit (a pen lying on the sheet, a shadow): no digit's stroke,
     # and it must not swallow the digits it overlaps.
     huge = far_too_big(stats[:, 2], stats[:, 3], typical)
-    order = np.argsort(box[:, 0], kind="stable").astype(np.int64)
     reach = max(2.0, 0.2 * typical)  # farthest gap any rule below bridges
-    parent = np.empty(n, np.int64)
-    if ready(merge_strokes, box, huge, order, float(typical), reach, parent):
-        merge_strokes(box, huge, order, float(typical), reach, parent)
-    else:  # a first run's first frames
-        from livedigits.kernels.reference import merge_strokes_python
-
-        parent, box = merge_strokes_python(box, huge, float(typical), reach)
+    parent, box = join_strokes(box, huge, float(typical), reach)
     roots, first, inverse = np.unique(parent, return_index=True, return_inverse=True)
     by_first = np.argsort(first, kind="stable")
     rank = np.empty(len(roots), np.int64)

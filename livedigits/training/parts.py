@@ -6,8 +6,9 @@ spent them before reading anything. ``scripts/build_default_parts.py`` renders
 them once into ``livedigits/data/default-parts.npz`` (with the generator's state
 after the augmentation and the default model's projection), and ``fit.fit``
 takes them from there: a first run only deskews, describes and projects the
-25,000 cells (about 0.5 s), and a profile's model or the held-out model reuse the
-parts they share with the default one.
+25,000 cells (about 0.5 s), and a profile's model reuses the parts it shares with the
+default one. The held-out model (digits.png's last ten columns left out: the demo's and
+the tests') has its own file, since its augmented copies differ.
 
 The file carries the recipe, digits.png's hash and the parameters it was rendered
 with; a file that does not match this package's recipe or digits.png is not used
@@ -22,16 +23,12 @@ import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from livedigits.atomic import write_npz_atomic
 from livedigits.paths import PACKAGE_DIR, digits_png
 from livedigits.training.model import ModelParams
-
-if TYPE_CHECKING:
-    from livedigits.training.model import ModelParams
 
 log = logging.getLogger(__name__)
 
