@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from livedigits.recognize.normalise import cut_cells
 from livedigits.recognize.recognizer import Detection, Recognizer
 from livedigits.recognize.segment import find_candidates
 from livedigits.recognize.split import Splitter
-from livedigits.records import frame_record
+from livedigits.records import frame_record, json_line
 
 
 @dataclass
@@ -48,7 +47,7 @@ class Result:
 
     def json_line(self) -> str:
         """DESIGN.md's live object: ``{"frame": i, "ms": ..., "detections": [...]}``."""
-        return json.dumps(frame_record(self.index, self.ms, self.detections))
+        return json_line(frame_record(self.index, self.ms, self.detections))
 
 
 class Pipeline:
