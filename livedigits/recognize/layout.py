@@ -411,3 +411,19 @@ def in_a_line_of_print(boxes: np.ndarray, confidences: np.ndarray) -> np.ndarray
     turned_down = (near & (confidences <= 0)[None, :]).sum(axis=1)
     out[rejected] = (turned_down >= 2) & (turned_down >= near.sum(axis=1) - turned_down)
     return out
+
+
+def among_digits(boxes: np.ndarray, is_digit: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """(K,) bool: whether each candidate of ``which`` (K,) stands in a row of digits --
+    its neighbours on its line within PRINT_REACH heights to either side are digits,
+    two at least and twice as many as the others. ``boxes`` (N, 4) x, y, w, h;
+    ``is_digit`` (N,) bool."""
+    which = np.asarray(which, np.intp)
+    if len(which) == 0:
+        return np.zeros(0, bool)
+    b = boxes.astype(np.float64)
+    line, before, after, h = _line_gaps(b[which], b)
+    near = line & (np.maximum(before, after) <= PRINT_REACH * h)
+    near[np.arange(len(which)), which] = False
+    digits = (near & np.asarray(is_digit, bool)[None, :]).sum(axis=1)
+    return (digits >= 2) & (digits >= 2 * (near.sum(axis=1) - digits))

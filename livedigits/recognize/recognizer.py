@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from livedigits.training.build import load_cached
 from livedigits.training.fit import describe
 from livedigits.training.model import N_CLASSES, REJECT, Model, ModelParams
 from livedigits.training.profiles import resolve_profile
+
+if TYPE_CHECKING:
+    from livedigits.recognize.segment import Candidates
 
 log = logging.getLogger(__name__)
 
@@ -285,10 +289,10 @@ class Recognizer:
             return Reading([], [], "", cells, found.ink)
         judged = self.judge(cells)
         sure = np.where(judged.is_digit, judged.confidences, 0)
-        split = Splitter(self.neighbours)(found, (sure, judged.nearest))
-        if split is not found:  # touching digits were split: read the new set
-            found, cells = split, cut_cells(split)
-            judged = self.judge(cells)
+        split = Splitter(self.neighbours)(found, (sure, judged.nearest, judged.reject_share))
+        if split is not found:  # touching digits were split: read the pieces
+            cells, judged = self._judge_pieces(found, cells, judged, split)
+            found = split
         keep = judged.is_digit & ~inside_a_word(found.boxes, judged.is_digit,
                                                 judged.reject_share >= REJECT_FROM)
         digits, confidences = judged.digits, judged.confidences
@@ -301,6 +305,31 @@ class Recognizer:
             for i in order
         ]
         return Reading(detections, lines, text, cells[order], found.ink)
+
+    def _judge_pieces(self, found: Candidates, cells: np.ndarray, judged: Judgement,
+                      split: Candidates) -> tuple[np.ndarray, Judgement]:
+        """Cells (N', 20, 20) and judgement of ``split`` (``found`` with some blobs cut
+        into pieces): the candidates left whole keep theirs, only the pieces are cut
+        and judged."""
+        from livedigits.recognize.normalise import cut_cells
+
+        before = {(extent, tuple(group)): i for i, (extent, group)
+                  in enumerate(zip(found.extents, found.members, strict=True))}
+        source = np.array([before.get((extent, tuple(group)), -1) for extent, group
+                           in zip(split.extents, split.members, strict=True)], np.intp)
+        kept, pieces = np.flatnonzero(source >= 0), np.flatnonzero(source < 0)
+        piece_cells = cut_cells(split, pieces)
+        piece_judged = self.judge(piece_cells)
+
+        def merged(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+            out = np.empty((len(source), *old.shape[1:]), old.dtype)
+            out[kept] = old[source[kept]]
+            out[pieces] = new
+            return out
+
+        return merged(cells, piece_cells), Judgement(
+            *(merged(getattr(judged, name), getattr(piece_judged, name))
+              for name in ("digits", "confidences", "nearest", "reject_share", "is_digit")))
 
     def recognize(self, image: np.ndarray | str | Path) -> list[Detection]:
         """Detections in reading order.

@@ -8,7 +8,9 @@ look like none) is cut at a few of its least-inked columns, and the best cut
 is kept when both pieces are confident digits, each nearer to a training digit
 than the whole was. A wide blob the classifier says is not a digit (two digits
 side by side often look like none) is always tried, and its pieces need only be
-confident digits. In the live loop, decisions are remembered from frame to
+confident digits. A blob under CUT_SMALL_AMONG_DIGITS px is cut only where it stands
+in a row of digits: at that size a printed or written word's pieces read as digits
+as well as a pair's do. In the live loop, decisions are remembered from frame to
 frame for candidates that did not change, so a steady sheet costs nothing.
 """
 
@@ -19,7 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from livedigits.recognize.layout import in_a_line_of_print
+from livedigits.recognize.layout import among_digits, in_a_line_of_print
 from livedigits.recognize.normalise import cut_cells
 from livedigits.recognize.segment import SAME_BELOW, Candidates, signature_change
 from livedigits.training.cells import deskew
@@ -27,10 +29,13 @@ from livedigits.training.cells import deskew
 #: (cells (K, 20, 20) uint8, deskewed) -> digits (K,), confidences (K,), nearest training
 #: digit's cosine (K,); a confidence of 0 says the cell is not a digit at all
 Neighbours = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+#: what the caller knows of every candidate: confidences (N,) (0: not a digit), nearest
+#: training digit's cosine (N,), share of the vote for "not a digit" (N,)
+Known = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 WIDE = 0.85  # a candidate at least this wide for its height may be two digits
 LOW = 0.6  # and at least this tall, in typical digit heights
-SMALLEST = 25  # px at working scale: smaller blobs' pieces are too coarse to trust
+SMALLEST = 12  # px at working scale: smaller blobs' pieces are too coarse to trust
 SPLIT_BELOW = 0.975  # whole's nearest-neighbour cosine under which it may be two digits
 SPLIT_BELOW_IF_SURE = 0.97  # the same for a whole that is a confident digit (>= SURE)
 GAIN = 0.005  # each piece's nearest cosine beats the whole's by at least this
@@ -43,6 +48,8 @@ ROUNDS = 3  # a blob is cut at most this many times (four touching digits)
 PAIR_WIDE = 1.0  # a blob the classifier calls no digit is tried as a pair from this wide
 ROW_PITCH = 0.8  # a row of touching digits holds about one per this many heights of width
 AGAIN_WIDE = 1.5  # a piece read as no digit but this wide for its height may be two
+CUT_SMALL_AMONG_DIGITS = 25  # px at working scale: a smaller blob is cut only among digits
+LETTERISH = 0.5  # a neighbour with this share of the vote for "not a digit" is no digit there
 KEEP_FRAMES = 5  # a decision not needed for this many frames is forgotten
 
 
@@ -67,12 +74,13 @@ class Splitter:
         self._last: list[_Decision] = []
 
     def __call__(self, found: Candidates,
-                 known: tuple[np.ndarray, np.ndarray] | None = None) -> Candidates:
+                 known: Known | None = None) -> Candidates:
         """``found`` with each touching pair replaced by its two digits, top to bottom.
 
-        ``known`` is (confidences (N,), nearest cosines (N,)) of every candidate
-        when the caller has classified them already; otherwise wide ones are
-        classified here.
+        ``known`` is (confidences (N,), nearest cosines (N,), reject shares (N,)) of
+        every candidate when the caller has classified them already; otherwise wide
+        ones are classified here (and small ones are left whole: whether they stand
+        among digits is not known).
         """
         if len(found) == 0 or found.labels is None:
             self._age(set())
@@ -133,7 +141,7 @@ class Splitter:
         return out
 
     def _decide(self, found: Candidates, which: list[int],
-                known: tuple[np.ndarray, np.ndarray] | None) -> dict[int, tuple[float, ...]]:
+                known: Known | None) -> dict[int, tuple[float, ...]]:
         """The cuts (shares of width) for each candidate in ``which``; () for one digit.
 
         A piece left wide and doubtful after a cut is tried again, ROUNDS times at most.
@@ -144,6 +152,7 @@ class Splitter:
                 _, sure, whole = self.neighbours(cut_cells(found, which))
             else:
                 sure, whole = np.asarray(known[0])[which], np.asarray(known[1])[which]
+            sure_of = dict(zip(which, sure.tolist(), strict=True))
             # (candidate, extent of the blob or piece, the gain its pieces need)
             # A blob that is no digit is tried only when wide enough for two: one digit's
             # width that the classifier turns down (a 5 like a printed S) is no pair.
@@ -152,7 +161,8 @@ class Splitter:
                        if _doubtful(s, c) and (c > 0 or _aspect(found.extents[k]) >= PAIR_WIDE)]
             if known is not None:  # a word in a line of print is no pair of digits
                 in_print = in_a_line_of_print(found.boxes, np.asarray(known[0]))
-                pending = [p for p in pending if p[2] > 0 or not in_print[p[0]]]
+                pending = [p for p in pending if sure_of[p[0]] > 0 or not in_print[p[0]]]
+            pending = self._among_digits(found, pending, known)
             for _ in range(ROUNDS):
                 pending = self._cut_once(found, pending, columns)
                 if not pending:
@@ -162,6 +172,21 @@ class Splitter:
             x0, _, x1, _ = found.extents[k]
             out[k] = tuple(sorted((c - x0) / (x1 - x0) for c in cut))
         return out
+
+    def _among_digits(self, found: Candidates, pending: list,
+                      known: Known | None) -> list:
+        """``pending`` without the blobs under CUT_SMALL_AMONG_DIGITS px that do not stand
+        in a row of digits (``layout.among_digits``; all of them when the neighbours'
+        readings are not ``known``): at that size the pieces of a printed or written word
+        read as digits as well as those of a pair of touching digits do."""
+        small = [p[0] for p in pending if p[1][3] - p[1][1] < CUT_SMALL_AMONG_DIGITS]
+        if not small:
+            return pending
+        if known is None:
+            return [p for p in pending if p[0] not in small]
+        digits = (np.asarray(known[0]) > 0) & (np.asarray(known[2]) < LETTERISH)
+        ok = dict(zip(small, among_digits(found.boxes, digits, small).tolist(), strict=True))
+        return [p for p in pending if ok.get(p[0], True)]
 
     def _cut_once(self, found: Candidates, pending: list, columns: dict[int, list[int]]) -> list:
         """Cut each pending blob where it reads best as two digits; returns wide doubtful pieces."""
