@@ -161,7 +161,7 @@ def main(argv: list[str]) -> int:
     print("(touching: the digits of each number overlap by 5-20% of their height; "
           "not one of the bars' sheets)")
     print("bars: correct >= 97%, found >= 99%, <= 0.05 false positives a frame, "
-          "flicker <= 1%, <= 8 ms median (one thread)")
+          "flicker <= 1%, <= 15 ms median (one thread)")
     return 0
 
 

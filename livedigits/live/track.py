@@ -25,12 +25,28 @@ from livedigits.recognize.segment import SAME_BELOW, signature_change
 from livedigits.training.model import REJECT
 
 NOT_A_DIGIT = REJECT  # vote class of a blob that is not a digit (the model's reject label)
+COVERED_BY_SEEN = 0.5  # a coasting box over this share of a box seen now is not shown,
+OVERSIZED = 1.3  # when taller or wider than this many typical digit heights
 #: (N, 20, 20) uint8 cells -> digits (N,), confidences (N,), is-a-digit (N,) bool, and
 #: optionally letter-like (N,) bool: not a digit because the not-a-digit examples voted it
 #: down (``layout.inside_a_word``'s ``letters``; without it no figure is taken for a word's)
 Classify = Callable[[np.ndarray], tuple[np.ndarray, ...]]
 #: (K,) int candidate indices -> (K, 20, 20) uint8 their cells
 Cutter = Callable[[np.ndarray], np.ndarray]
+
+
+def _intersections(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Intersection areas (N, M) of every pair of boxes ``a`` (N, 4) and ``b`` (M, 4)
+    (x, y, w, h), and the areas (N, 1) of ``a`` and (M,) of ``b``; float64."""
+    a = np.asarray(a, np.float64).reshape(-1, 4)
+    b = np.asarray(b, np.float64).reshape(-1, 4)
+    ax0, ay0 = a[:, 0:1], a[:, 1:2]
+    ax1, ay1 = ax0 + a[:, 2:3], ay0 + a[:, 3:4]
+    bx0, by0 = b[:, 0], b[:, 1]
+    bx1, by1 = bx0 + b[:, 2], by0 + b[:, 3]
+    iw = np.clip(np.minimum(ax1, bx1) - np.maximum(ax0, bx0), 0, None)
+    ih = np.clip(np.minimum(ay1, by1) - np.maximum(ay0, by0), 0, None)
+    return iw * ih, a[:, 2:3] * a[:, 3:4], b[:, 2] * b[:, 3]
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -45,17 +61,17 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     -------
     (N, M) float64 in [0, 1]
     """
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
-    ax0, ay0 = a[:, 0:1], a[:, 1:2]
-    ax1, ay1 = ax0 + a[:, 2:3], ay0 + a[:, 3:4]
-    bx0, by0 = b[:, 0], b[:, 1]
-    bx1, by1 = bx0 + b[:, 2], by0 + b[:, 3]
-    iw = np.clip(np.minimum(ax1, bx1) - np.maximum(ax0, bx0), 0, None)
-    ih = np.clip(np.minimum(ay1, by1) - np.maximum(ay0, by0), 0, None)
-    inter = iw * ih
-    union = (a[:, 2:3] * a[:, 3:4]) + (b[:, 2] * b[:, 3]) - inter
+    inter, area_a, area_b = _intersections(a, b)
+    union = area_a + area_b - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def covered(a: np.ndarray, b: np.ndarray, share: float) -> np.ndarray:
+    """(N,) bool: boxes ``a`` (N, 4) of which some box of ``b`` (M, 4) overlaps at
+    least ``share`` of the smaller of the two (x, y, w, h)."""
+    inter, area_a, area_b = _intersections(a, b)
+    smaller = np.minimum(area_a, area_b[None, :])
+    return (inter >= share * np.maximum(smaller, 1e-9)).any(axis=1)
 
 
 def cell_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -368,8 +384,19 @@ class Tracker:
         # three (a page edge, a shadow) must not be promoted to a permanent digit.
         shown = [t for t in self.tracks if t.label != NOT_A_DIGIT
                  and (t.missed == 0 or t.steady(self.history))]
-        # Figures in a printed word ("Page 14") get no box, as Recognizer.read gives none.
         in_view = [t for t in self.tracks if t.missed == 0]
+        coasting = [t for t in shown if t.missed]
+        if coasting and in_view:
+            # A blob of touching digits seen whole in earlier frames and now as its
+            # digits: its box, larger than a digit, would stand over them.
+            seen = np.array([t.box for t in in_view])
+            old = np.array([t.box for t in coasting])
+            digit = float(np.median(seen[:, 3]))
+            hidden = covered(old, seen, COVERED_BY_SEEN) & \
+                ((old[:, 3] > OVERSIZED * digit) | (old[:, 2] > OVERSIZED * digit))
+            gone = {t.id for t, h in zip(coasting, hidden, strict=True) if h}
+            shown = [t for t in shown if t.id not in gone]
+        # Figures in a printed word ("Page 14") get no box, as Recognizer.read gives none.
         if shown and any(t.letter for t in in_view):
             words = inside_a_word(np.array([t.box for t in in_view]),
                                   np.array([t.label != NOT_A_DIGIT for t in in_view]),

@@ -316,6 +316,7 @@ WORD_GAP = 0.35  # heights between the letters of one word
 GLYPH_SIZES = (0.5, 1.6)  # heights, of a digit's, that a letter beside it may have
 PRINT_REACH = 3.0  # heights to either side over which a line is judged print or digits
 LETTER_SPACING = 0.6  # heights between a word's letters where letters far outnumber digits
+DIGITS_REACH = 8.0  # heights to either side over which a blob is judged among digits
 LINE_REACH = 1.5  # heights to either side within which a blob's neighbours share its line
 
 
@@ -423,7 +424,7 @@ def among_digits(boxes: np.ndarray, is_digit: np.ndarray, which: np.ndarray) -> 
         return np.zeros(0, bool)
     b = boxes.astype(np.float64)
     line, before, after, h = _line_gaps(b[which], b)
-    near = line & (np.maximum(before, after) <= PRINT_REACH * h)
+    near = line & (np.maximum(before, after) <= DIGITS_REACH * h)
     near[np.arange(len(which)), which] = False
     digits = (near & np.asarray(is_digit, bool)[None, :]).sum(axis=1)
     return (digits >= 2) & (digits >= 2 * (near.sum(axis=1) - digits))

@@ -182,6 +182,25 @@ def test_boxes_survive_two_dropped_frames_and_follow_motion():
     assert out.detections == []
 
 
+def test_a_coasting_blob_of_two_digits_leaves_no_box_over_them():
+    """A blob of two touching digits tracked beside its digits' own tracks (blur joins
+    and parts them from frame to frame; here all three are seen for a few frames),
+    then only the digits: the blob's coasting box stood over both for two frames."""
+    classify = Recording()
+    tracker = Tracker(max_missed=2)
+    others = _grid(4, (0, 200))  # digits elsewhere on the sheet set the digit size
+    digits = np.array([[100, 30, 24, 36], [100, 70, 24, 36]])  # a 5 above a 7
+    pair = np.array([[98, 28, 28, 80]])  # the two joined: 80 px tall
+    for _ in range(4):
+        tracker.update(np.concatenate([others, digits, pair]), _cells([1, 2, 3, 4, 5, 7, 8]),
+                       classify)
+    for frame in range(2):
+        out = tracker.update(np.concatenate([others, digits]), _cells([1, 2, 3, 4, 5, 7]),
+                             classify)
+        assert [d for d in out.detections if d.h > 40] == [], frame
+        assert len(out.detections) == 6
+
+
 def test_fast_move_still_matches_by_centre():
     classify = Recording()
     tracker = Tracker()
