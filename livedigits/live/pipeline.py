@@ -18,6 +18,8 @@ from livedigits.recognize.segment import find_candidates
 from livedigits.recognize.split import Splitter
 from livedigits.records import frame_record, json_line
 
+FRAME_IN_DIGITS = 8  # a frame this many digit heights tall and wide is a view of a sheet
+
 
 @dataclass
 class Result:
@@ -50,6 +52,18 @@ class Result:
         return json_line(frame_record(self.index, self.ms, self.detections))
 
 
+def cut_by_the_edge(boxes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(N,) bool: boxes (N, 4) x, y, w, h touching the border of a frame of ``shape``
+    (H, W) many digits tall and wide (FRAME_IN_DIGITS): a digit coming into view or
+    leaving it, part of it out of the picture, which cannot be read yet."""
+    boxes = np.asarray(boxes).reshape(-1, 4)
+    height, width = shape
+    if len(boxes) == 0 or min(height, width) < FRAME_IN_DIGITS * np.median(boxes[:, 3]):
+        return np.zeros(len(boxes), bool)
+    return (boxes[:, 0] <= 0) | (boxes[:, 1] <= 0) | (boxes[:, 0] + boxes[:, 2] >= width) \
+        | (boxes[:, 1] + boxes[:, 3] >= height)
+
+
 class Pipeline:
     """Find a frame's candidates, track them, and cut and classify only new or changed ones."""
 
@@ -62,9 +76,12 @@ class Pipeline:
     def process(self, image: np.ndarray, index: int = 0) -> Result:
         """Read one (H, W, 3) uint8 BGR frame."""
         start = time.perf_counter()
-        found = self._split(find_candidates(image))
+        # Whether a small blob stands among digits is judged from what the last frame read.
+        found = self._split(find_candidates(image), context=self.tracker.readings())
+        inside = np.flatnonzero(~cut_by_the_edge(found.boxes, image.shape[:2]))
         # Cells are cut only for candidates the tracker cannot vouch for (new or changed).
-        tracked = self.tracker.update(found.boxes, lambda which: cut_cells(found, which),
-                                      self._classify, signatures=found.signatures)
+        tracked = self.tracker.update(found.boxes[inside],
+                                      lambda which: cut_cells(found, inside[which]),
+                                      self._classify, signatures=found.signatures[inside])
         ms = 1000 * (time.perf_counter() - start)
         return Result(index, image, tracked, found.ink, found.scale, ms)

@@ -182,6 +182,16 @@ class Tracker:
 
         self._skew = SteadySkew()  # the lines' direction, steady across frames
 
+    def readings(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where the tracks seen last frame are predicted now, and which are digits:
+        boxes (M, 4) float64 x, y, w, h and (M,) bool (a letter or other mark: False)."""
+        seen = [t for t in self.tracks if t.missed == 0]
+        if not seen:
+            return np.zeros((0, 4)), np.zeros(0, bool)
+        boxes = np.array([t.box for t in seen])
+        boxes[:, :2] += np.array([t.velocity for t in seen])
+        return boxes, np.array([t.label != NOT_A_DIGIT and not t.letter for t in seen])
+
     def reset(self) -> None:
         """Forget every track (after a camera reconnect or a source change)."""
         self.tracks = []

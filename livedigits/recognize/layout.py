@@ -414,11 +414,13 @@ def in_a_line_of_print(boxes: np.ndarray, confidences: np.ndarray) -> np.ndarray
     return out
 
 
-def among_digits(boxes: np.ndarray, is_digit: np.ndarray, which: np.ndarray) -> np.ndarray:
+def among_digits(boxes: np.ndarray, is_digit: np.ndarray, which: np.ndarray,
+                 counted: np.ndarray | None = None) -> np.ndarray:
     """(K,) bool: whether each candidate of ``which`` (K,) stands in a row of digits --
-    its neighbours on its line within PRINT_REACH heights to either side are digits,
+    its neighbours on its line within DIGITS_REACH heights to either side are digits,
     two at least and twice as many as the others. ``boxes`` (N, 4) x, y, w, h;
-    ``is_digit`` (N,) bool."""
+    ``is_digit`` (N,) bool; ``counted`` (N,) bool, the boxes that count as neighbours
+    (all when None)."""
     which = np.asarray(which, np.intp)
     if len(which) == 0:
         return np.zeros(0, bool)
@@ -426,5 +428,7 @@ def among_digits(boxes: np.ndarray, is_digit: np.ndarray, which: np.ndarray) -> 
     line, before, after, h = _line_gaps(b[which], b)
     near = line & (np.maximum(before, after) <= DIGITS_REACH * h)
     near[np.arange(len(which)), which] = False
+    if counted is not None:
+        near &= np.asarray(counted, bool)[None, :]
     digits = (near & np.asarray(is_digit, bool)[None, :]).sum(axis=1)
     return (digits >= 2) & (digits >= 2 * (near.sum(axis=1) - digits))

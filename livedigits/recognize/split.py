@@ -32,6 +32,9 @@ Neighbours = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 #: what the caller knows of every candidate: confidences (N,) (0: not a digit), nearest
 #: training digit's cosine (N,), share of the vote for "not a digit" (N,)
 Known = tuple[np.ndarray, np.ndarray, np.ndarray]
+#: what was read around the candidates before: boxes (M, 4) x, y, w, h in the input's
+#: pixels and whether each is a digit (M,) bool (the live loop's previous frame)
+Context = tuple[np.ndarray, np.ndarray]
 
 WIDE = 0.85  # a candidate at least this wide for its height may be two digits
 LOW = 0.6  # and at least this tall, in typical digit heights
@@ -50,6 +53,7 @@ ROW_PITCH = 0.8  # a row of touching digits holds about one per this many height
 AGAIN_WIDE = 1.5  # a piece read as no digit but this wide for its height may be two
 CUT_SMALL_AMONG_DIGITS = 25  # px at working scale: a smaller blob is cut only among digits
 LETTERISH = 0.5  # a neighbour with this share of the vote for "not a digit" is no digit there
+RECHECKS = 2  # frames on which a small blob's cut is read whole again
 KEEP_FRAMES = 5  # a decision not needed for this many frames is forgotten
 
 
@@ -59,6 +63,7 @@ class _Decision:
     signature: np.ndarray  # (D,) float32
     cuts: tuple[float, ...]  # cut columns as shares of the candidate's width; () one digit
     idle: int = 0  # frames since it was last needed
+    checked: int = 0  # times a small blob's cut was read whole again and stood
 
 
 class Splitter:
@@ -73,14 +78,15 @@ class Splitter:
         self.remember = remember
         self._last: list[_Decision] = []
 
-    def __call__(self, found: Candidates,
-                 known: Known | None = None) -> Candidates:
+    def __call__(self, found: Candidates, known: Known | None = None,
+                 context: Context | None = None) -> Candidates:
         """``found`` with each touching pair replaced by its two digits, top to bottom.
 
         ``known`` is (confidences (N,), nearest cosines (N,), reject shares (N,)) of
         every candidate when the caller has classified them already; otherwise wide
-        ones are classified here (and small ones are left whole: whether they stand
-        among digits is not known).
+        ones are classified here, and whether a small one stands among digits is
+        judged from ``context`` (boxes (M, 4) and is-a-digit (M,) of what the previous
+        frame read); without either, small ones are left whole.
         """
         if len(found) == 0 or found.labels is None:
             self._age(set())
@@ -98,11 +104,25 @@ class Splitter:
         cuts: dict[int, tuple[float, ...]] = {}
         used: set[int] = set()
         recalled: dict[int, int] = {}
+        checked: dict[int, int] = {}
         if self.remember and self._last and len(nearly):
             recalled = self._recall(found, nearly)
             cuts.update({k: self._last[j].cuts for k, j in recalled.items()})
             used = set(recalled.values())
-        cuts.update(self._decide(found, [k for k in wide.tolist() if k not in cuts], known))
+            checked = {k: self._last[j].checked for k, j in recalled.items()}
+            # A small blob's cut made on a frame it read badly (blurred) does not outlive
+            # it: on the next RECHECKS frames it is read whole again, and left whole when
+            # it is a clear digit.
+            again = [k for k, cut in cuts.items()
+                     if cut and heights[k] < CUT_SMALL_AMONG_DIGITS and checked[k] < RECHECKS]
+            if again:
+                _, sure, whole = self.neighbours(cut_cells(found, again))
+                for k, s, c in zip(again, whole.tolist(), sure.tolist(), strict=True):
+                    checked[k] += 1
+                    if not _doubtful(s, c):
+                        cuts[k] = ()
+        cuts.update(self._decide(found, [k for k in wide.tolist() if k not in cuts], known,
+                                 context))
         if self.remember:  # this frame's decisions, and recent ones not needed this frame
             # A decision recalled follows its blob, but keeps the size it was made at:
             # renewed with each frame's, a blob widening slowly was never decided again.
@@ -110,7 +130,7 @@ class Splitter:
             self._age(used)
             self._last[:0] = [
                 _Decision(np.concatenate([found.boxes[k][:2], made_at.get(k, found.boxes[k][2:])]),
-                          found.signatures[k].copy(), cut)
+                          found.signatures[k].copy(), cut, checked=checked.get(k, 0))
                 for k, cut in cuts.items()]
         chosen = {k: cut for k, cut in cuts.items() if cut}
         return _apply(found, chosen) if chosen else found
@@ -140,12 +160,15 @@ class Splitter:
                 out.setdefault(int(which[r]), c)
         return out
 
-    def _decide(self, found: Candidates, which: list[int],
-                known: Known | None) -> dict[int, tuple[float, ...]]:
+    def _decide(self, found: Candidates, which: list[int], known: Known | None,
+                context: Context | None) -> dict[int, tuple[float, ...]]:
         """The cuts (shares of width) for each candidate in ``which``; () for one digit.
 
         A piece left wide and doubtful after a cut is tried again, ROUNDS times at most.
+        A small blob that cannot be judged among digits is left out (left whole, and
+        not remembered as decided: the next frame may know more).
         """
+        which = self._among_digits(found, which, known, context)
         columns: dict[int, list[int]] = {k: [] for k in which}
         if which:
             if known is None:
@@ -162,7 +185,6 @@ class Splitter:
             if known is not None:  # a word in a line of print is no pair of digits
                 in_print = in_a_line_of_print(found.boxes, np.asarray(known[0]))
                 pending = [p for p in pending if sure_of[p[0]] > 0 or not in_print[p[0]]]
-            pending = self._among_digits(found, pending, known)
             for _ in range(ROUNDS):
                 pending = self._cut_once(found, pending, columns)
                 if not pending:
@@ -173,20 +195,37 @@ class Splitter:
             out[k] = tuple(sorted((c - x0) / (x1 - x0) for c in cut))
         return out
 
-    def _among_digits(self, found: Candidates, pending: list,
-                      known: Known | None) -> list:
-        """``pending`` without the blobs under CUT_SMALL_AMONG_DIGITS px that do not stand
-        in a row of digits (``layout.among_digits``; all of them when the neighbours'
-        readings are not ``known``): at that size the pieces of a printed or written word
-        read as digits as well as those of a pair of touching digits do."""
-        small = [p[0] for p in pending if p[1][3] - p[1][1] < CUT_SMALL_AMONG_DIGITS]
+    def _among_digits(self, found: Candidates, which: list[int], known: Known | None,
+                      context: Context | None) -> list[int]:
+        """``which`` without the blobs under CUT_SMALL_AMONG_DIGITS px that do not stand
+        in a row of digits (``layout.among_digits``), judged from what is ``known`` of
+        every candidate or else from the ``context`` (the previous frame's readings,
+        those within a blob's box left out: the blob itself or its pieces); without
+        either every small blob is left out. At that size the pieces of a printed or
+        written word read as digits as well as those of touching digits do."""
+        small = [k for k in which if found.extents[k][3] - found.extents[k][1]
+                 < CUT_SMALL_AMONG_DIGITS]
         if not small:
-            return pending
-        if known is None:
-            return [p for p in pending if p[0] not in small]
-        digits = (np.asarray(known[0]) > 0) & (np.asarray(known[2]) < LETTERISH)
-        ok = dict(zip(small, among_digits(found.boxes, digits, small).tolist(), strict=True))
-        return [p for p in pending if ok.get(p[0], True)]
+            return which
+        if known is not None:
+            digits = (np.asarray(known[0]) > 0) & (np.asarray(known[2]) < LETTERISH)
+            ok = among_digits(found.boxes, digits, small)
+        elif context is not None and len(context[0]):
+            boxes = np.asarray(context[0], np.float64).reshape(-1, 4)
+            blobs = found.boxes[small].astype(np.float64)
+            centres = boxes[:, :2] + boxes[:, 2:] / 2
+            inside = ((centres[None, :, :] >= blobs[:, None, :2])
+                      & (centres[None, :, :] <= blobs[:, None, :2] + blobs[:, None, 2:])
+                      ).all(axis=2).any(axis=0)
+            around = np.concatenate([blobs, boxes[~inside]])
+            digits = np.concatenate([np.zeros(len(small), bool),
+                                     np.asarray(context[1], bool)[~inside]])
+            ok = among_digits(around, digits, np.arange(len(small)),
+                              counted=np.arange(len(around)) >= len(small))
+        else:
+            ok = np.zeros(len(small), bool)
+        dropped = {k for k, fine in zip(small, ok.tolist(), strict=True) if not fine}
+        return [k for k in which if k not in dropped]
 
     def _cut_once(self, found: Candidates, pending: list, columns: dict[int, list[int]]) -> list:
         """Cut each pending blob where it reads best as two digits; returns wide doubtful pieces."""
