@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from livedigits.live.motion import SheetMotion, covered, iou_matrix
 from livedigits.recognize.layout import SteadySkew, arrange, inside_a_word
 from livedigits.recognize.recognizer import REJECT_FROM, Detection
 from livedigits.recognize.segment import SAME_BELOW, signature_change
@@ -33,45 +34,6 @@ OVERSIZED = 1.3  # when taller or wider than this many typical digit heights
 Classify = Callable[[np.ndarray], tuple[np.ndarray, ...]]
 #: (K,) int candidate indices -> (K, 20, 20) uint8 their cells
 Cutter = Callable[[np.ndarray], np.ndarray]
-
-
-def _intersections(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Intersection areas (N, M) of every pair of boxes ``a`` (N, 4) and ``b`` (M, 4)
-    (x, y, w, h), and the areas (N, 1) of ``a`` and (M,) of ``b``; float64."""
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
-    ax0, ay0 = a[:, 0:1], a[:, 1:2]
-    ax1, ay1 = ax0 + a[:, 2:3], ay0 + a[:, 3:4]
-    bx0, by0 = b[:, 0], b[:, 1]
-    bx1, by1 = bx0 + b[:, 2], by0 + b[:, 3]
-    iw = np.clip(np.minimum(ax1, bx1) - np.maximum(ax0, bx0), 0, None)
-    ih = np.clip(np.minimum(ay1, by1) - np.maximum(ay0, by0), 0, None)
-    return iw * ih, a[:, 2:3] * a[:, 3:4], b[:, 2] * b[:, 3]
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection over union of every box pair.
-
-    Parameters
-    ----------
-    a : (N, 4) boxes x, y, w, h
-    b : (M, 4) boxes x, y, w, h
-
-    Returns
-    -------
-    (N, M) float64 in [0, 1]
-    """
-    inter, area_a, area_b = _intersections(a, b)
-    union = area_a + area_b - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
-
-
-def covered(a: np.ndarray, b: np.ndarray, share: float) -> np.ndarray:
-    """(N,) bool: boxes ``a`` (N, 4) of which some box of ``b`` (M, 4) overlaps at
-    least ``share`` of the smaller of the two (x, y, w, h)."""
-    inter, area_a, area_b = _intersections(a, b)
-    smaller = np.minimum(area_a, area_b[None, :])
-    return (inter >= share * np.maximum(smaller, 1e-9)).any(axis=1)
 
 
 def cell_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -179,6 +141,7 @@ class Tracker:
         self.max_reuse_rejected = max_reuse_rejected
         self.tracks: list[Track] = []
         self._next_id = 0
+        self._motion = SheetMotion()  # the sheet's last move, every track's prediction
 
         self._skew = SteadySkew()  # the lines' direction, steady across frames
 
@@ -188,14 +151,24 @@ class Tracker:
         seen = [t for t in self.tracks if t.missed == 0]
         if not seen:
             return np.zeros((0, 4)), np.zeros(0, bool)
-        boxes = np.array([t.box for t in seen])
-        boxes[:, :2] += np.array([t.velocity for t in seen])
-        return boxes, np.array([t.label != NOT_A_DIGIT and not t.letter for t in seen])
+        return self._predicted(seen), \
+            np.array([t.label != NOT_A_DIGIT and not t.letter for t in seen])
+
+    def _predicted(self, tracks: list[Track]) -> np.ndarray:
+        """(N, 4) float64: where ``tracks`` should be this frame -- moved as the sheet
+        last moved, or by their own velocity before the sheet's motion is known."""
+        boxes = np.array([t.box for t in tracks], np.float64).reshape(-1, 4)
+        if self._motion.matrix is not None:
+            return self._motion.move(boxes)
+        if len(boxes):
+            boxes[:, :2] += np.array([t.velocity for t in tracks])
+        return boxes
 
     def reset(self) -> None:
         """Forget every track (after a camera reconnect or a source change)."""
         self.tracks = []
         self._skew = SteadySkew()
+        self._motion.reset()
 
     def _match(self, boxes: np.ndarray) -> list[int]:
         """Track index matched to each box, or -1."""
@@ -203,8 +176,7 @@ class Tracker:
         match = [-1] * n
         if n == 0 or not self.tracks:
             return match
-        predicted = np.array([t.box for t in self.tracks])
-        predicted[:, :2] += np.array([t.velocity for t in self.tracks])
+        predicted = self._predicted(self.tracks)
         iou = iou_matrix(boxes, predicted)
         rows, cols = np.nonzero(iou >= self.min_iou)
         taken: set[int] = set()
@@ -332,6 +304,9 @@ class Tracker:
             velocity = 0.5 * np.array([t.velocity for t in was]) + 0.5 * step / (missed + 1)
             for track, v in zip(was, velocity, strict=True):
                 track.velocity = v
+            self._motion.update(before[:, :2] + before[:, 2:] / 2,
+                                box64[matched, :2] + box64[matched, 2:] / 2,
+                                float(np.median(box64[matched, 3])))
         for i in range(n):
             box = box64[i]
             j = match[i]
@@ -354,15 +329,17 @@ class Tracker:
                 track.signature, track.cut_size = signatures[i], boxes[i, 2:].astype(np.float64)
             self._hit(track, True)
             self._vote(track, track.observation)
-        survivors = []
+        survivors, coasting = [], []
         for j, track in enumerate(self.tracks):
             if j in seen:
                 survivors.append(track)
             elif track.missed < self.max_missed:
                 track.missed += 1
                 self._hit(track, False)
-                track.box = np.concatenate([track.box[:2] + track.velocity, track.box[2:]])
+                coasting.append(track)
                 survivors.append(track)
+        for track, box in zip(coasting, self._predicted(coasting), strict=True):
+            track.box = box  # a box not seen moves with the sheet
         self.tracks = survivors + new_tracks
         return self._output(len(todo), n - len(todo), len(cut))
 

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from livedigits.live.track import NOT_A_DIGIT, Tracker, cell_change, iou_matrix
+from livedigits.live.motion import SheetMotion, iou_matrix
+from livedigits.live.track import NOT_A_DIGIT, Tracker, cell_change
 
 
 def _iou_reference(a, b):
@@ -199,6 +200,42 @@ def test_a_coasting_blob_of_two_digits_leaves_no_box_over_them():
                              classify)
         assert [d for d in out.detections if d.h > 40] == [], frame
         assert len(out.detections) == 6
+
+
+def test_sheet_motion_is_fitted_through_wrong_matches():
+    rng = np.random.default_rng(3)
+    before = rng.uniform(0, 600, (30, 2))
+    angle, zoom, shift = np.deg2rad(4.0), 1.03, np.array([7.0, -5.0])
+    turn = zoom * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    after = before @ turn.T + shift
+    after[:5] += rng.uniform(-80, 80, (5, 2))  # five tracks matched to the wrong blob
+    motion = SheetMotion()
+    motion.update(before, after, digit_height=30)
+    np.testing.assert_allclose(motion.matrix[:, :2], turn, atol=2e-3)
+    np.testing.assert_allclose(motion.matrix[:, 2], shift, atol=0.5)
+    moved = motion.move(np.array([[100.0, 200.0, 20.0, 30.0]]))
+    centre = np.array([110.0, 215.0]) @ turn.T + shift
+    np.testing.assert_allclose(moved[0, :2] + moved[0, 2:] / 2, centre, atol=0.5)
+    np.testing.assert_allclose(moved[0, 2:], [20 * zoom, 30 * zoom], rtol=1e-3)
+
+
+def test_a_new_digit_missed_at_once_moves_with_the_sheet():
+    """Seen once (no velocity of its own yet), then missed while the sheet moves 8 px a
+    frame: its box stood still, a third of a digit behind after one frame."""
+    classify = Recording()
+    tracker = Tracker(max_missed=2)
+    labels = [1, 2, 3, 4, 5, 6]
+    for frame in range(4):
+        out = tracker.update(_grid(6, (8 * frame, 0)), _cells(labels), classify)
+    newcomer = np.array([[300 + 8 * 4, 300, 24, 36]])
+    tracker.update(np.concatenate([_grid(6, (32, 0)), newcomer]), _cells(labels + [7]),
+                   classify)
+    for missed in (1, 2):
+        out = tracker.update(_grid(6, (32 + 8 * missed, 0)), _cells(labels), classify)
+        shown = [d for d in tracker.tracks if d.box[1] > 250]
+        assert len(shown) == 1
+        assert shown[0].box[0] == pytest.approx(332 + 8 * missed, abs=1.5), missed
+    assert len(out.detections) >= 6
 
 
 def test_fast_move_still_matches_by_centre():
