@@ -97,3 +97,22 @@ def covered(a: np.ndarray, b: np.ndarray, share: float) -> np.ndarray:
     inter, area_a, area_b = _intersections(a, b)
     smaller = np.minimum(area_a, area_b[None, :])
     return (inter >= share * np.maximum(smaller, 1e-9)).any(axis=1)
+
+
+def pieces(boxes: np.ndarray, tracks: np.ndarray, match: np.ndarray, share: float,
+           oversized: float) -> np.ndarray:
+    """(N,) bool: candidates ``boxes`` (N, 4) that are pieces of a tracked digit -- under
+    ``share`` of the height of the track box (``tracks`` (M, 4), where the tracks are
+    predicted) they matched (``match`` (N,), -1 for none), or when unmatched of one
+    holding their centre. A track over ``oversized`` typical track heights tall
+    (touching digits) has digits for pieces, not fragments."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    whole = tracks[:, 3] <= oversized * float(np.median(tracks[:, 3]))
+    centres = b[:, :2] + b[:, 2:] / 2
+    inside = ((centres[:, None, :] >= tracks[None, :, :2])
+              & (centres[:, None, :] <= tracks[None, :, :2] + tracks[None, :, 2:])).all(axis=2)
+    matched = match >= 0
+    mine = np.zeros_like(inside)
+    mine[matched, match[matched]] = True
+    short = b[:, 3:4] < share * tracks[None, :, 3]
+    return (short & whole[None, :] & np.where(matched[:, None], mine, inside)).any(axis=1)

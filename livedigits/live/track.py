@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from livedigits.live.motion import SheetMotion, covered, iou_matrix
+from livedigits.live.motion import SheetMotion, covered, iou_matrix, pieces
 from livedigits.recognize.layout import SteadySkew, arrange, inside_a_word
 from livedigits.recognize.recognizer import REJECT_FROM, Detection
 from livedigits.recognize.segment import SAME_BELOW, signature_change
@@ -28,6 +28,7 @@ from livedigits.training.model import REJECT
 NOT_A_DIGIT = REJECT  # vote class of a blob that is not a digit (the model's reject label)
 COVERED_BY_SEEN = 0.5  # a coasting box over this share of a box seen now is not shown,
 OVERSIZED = 1.3  # when taller or wider than this many typical digit heights
+PARTIAL = 0.7  # a candidate under this share of its track's height is a piece of it
 #: (N, 20, 20) uint8 cells -> digits (N,), confidences (N,), is-a-digit (N,) bool, and
 #: optionally letter-like (N,) bool: not a digit because the not-a-digit examples voted it
 #: down (``layout.inside_a_word``'s ``letters``; without it no figure is taken for a word's)
@@ -205,6 +206,14 @@ class Tracker:
                     taken.add(j)
         return match
 
+    def _partial(self, boxes: np.ndarray, match: list[int]) -> tuple[np.ndarray, set[int]]:
+        """``motion.pieces`` of the tracks (N,) bool, and the tracks seen so in part."""
+        if not len(boxes) or not self.tracks:
+            return np.zeros(len(boxes), bool), set()
+        match_of = np.asarray(match, np.intp)
+        partial = pieces(boxes, self._predicted(self.tracks), match_of, PARTIAL, OVERSIZED)
+        return partial, {int(match_of[i]) for i in np.flatnonzero(partial) if match_of[i] >= 0}
+
     def _fresh_enough(self, match: list[int], matched: np.ndarray, n: int) -> np.ndarray:
         """(n,) bool: matched candidates whose track's classification may be kept.
 
@@ -250,8 +259,19 @@ class Tracker:
         TrackedFrame
         """
         boxes = np.asarray(boxes).reshape(-1, 4)
-        n = len(boxes)
         match = self._match(boxes)
+        partial, held = self._partial(boxes, match)
+        if partial.any():  # pieces of tracked digits: no vote, no track of their own
+            keep = np.flatnonzero(~partial)
+            boxes, match = boxes[keep], [match[i] for i in keep]
+            if signatures is not None:
+                signatures = np.asarray(signatures).reshape(len(partial), -1)[keep]
+            if callable(cells):
+                whole_cells = cells
+                cells = lambda which: whole_cells(keep[np.asarray(which, np.intp)])  # noqa: E731
+            else:
+                cells = np.asarray(cells).reshape(-1, 20, 20)[keep]
+        n = len(boxes)
         matched = np.flatnonzero(np.asarray(match, np.intp) >= 0) if n else np.zeros(0, np.intp)
         fresh_enough = self._fresh_enough(match, matched, n)
         same = np.zeros(n, bool)  # unchanged since its track's cell was cut: nothing to do
@@ -332,6 +352,11 @@ class Tracker:
         survivors, coasting = [], []
         for j, track in enumerate(self.tracks):
             if j in seen:
+                survivors.append(track)
+            elif j in held:  # seen in part: in view, where the sheet took it
+                track.missed = 0
+                self._hit(track, True)
+                coasting.append(track)
                 survivors.append(track)
             elif track.missed < self.max_missed:
                 track.missed += 1

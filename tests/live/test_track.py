@@ -238,6 +238,21 @@ def test_a_new_digit_missed_at_once_moves_with_the_sheet():
     assert len(out.detections) >= 6
 
 
+def test_a_digit_seen_in_two_pieces_keeps_its_track_box_and_label():
+    """A blurred frame breaks a digit into its top and bottom halves: the halves had a
+    vote (another digit's) and the second a track and box of its own."""
+    classify = Recording()
+    tracker = Tracker(max_missed=2)
+    for _ in range(4):
+        first = tracker.update(_grid(3), _cells([1, 2, 3]), classify)
+    halves = np.array([[40, 30, 24, 16], [40, 50, 24, 16]])
+    for _ in range(3):
+        out = tracker.update(np.concatenate([halves, _grid(3)[1:]]), _cells([7, 8, 2, 3]),
+                             classify)
+        assert out.track_ids == first.track_ids
+        assert [(d.h, d.digit) for d in out.detections] == [(36, 1), (36, 2), (36, 3)]
+
+
 def test_fast_move_still_matches_by_centre():
     classify = Recording()
     tracker = Tracker()
