@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from livedigits.live.track import TrackedFrame, Tracker, recognizer_classifier
+from livedigits.live.track import Classify, TrackedFrame, Tracker
 from livedigits.recognize.normalise import cut_cells
-from livedigits.recognize.recognizer import Detection, Recognizer
+from livedigits.recognize.recognizer import REJECT_FROM, Detection, Recognizer
 from livedigits.recognize.segment import find_candidates
 from livedigits.recognize.split import Splitter
 from livedigits.records import frame_record, json_line
@@ -85,3 +85,19 @@ class Pipeline:
                                       self._classify, signatures=found.signatures[inside])
         ms = 1000 * (time.perf_counter() - start)
         return Result(index, image, tracked, found.ink, found.scale, ms)
+
+
+def recognizer_classifier(recognizer) -> Classify:
+    """A ``Classify`` from a Recognizer: k-NN votes plus its not-a-digit rule
+    (``recognizer.is_digit``, as ``Recognizer.read`` applies it) and which blobs the
+    not-a-digit examples voted down (letters, for ``layout.inside_a_word``).
+
+    Cells must be ``normalise.cut_cells``'s (already deskewed), as ``Recognizer.read`` uses them.
+    """
+
+    def classify(cells: np.ndarray) -> tuple[np.ndarray, ...]:
+        judged = recognizer.judge(cells)
+        return (judged.digits, judged.confidences, judged.is_digit,
+                judged.reject_share >= REJECT_FROM)
+
+    return classify

@@ -1,14 +1,17 @@
 """Live only: digits followed across frames, labels voted over time, no flicker.
 
 Each frame's candidate boxes are matched to the tracks of the frames before (overlap of
-the box with the track's predicted box, then centre distance for fast moves). A matched
+the box with the track's predicted box -- moved as the whole sheet last moved,
+``motion.SheetMotion`` -- then centre distance for fast moves). A candidate much
+shorter than its track is a piece of the digit: no vote, no track. A matched
 candidate whose box size and raw-patch signature (a 5x5 area-resize of its darkness) are
 nearly those its track's cell was cut from keeps that cell and classification without
 being cut at all, so a steady sheet costs neither normalisation nor k-NN work. The rest
 are cut; of those, a cell that barely differs from its track's still keeps the
 classification; new and changed cells are classified together in one batch. A track's
 label is the vote of its recent observations weighted by confidence, with a margin
-before it changes; a track missing from a frame or two keeps its box.
+before it changes; a track missing from a frame or two keeps its box, moving with
+the sheet. The lines of the text keep their grouping while the same digits are in view.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from livedigits.live.motion import SheetMotion, covered, iou_matrix, pieces
-from livedigits.recognize.layout import SteadySkew, arrange, inside_a_word
-from livedigits.recognize.recognizer import REJECT_FROM, Detection
+from livedigits.recognize.layout import SteadySkew, arrange, inside_a_word, reading_order
+from livedigits.recognize.recognizer import Detection
 from livedigits.recognize.segment import SAME_BELOW, signature_change
 from livedigits.training.model import REJECT
 
@@ -143,6 +146,7 @@ class Tracker:
         self.tracks: list[Track] = []
         self._next_id = 0
         self._motion = SheetMotion()  # the sheet's last move, every track's prediction
+        self._lines: tuple[frozenset, list[list[int]]] | None = None  # track ids by line
 
         self._skew = SteadySkew()  # the lines' direction, steady across frames
 
@@ -170,6 +174,7 @@ class Tracker:
         self.tracks = []
         self._skew = SteadySkew()
         self._motion.reset()
+        self._lines = None
 
     def _match(self, boxes: np.ndarray) -> list[int]:
         """Track index matched to each box, or -1."""
@@ -420,27 +425,19 @@ class Tracker:
                                 cut)
         boxes = np.array([t.box for t in shown])
         boxes = np.round(boxes).astype(np.int32)
+        angle = self._skew(boxes)
+        # The same digits in view keep their lines (and the work of finding them).
+        ids = [t.id for t in shown]
+        if self._lines is None or self._lines[0] != frozenset(ids):
+            grouped = reading_order(boxes, angle)
+            self._lines = (frozenset(ids), [[ids[i] for i in line] for line in grouped])
+        at = {track_id: i for i, track_id in enumerate(ids)}
         order, _, text = arrange(boxes, [t.label for t in shown],
                                  [min(1.0, t.confidence) for t in shown], self.min_confidence,
-                                 angle=self._skew(boxes))
+                                 angle=angle,
+                                 grouped=[[at[k] for k in line] for line in self._lines[1]])
         ordered = [shown[i] for i in order]
         detections = [Detection(x, y, w, h, t.label, min(1.0, t.confidence))
                       for (x, y, w, h), t in zip(boxes[order].tolist(), ordered, strict=True)]
         return TrackedFrame(detections, [t.id for t in ordered],
                             np.stack([t.cell for t in ordered]), text, classified, reused, cut)
-
-
-def recognizer_classifier(recognizer) -> Classify:
-    """A ``Classify`` from a Recognizer: k-NN votes plus its not-a-digit rule
-    (``recognizer.is_digit``, as ``Recognizer.read`` applies it) and which blobs the
-    not-a-digit examples voted down (letters, for ``layout.inside_a_word``).
-
-    Cells must be ``normalise.cut_cells``'s (already deskewed), as ``Recognizer.read`` uses them.
-    """
-
-    def classify(cells: np.ndarray) -> tuple[np.ndarray, ...]:
-        judged = recognizer.judge(cells)
-        return (judged.digits, judged.confidences, judged.is_digit,
-                judged.reject_share >= REJECT_FROM)
-
-    return classify

@@ -285,7 +285,8 @@ def text_of(boxes: np.ndarray, symbols: list[str], lines: list[list[int]],
 
 
 def arrange(boxes: np.ndarray, digits, confidences, min_confidence: float,
-            angle: float | None = None) -> tuple[list[int], list[list[int]], str]:
+            angle: float | None = None, grouped: list[list[int]] | None = None
+            ) -> tuple[list[int], list[list[int]], str]:
     """Put detections in reading order and read their text.
 
     Parameters
@@ -293,6 +294,8 @@ def arrange(boxes: np.ndarray, digits, confidences, min_confidence: float,
     boxes : (N, 4) x, y, w, h; digits, confidences : N each
     min_confidence : below it a digit reads as ``?``
     angle : the lines' direction in degrees; estimated from the boxes when None
+    grouped : ``reading_order(boxes, angle)`` when the caller has it already (the live
+        loop keeps a steady sheet's lines)
 
     Returns
     -------
@@ -303,7 +306,7 @@ def arrange(boxes: np.ndarray, digits, confidences, min_confidence: float,
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
     if angle is None:
         angle = estimate_skew(boxes)
-    lines = reading_order(boxes, angle)
+    lines = reading_order(boxes, angle) if grouped is None else grouped
     order = [i for line in lines for i in line]
     position = {old: new for new, old in enumerate(order)}
     lines = [[position[i] for i in line] for line in lines]

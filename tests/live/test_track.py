@@ -362,7 +362,7 @@ def test_signature_change_is_half_the_l1_distance():
 
 def test_the_recognizer_classifier_hides_printed_letters_and_grid_crossings(holdout_recognizer,
                                                                               heldout):
-    from livedigits.live.track import recognizer_classifier
+    from livedigits.live.pipeline import recognizer_classifier
     from livedigits.training.cells import deskew
     from livedigits.training.negatives import render
 
