@@ -401,3 +401,26 @@ def test_figures_in_a_printed_word_get_no_box_as_in_a_still_image():
     plain = Tracker().update(boxes, _cells([1] * len(boxes)),
                              lambda cells: classify(cells, letters=False))
     assert len(plain.detections) == 3
+
+
+def test_lines_keep_their_grouping_while_the_same_digits_are_in_view(monkeypatch):
+    """Two rows close enough that a tilt regroups them: while no track comes or goes the
+    lines are not worked out again, so the text keeps its lines."""
+    import livedigits.live.track as track_module
+
+    calls = []
+    real = track_module.reading_order
+    monkeypatch.setattr(track_module, "reading_order",
+                        lambda boxes, angle=None: calls.append(len(boxes)) or real(boxes, angle))
+    classify = Recording()
+    tracker = Tracker()
+    rng = np.random.default_rng(2)
+    texts = []
+    for frame in range(6):
+        boxes = _grid(20) + np.round(rng.normal(0, 2.0, (20, 4)) * [1, 1, 0, 0]).astype(int)
+        out = tracker.update(boxes, _cells([k % 10 for k in range(20)]), classify)
+        texts.append(out.text.count("\n"))
+    assert calls == [20]
+    assert len(set(texts)) == 1
+    out = tracker.update(_grid(21), _cells([k % 10 for k in range(21)]), classify)
+    assert calls == [20, 21]  # a digit came into view: the lines are found again
