@@ -40,6 +40,27 @@ def _median_ms(fn, repeat: int) -> float:
     return 1000 * float(np.median(times))
 
 
+def _live_ms(recognizer: Recognizer, frames: int) -> tuple[list[float], dict]:
+    """Ms of each frame of the live pipeline (tracker, classifications kept for unchanged
+    digits) on ``livedigits demo``'s hand-held 1280x720 footage of 100 digits, the frames
+    rendered beforehand; and the counts of ``synth.score`` over them."""
+    from livedigits.live.demo_source import DemoSource
+    from livedigits.live.pipeline import Pipeline
+    from livedigits.synthetic.synth import score
+
+    source = DemoSource(width=1280, height=720, n_digits=100, frames=frames, seed=0)
+    images = [source.render(i) for i in range(frames)]
+    pipeline = Pipeline(recognizer)
+    times, total = [], {"n": 0, "found": 0, "correct": 0, "fp": 0}
+    for index, image in enumerate(images):
+        start = time.perf_counter()
+        detections = pipeline.process(image, index).detections
+        times.append(1000 * (time.perf_counter() - start))
+        got = score(*source.truth(index), detections)
+        total = {key: total[key] + got[key] for key in total}
+    return times, total
+
+
 def _sample_hog(cells: np.ndarray) -> np.ndarray:
     """OpenCV's digits sample features: 16 signed bins in 4 quadrants, Hellinger (64-d)."""
     x = cells.astype(np.float32)
@@ -165,6 +186,18 @@ def run_bench(*, quick: bool = False) -> list[dict]:
                      bar=15, bar_op="<=",
                      note=f"bar <= 15; {found['n']} digits, 1 px pen, 30% desk; "
                           f"{found['correct']} read right, {found['fp']} false positives"))
+
+    # Live: the demo's hand-held footage (desk in view) through the live pipeline.
+    times, got = _live_ms(held, 30 if quick else 90)
+    note = (f"{len(times)} frames of 100 digits, 30% desk, hand-held; "
+            f"{100 * got['correct'] / max(got['n'], 1):.1f}% read right, "
+            f"{got['fp'] / len(times):.2f} false positives a frame")
+    rows.append(row("ms per 1280x720 hand-held frame, live (median)",
+                    float(np.median(times)), "ms", bar=15, bar_op="<=",
+                    note="bar <= 15; " + note))
+    rows.append(row("ms per 1280x720 hand-held frame, live (99th percentile)",
+                    float(np.percentile(times, 99)), "ms", bar=30, bar_op="<=",
+                    note="bar <= 30; the same frames"))
 
     page = render_page(rng, width=2480, height=3508, digit_height=110, n_digits=120)
     page_ms = _median_ms(lambda: default.recognize(page.image), max(2, repeat // 2))

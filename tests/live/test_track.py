@@ -416,7 +416,7 @@ def test_lines_keep_their_grouping_while_the_same_digits_are_in_view(monkeypatch
     tracker = Tracker()
     rng = np.random.default_rng(2)
     texts = []
-    for frame in range(6):
+    for _ in range(6):
         boxes = _grid(20) + np.round(rng.normal(0, 2.0, (20, 4)) * [1, 1, 0, 0]).astype(int)
         out = tracker.update(boxes, _cells([k % 10 for k in range(20)]), classify)
         texts.append(out.text.count("\n"))

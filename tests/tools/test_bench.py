@@ -80,3 +80,10 @@ def test_quick_bench_measures_every_row_as_a_number():
     desk = rows[names.index("ms per 1280x720 frame, sheet on a desk (end to end)")]
     assert desk["bar"] == 15 and "100 digits" in desk["note"]
     json.dumps(rows)  # every field serialises
+
+
+def test_live_rows_time_the_demos_footage_through_the_live_pipeline(holdout_recognizer):
+    times, got = bench._live_ms(holdout_recognizer, 3)
+    assert len(times) == 3 and all(t > 0 for t in times)
+    assert got["n"] >= 3 * 90  # 100 digits, nearly all wholly in view
+    assert got["correct"] >= 0.9 * got["n"] and got["fp"] <= 3, got
