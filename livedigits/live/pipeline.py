@@ -15,10 +15,13 @@ from livedigits.live.track import Classify, TrackedFrame, Tracker
 from livedigits.recognize.normalise import cut_cells
 from livedigits.recognize.recognizer import REJECT_FROM, Detection, Recognizer
 from livedigits.recognize.segment import find_candidates
+from livedigits.recognize.sheet import Sheet
 from livedigits.recognize.split import Splitter
 from livedigits.records import frame_record, json_line
 
 FRAME_IN_DIGITS = 8  # a frame this many digit heights tall and wide is a view of a sheet
+SHEET_EVERY = 3  # frames between two looks for the sheet; it is carried on between
+CARRY_KEEPS = 0.85  # a carried sheet giving fewer of the last frame's candidates is looked for
 
 
 @dataclass
@@ -72,12 +75,27 @@ class Pipeline:
         self.tracker = tracker or Tracker(min_confidence=recognizer.min_confidence)
         self._classify = recognizer_classifier(recognizer)
         self._split = Splitter(recognizer.neighbours, remember=True)
+        self._sheet: Sheet | None = None  # the last frame's writing surface
+        self._carried = 0  # frames it has been carried on since it was looked for
+        self._count = 0  # candidates on the last frame
 
     def process(self, image: np.ndarray, index: int = 0) -> Result:
         """Read one (H, W, 3) uint8 BGR frame."""
         start = time.perf_counter()
+        # The sheet is looked for afresh every SHEET_EVERY frames and carried on by its
+        # motion in between (the desk's edge and the light move with it).
+        carried = None
+        if self._sheet is not None and self._carried < SHEET_EVERY - 1 \
+                and self.tracker.motion is not None:
+            carried = (self._sheet, self.tracker.motion)
+        found = find_candidates(image, carried=carried)
+        if carried is not None and len(found) < CARRY_KEEPS * self._count:
+            # Carried wrong (a fast move, the light changing): look for it after all.
+            carried, found = None, find_candidates(image)
+        self._sheet, self._carried = found.sheet, (self._carried + 1 if carried else 0)
+        self._count = len(found)
         # Whether a small blob stands among digits is judged from what the last frame read.
-        found = self._split(find_candidates(image), context=self.tracker.readings())
+        found = self._split(found, context=self.tracker.readings())
         inside = np.flatnonzero(~cut_by_the_edge(found.boxes, image.shape[:2]))
         # Cells are cut only for candidates the tracker cannot vouch for (new or changed).
         tracked = self.tracker.update(found.boxes[inside],

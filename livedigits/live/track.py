@@ -159,6 +159,11 @@ class Tracker:
         return self._predicted(seen), \
             np.array([t.label != NOT_A_DIGIT and not t.letter for t in seen])
 
+    @property
+    def motion(self) -> np.ndarray | None:
+        """(2, 3) float64: the sheet's last frame-to-frame motion, or None (not known)."""
+        return self._motion.matrix
+
     def _predicted(self, tracks: list[Track]) -> np.ndarray:
         """(N, 4) float64: where ``tracks`` should be this frame -- moved as the sheet
         last moved, or by their own velocity before the sheet's motion is known."""

@@ -32,7 +32,7 @@ from livedigits.recognize.filters import (
 )
 from livedigits.recognize.ink import SQUARE, components, darkness, to_gray, writing_level
 from livedigits.recognize.rules import rule_lengths, split_rules
-from livedigits.recognize.sheet import find_sheet
+from livedigits.recognize.sheet import Sheet, find_sheet, moved_sheet
 
 MAX_SIDE = 4000  # larger images are segmented at this size at most; boxes map back
 LOOK_SIDE = 1600  # larger images are first read at this size, to measure the digits
@@ -81,6 +81,7 @@ class Candidates:
     labels: np.ndarray | None = None  # (H', W') int32 component labels
     extents: list[tuple[int, int, int, int]] = field(default_factory=list)  # x0, y0, x1, y1
     members: list[list[int]] = field(default_factory=list)  # component labels of each
+    sheet: Sheet | None = None  # the writing surface found (or carried on), at working scale
 
     def __len__(self) -> int:
         return len(self.boxes)
@@ -145,12 +146,17 @@ def signature_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return 0.5 * np.abs(np.asarray(a, np.float32) - np.asarray(b, np.float32)).sum(axis=1)
 
 
-def find_candidates(image: np.ndarray) -> Candidates:
+def find_candidates(image: np.ndarray, *,
+                    carried: tuple[Sheet, np.ndarray] | None = None) -> Candidates:
     """Find candidate digits in a gray, BGR or BGRA image, without cutting their cells.
 
     Parameters
     ----------
     image : (H, W) or (H, W, 3|4) uint8 (16-bit images are scaled to 8 bits)
+    carried : the previous frame's ``Candidates.sheet`` and the sheet's motion since, a
+        (2, 3) map of frame pixels (the live loop): the sheet is carried on by it
+        (``sheet.moved_sheet``) instead of being looked for again, when the image is
+        read at full size
 
     Returns
     -------
@@ -169,7 +175,8 @@ def find_candidates(image: np.ndarray) -> Candidates:
     side = max(gray.shape)
     full = min(1.0, MAX_SIDE / side)
     if side <= LOOK_SIDE:
-        return _find_at(gray, full)
+        sheet = None if carried is None else moved_sheet(carried[0], gray, carried[1])
+        return _find_at(gray, full, sheet)
     look = LOOK_SIDE / side
     found = _find_at(gray, look)
     if len(found) == 0:
@@ -181,8 +188,9 @@ def find_candidates(image: np.ndarray) -> Candidates:
     return found if again <= 1.2 * look else _find_at(gray, again)
 
 
-def _find_at(gray: np.ndarray, scale: float) -> Candidates:
-    """``find_candidates`` on (H, W) uint8 ``gray`` resized by ``scale`` (<= 1)."""
+def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None) -> Candidates:
+    """``find_candidates`` on (H, W) uint8 ``gray`` resized by ``scale`` (<= 1), on
+    ``sheet`` when it is known already (``gray`` at full size)."""
     full_h, full_w = gray.shape
     if scale < 1.0:
         gray = cv2.resize(gray, (max(1, round(full_w * scale)), max(1, round(full_h * scale))),
@@ -194,7 +202,8 @@ def _find_at(gray: np.ndarray, scale: float) -> Candidates:
     if h < 8 or w < 8:
         return empty
 
-    sheet = find_sheet(gray)
+    if sheet is None:
+        sheet = find_sheet(gray)
     dark = darkness(sheet.gray, sheet.paper)
     valid = sheet.valid_mask()
     if valid is not None:
@@ -285,7 +294,7 @@ def _find_at(gray: np.ndarray, scale: float) -> Candidates:
     order = np.lexsort((boxes_arr[:, 0], boxes_arr[:, 1]))
     extents = [extents[k] for k in order]
     return Candidates(boxes_arr[order], None, weak, scale, dark, labels,
-                      extents, [members[k] for k in order])
+                      extents, [members[k] for k in order], sheet)
 
 
 def group_strokes(stats: np.ndarray, typical: float) -> tuple[np.ndarray, np.ndarray]:

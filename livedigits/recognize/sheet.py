@@ -57,6 +57,7 @@ class Sheet:
     paper: np.ndarray
     valid: np.ndarray | None
     inverted: bool
+    light: np.ndarray | None = None  # (h, w) uint8 at analysis size, ``paper`` before resizing
 
     def valid_mask(self) -> np.ndarray | None:
         """(H, W) uint8 0/1 of ``valid`` at the image's size, or None when all is valid."""
@@ -192,4 +193,33 @@ def find_sheet(gray: np.ndarray) -> Sheet:
     # Floor at 16 before upscaling: interpolating values >= 16 stays >= 16.
     estimate = np.maximum(cv2.blur(np.clip(estimate, 0, 255).astype(np.uint8), (9, 9)), 16)
     return Sheet(gray, cv2.resize(estimate, (w, h), interpolation=cv2.INTER_LINEAR), valid,
-                 inverted)
+                 inverted, estimate)
+
+
+def moved_sheet(previous: Sheet, gray: np.ndarray, matrix: np.ndarray) -> Sheet | None:
+    """``previous``'s sheet carried onto the next frame, (H, W) uint8 ``gray``, by the
+    (2, 3) map ``matrix`` of the sheet's motion in frame pixels: its paper light and
+    valid region warped at analysis size, its polarity kept (the live loop looks for the
+    sheet afresh only every few frames). None when ``previous`` is of another size."""
+    h, w = gray.shape
+    if previous.light is None or previous.gray.shape != gray.shape:
+        return None
+    small_h, small_w = previous.light.shape
+    factor = np.array([[small_w / w, 0.0], [0.0, small_h / h]])
+    # The same motion in analysis pixels: scale down, move, scale up.
+    linear = factor @ matrix[:, :2] @ np.linalg.inv(factor)
+    shift = factor @ matrix[:, 2]
+    small = np.hstack([linear, shift[:, None]])
+    light = cv2.warpAffine(previous.light, small, (small_w, small_h), flags=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE)
+    valid = None
+    if previous.valid is not None:
+        moved = cv2.warpAffine(previous.valid.view(np.uint8), small, (small_w, small_h),
+                               flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+        # One analysis pixel more of the page's edge left out: the motion is a prediction.
+        valid = cv2.erode(moved, _SQUARE, borderType=cv2.BORDER_CONSTANT,
+                          borderValue=1).astype(bool)
+    if previous.inverted:
+        gray = cv2.bitwise_not(gray)
+    return Sheet(gray, cv2.resize(light, (w, h), interpolation=cv2.INTER_LINEAR), valid,
+                 previous.inverted, light)

@@ -132,3 +132,41 @@ def test_digits_cut_by_the_frames_edge_get_no_box(page, holdout_recognizer):
                            (480, 640)).tolist() == [True, False, True]
     # A picture a few digits tall is a crop to the ink: nothing there is cut.
     assert not cut_by_the_edge(np.array([[0, 0, 20, 28]]), (28, 20)).any()
+
+
+def test_the_sheet_is_carried_by_its_motion_and_looked_for_every_few_frames(monkeypatch,
+                                                                          holdout_recognizer):
+    """The sheet on a desk, moving 4 px a frame: its paper and desk carried on by the
+    motion read the same digits as looking for it each frame, which is done one frame in
+    SHEET_EVERY (and again whenever a carried sheet loses candidates)."""
+    import cv2
+
+    from livedigits.live import pipeline as pipeline_module
+    from livedigits.live.pipeline import SHEET_EVERY, Pipeline
+    from livedigits.recognize import segment
+    from livedigits.recognize.ink import to_gray
+    from livedigits.recognize.sheet import find_sheet, moved_sheet
+    from livedigits.synthetic.wild import render_scene
+
+    scene = render_scene(np.random.default_rng(9), width=1400, height=800, digit_height=30,
+                         n_digits=40, stroke=1.5, desk=0.3, jpeg_quality=None)
+    frames = [np.ascontiguousarray(scene.image[6:726, 4 * k:4 * k + 1280]) for k in range(9)]
+    shift = np.array([[1.0, 0.0, -4.0], [0.0, 1.0, 0.0]])
+    fresh = find_sheet(to_gray(frames[1]))
+    carried = moved_sheet(find_sheet(to_gray(frames[0])), to_gray(frames[1]), shift)
+    assert np.abs(carried.paper.astype(int) - fresh.paper.astype(int)).mean() < 3
+    grown = cv2.dilate(fresh.valid.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    # No desk taken for paper, except in the strip coming into view at the frame's edge
+    # (candidates touching it get no box in live anyway).
+    assert not (carried.valid & ~grown)[:, :-1].any()
+
+    looks = []
+    real = segment.find_sheet
+    monkeypatch.setattr(segment, "find_sheet", lambda gray: looks.append(1) or real(gray))
+    pipeline = Pipeline(holdout_recognizer)
+    shown = [len(pipeline.process(frame, k).detections) for k, frame in enumerate(frames)]
+    assert len(looks) <= 2 + -(-(len(frames) - 2) // SHEET_EVERY) + 1, len(looks)
+    monkeypatch.setattr(pipeline_module, "SHEET_EVERY", 1)
+    every = Pipeline(holdout_recognizer)
+    assert shown == [len(every.process(frame, k).detections)
+                     for k, frame in enumerate(frames)]
