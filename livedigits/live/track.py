@@ -181,13 +181,13 @@ class Tracker:
         self._motion.reset()
         self._lines = None
 
-    def _match(self, boxes: np.ndarray) -> list[int]:
-        """Track index matched to each box, or -1."""
+    def _match(self, boxes: np.ndarray, predicted: np.ndarray) -> list[int]:
+        """Track index matched to each box, or -1; ``predicted`` (M, 4) the tracks' boxes
+        this frame (``_predicted``)."""
         n = len(boxes)
         match = [-1] * n
         if n == 0 or not self.tracks:
             return match
-        predicted = self._predicted(self.tracks)
         iou = iou_matrix(boxes, predicted)
         rows, cols = np.nonzero(iou >= self.min_iou)
         taken: set[int] = set()
@@ -216,12 +216,13 @@ class Tracker:
                     taken.add(j)
         return match
 
-    def _partial(self, boxes: np.ndarray, match: list[int]) -> tuple[np.ndarray, set[int]]:
+    def _partial(self, boxes: np.ndarray, match: list[int], predicted: np.ndarray
+                 ) -> tuple[np.ndarray, set[int]]:
         """``motion.pieces`` of the tracks (N,) bool, and the tracks seen so in part."""
         if not len(boxes) or not self.tracks:
             return np.zeros(len(boxes), bool), set()
         match_of = np.asarray(match, np.intp)
-        partial = pieces(boxes, self._predicted(self.tracks), match_of, PARTIAL, OVERSIZED)
+        partial = pieces(boxes, predicted, match_of, PARTIAL, OVERSIZED)
         return partial, {int(match_of[i]) for i in np.flatnonzero(partial) if match_of[i] >= 0}
 
     def _fresh_enough(self, match: list[int], matched: np.ndarray, n: int) -> np.ndarray:
@@ -269,8 +270,9 @@ class Tracker:
         TrackedFrame
         """
         boxes = np.asarray(boxes).reshape(-1, 4)
-        match = self._match(boxes)
-        partial, held = self._partial(boxes, match)
+        predicted = self._predicted(self.tracks)
+        match = self._match(boxes, predicted)
+        partial, held = self._partial(boxes, match, predicted)
         if partial.any():  # pieces of tracked digits: no vote, no track of their own
             keep = np.flatnonzero(~partial)
             boxes, match = boxes[keep], [match[i] for i in keep]
