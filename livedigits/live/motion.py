@@ -12,6 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from livedigits.recognize.layout import centres_within
+
 LEAST_MATCHES = 4  # matched tracks needed to fit a similarity; fewer: a mean shift
 TOLERANCE = 0.25  # RANSAC's inlier distance, in digit heights
 
@@ -108,9 +110,7 @@ def pieces(boxes: np.ndarray, tracks: np.ndarray, match: np.ndarray, share: floa
     (touching digits) has digits for pieces, not fragments."""
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
     whole = tracks[:, 3] <= oversized * float(np.median(tracks[:, 3]))
-    centres = b[:, :2] + b[:, 2:] / 2
-    inside = ((centres[:, None, :] >= tracks[None, :, :2])
-              & (centres[:, None, :] <= tracks[None, :, :2] + tracks[None, :, 2:])).all(axis=2)
+    inside = centres_within(b, tracks)
     matched = match >= 0
     mine = np.zeros_like(inside)
     mine[matched, match[matched]] = True

@@ -435,3 +435,12 @@ def among_digits(boxes: np.ndarray, is_digit: np.ndarray, which: np.ndarray,
         near &= np.asarray(counted, bool)[None, :]
     digits = (near & np.asarray(is_digit, bool)[None, :]).sum(axis=1)
     return (digits >= 2) & (digits >= 2 * (near.sum(axis=1) - digits))
+
+
+def centres_within(boxes: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """(N, M) bool: whether the centre of each of ``boxes`` (N, 4) lies within each of
+    ``regions`` (M, 4), edges included; both x, y, w, h."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    r = np.asarray(regions, np.float64).reshape(-1, 4)
+    centres = b[:, None, :2] + b[:, None, 2:] / 2
+    return ((centres >= r[None, :, :2]) & (centres <= r[None, :, :2] + r[None, :, 2:])).all(axis=2)

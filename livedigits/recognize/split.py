@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from livedigits.recognize.layout import among_digits, in_a_line_of_print
+from livedigits.recognize.layout import among_digits, centres_within, in_a_line_of_print
 from livedigits.recognize.normalise import cut_cells
 from livedigits.recognize.segment import SAME_BELOW, Candidates, signature_change
 from livedigits.training.cells import deskew
@@ -213,10 +213,7 @@ class Splitter:
         elif context is not None and len(context[0]):
             boxes = np.asarray(context[0], np.float64).reshape(-1, 4)
             blobs = found.boxes[small].astype(np.float64)
-            centres = boxes[:, :2] + boxes[:, 2:] / 2
-            inside = ((centres[None, :, :] >= blobs[:, None, :2])
-                      & (centres[None, :, :] <= blobs[:, None, :2] + blobs[:, None, 2:])
-                      ).all(axis=2).any(axis=0)
+            inside = centres_within(boxes, blobs).any(axis=1)
             around = np.concatenate([blobs, boxes[~inside]])
             digits = np.concatenate([np.zeros(len(small), bool),
                                      np.asarray(context[1], bool)[~inside]])
