@@ -14,7 +14,7 @@ import numpy as np
 
 from livedigits.recognize.layout import centres_within
 
-LEAST_MATCHES = 4  # matched tracks needed to fit a similarity; fewer: a mean shift
+LEAST_MATCHES = 4  # matched tracks needed to fit a similarity; fewer: their median shift
 TOLERANCE = 0.25  # RANSAC's inlier distance, in digit heights
 
 
@@ -33,7 +33,7 @@ class SheetMotion:
 
     def update(self, before: np.ndarray, after: np.ndarray, digit_height: float) -> None:
         """Fit the motion to (M, 2) centres ``before`` and ``after`` (px) of the tracks
-        matched this frame; with fewer than LEAST_MATCHES a mean shift, with none the
+        matched this frame; with fewer than LEAST_MATCHES their median shift, with none the
         last motion is kept."""
         before = np.asarray(before, np.float64).reshape(-1, 2)
         after = np.asarray(after, np.float64).reshape(-1, 2)
