@@ -134,8 +134,7 @@ def ready(dispatcher, *args) -> bool:
         found = types in dispatcher.overloads
         if not found:
             with global_compiler_lock:
-                found = dispatcher._cache.load_overload(types, dispatcher.targetctx) \
-                    is not None
+                found = _load_from_cache(dispatcher, types)
         if found:
             _ready.add(dispatcher)
             _checked.pop(dispatcher, None)
@@ -144,6 +143,21 @@ def ready(dispatcher, *args) -> bool:
     warm_elsewhere()
     _state["references"] += 1
     return False
+
+
+def _load_from_cache(dispatcher, types: tuple) -> bool:
+    """Load ``dispatcher``'s compiled code for ``types`` from Numba's cache into the
+    dispatcher, as its own first call would (``Dispatcher.compile``), so the code is
+    read from disk once, not twice; False when the cache has none. Under the
+    compiler lock."""
+    compiled = dispatcher._cache.load_overload(types, dispatcher.targetctx)
+    if compiled is None:
+        return False
+    if not compiled.objectmode:
+        dispatcher.targetctx.insert_user_function(compiled.entry_point, compiled.fndesc,
+                                                  [compiled.library])
+    dispatcher.add_overload(compiled)
+    return True
 
 
 def warm_elsewhere() -> None:

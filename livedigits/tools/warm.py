@@ -5,7 +5,7 @@ needs uncompiled (a first run): the command reads with the reference code
 meanwhile, and this process compiles the kernels for the very argument types
 reading uses -- by reading a small rendered page with the default model, plus the
 k-NN search's three ways (one query, a batch on one thread, a batch on all of
-them) and the parallel HOG a live loop uses -- and caches the default model.
+them) and the parallel HOG a live loop uses.
 One at a time: a second one finds the lock taken and exits.
 """
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from livedigits.errors import LivedigitsError
-from livedigits.paths import cache_dir, digits_png
+from livedigits.paths import PACKAGE_DIR, cache_dir, digits_png
 from livedigits.training import parts
 from livedigits.training.fit import fit
 from livedigits.training.model import FORMAT_VERSION, Model, ModelParams
@@ -59,16 +59,35 @@ def cache_key(params: ModelParams, source: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 
+#: Where the package ships built models, under their cache file names: the default
+#: model's and the held-out model's (``scripts/build_default_parts.py`` writes them).
+SHIPPED_MODELS = PACKAGE_DIR / "data"
+
+
+def model_file_name(params: ModelParams, source: str) -> str:
+    """The file name of the model for ``params`` built from ``source``, in the user cache
+    and among the shipped models alike."""
+    return f"model-{cache_key(params, source)}.npz"
+
+
 def load_cached(params: ModelParams | None = None, *, profile: Path | None = None) -> Model:
-    """The model for ``params`` (and profile) from the user cache, built on first use."""
+    """The model for ``params`` (and profile): from the user cache, else the one the
+    package ships for exactly these inputs, else built (and cached) on first use."""
     params = params or ModelParams()
     source = source_hash(profile)
-    path = cache_dir() / "models" / f"model-{cache_key(params, source)}.npz"
+    name = model_file_name(params, source)
+    path = cache_dir() / "models" / name
     if path.is_file():
         try:
             return Model.load(path)
         except LivedigitsError as exc:
             log.warning("rebuilding damaged cached model: %s", exc)
+    shipped_model = SHIPPED_MODELS / name
+    if profile is None and shipped_model.is_file():
+        try:
+            return Model.load(shipped_model)
+        except LivedigitsError as exc:
+            log.warning("ignoring damaged shipped model (%s); reinstall livedigits", exc)
     from livedigits.kernels import references_used
 
     start = time.perf_counter()

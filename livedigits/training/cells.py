@@ -53,12 +53,18 @@ def deskew(cells: np.ndarray) -> np.ndarray:
     (N, 20, 20) uint8, each cell sheared horizontally about its centre row so
     that its mass has no covariance between rows and columns.
     """
+    from livedigits.kernels import ready
     from livedigits.kernels.deskew import deskew_cells
 
     cells = np.ascontiguousarray(cells, np.uint8)
     out = np.empty_like(cells)
-    if len(cells):
-        deskew_cells(cells, out)
+    if not len(cells):
+        return out
+    if not ready(deskew_cells, cells, out):
+        from livedigits.kernels.reference import deskew_numpy
+
+        return deskew_numpy(cells)
+    deskew_cells(cells, out)
     return out
 
 

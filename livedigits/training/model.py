@@ -62,8 +62,9 @@ class Model:
     params: ModelParams = field(default_factory=ModelParams)
     source: str = ""
 
-    def save(self, path: Path) -> Path:
-        """Write the model as an ``.npz`` atomically; returns the path."""
+    def save(self, path: Path, *, compressed: bool = False) -> Path:
+        """Write the model as an ``.npz`` atomically (deflated with ``compressed``);
+        returns the path."""
         return write_npz_atomic(path, dict(
             format_version=np.int32(FORMAT_VERSION),
             params=np.array(self.params.to_json()),
@@ -71,7 +72,7 @@ class Model:
             projection=self.projection,
             features=self.features,
             labels=self.labels,
-        ))
+        ), compressed=compressed)
 
     @classmethod
     def load(cls, path: Path) -> Model:

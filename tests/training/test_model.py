@@ -169,6 +169,48 @@ def test_shipped_parts_are_for_this_recipe_digits_png_and_the_default_parameters
         assert found.augmented.shape == (ModelParams().augment_copies * n_digits, 20, 20)
 
 
+def test_shipped_models_are_what_the_shipped_parts_fit(monkeypatch, tmp_path):
+    # Fails when the recipe, digits.png, the defaults or the fit change and the shipped
+    # models are not rebuilt (scripts/build_default_parts.py): a first run would fit
+    # its model again (4 s of HOG before the kernels are compiled), or read a stale one.
+    from livedigits.training import build as build_module
+
+    monkeypatch.setenv("LIVEDIGITS_CACHE", str(tmp_path))
+    for params in (ModelParams(), ModelParams(holdout=True)):
+        name = build_module.model_file_name(params, build_module.source_hash())
+        assert (build_module.SHIPPED_MODELS / name).is_file(), name
+        fitted = build_module.build_default(params)
+        with monkeypatch.context() as patched:
+            patched.setattr(build_module, "build_default", _no_build)
+            shipped = build_module.load_cached(params)
+        for field in ("projection", "features", "labels"):
+            assert np.array_equal(getattr(shipped, field), getattr(fitted, field)), field
+        assert shipped.params == params and shipped.source == fitted.source
+    assert not list(tmp_path.rglob("*.npz"))  # read from the package, not copied
+
+
+def _no_build(*args, **kwargs):
+    raise AssertionError("the model was built, not read")
+
+
+def test_a_damaged_shipped_model_is_rebuilt_with_a_warning(monkeypatch, tmp_path, caplog):
+    import logging
+
+    from livedigits.training import build as build_module
+
+    params = ModelParams(augment_copies=1, negatives=2, styles=1, dims=16)
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / build_module.model_file_name(params, build_module.source_hash())
+     ).write_bytes(b"junk")
+    monkeypatch.setattr(build_module, "SHIPPED_MODELS", shipped)
+    monkeypatch.setenv("LIVEDIGITS_CACHE", str(tmp_path / "cache"))
+    with caplog.at_level(logging.WARNING, logger="livedigits.training.build"):
+        model = build_module.load_cached(params)
+    assert model.params == params and len(model.labels) > 5000
+    assert any("damaged shipped model" in r.getMessage() for r in caplog.records)
+
+
 def test_shipped_parts_are_what_rendering_gives_now():
     # The rendering code changed without the file being rebuilt: caught for the styles
     # (all of them) and the first not-a-digit kind (its first cells).
