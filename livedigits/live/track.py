@@ -68,7 +68,6 @@ class Track:
     observation: tuple[int, float]  # (class, confidence) of that classification
     reused: int = 0  # frames its observation has been kept without classifying again
     votes: deque = field(default_factory=deque)  # recent classifications (class, confidence)
-    doubted: bool = False  # its last classification disagrees with its label
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
     label: int = NOT_A_DIGIT
     confidence: float = 0.0
@@ -242,7 +241,7 @@ class Tracker:
         if not len(matched):
             return fresh_enough
         held = [self.tracks[match[i]] for i in matched]
-        doubted = np.array([t.doubted for t in held])
+        doubted = np.array([t.observation[0] != t.label for t in held])
         rejected = np.array([t.observation[0] == NOT_A_DIGIT for t in held])
         reused = np.array([t.reused for t in held])
         keep = np.ones(len(matched), bool)
@@ -368,7 +367,6 @@ class Tracker:
             self._hit(track, True)
             if i in fresh:  # a kept classification is not a new observation: no vote
                 self._vote(track, track.observation)
-                track.doubted = track.observation[0] != track.label
         survivors, coasting = [], []
         for j, track in enumerate(self.tracks):
             if j in seen:
