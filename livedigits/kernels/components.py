@@ -71,3 +71,52 @@ def stats_and_peaks(labels: np.ndarray, values: np.ndarray,
         return stats_and_peaks_numpy(args[0], args[1], count)
     component_stats(*args)
     return boxes, peak
+
+
+@njit(cache=True, nogil=True)
+def owned_ink_and_edges(labels, owner, boxes, area, edge):
+    """Ink and edge pixels of groups of components, each within its box.
+
+    labels : (H, W) int32 component labels; owner : (count,) int32, the group of each
+    label (-1: none); boxes : (G, 4) int64 ``x0, y0, x1, y1`` (exclusive ends), group
+    g's box. area : (G,) int64 out, pixels of g's components inside its box; edge :
+    (G,) int64 out, those of them with a 4-neighbour that is not g's (or off the image).
+    """
+    h, w = labels.shape
+    for g in range(boxes.shape[0]):
+        a = 0
+        e = 0
+        for r in range(max(0, boxes[g, 1]), min(h, boxes[g, 3])):
+            for c in range(max(0, boxes[g, 0]), min(w, boxes[g, 2])):
+                if owner[labels[r, c]] != g:
+                    continue
+                a += 1
+                if r == 0 or r == h - 1 or c == 0 or c == w - 1 \
+                        or owner[labels[r - 1, c]] != g or owner[labels[r + 1, c]] != g \
+                        or owner[labels[r, c - 1]] != g or owner[labels[r, c + 1]] != g:
+                    e += 1
+        area[g] = a
+        edge[g] = e
+
+
+def stroke_widths(labels: np.ndarray, owner: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Mean stroke width, px, of each group of components (``owned_ink_and_edges``'s
+    arguments): twice its ink over its edge pixels, as a stroke of width s and length
+    L has s * L pixels and 2 * L on its edges (a 1 px hairline comes out 2).
+
+    Returns (G,) float64, at least 1 (0 for a group with no ink in its box).
+    """
+    boxes = np.ascontiguousarray(boxes, np.int64).reshape(-1, 4)
+    area = np.zeros(len(boxes), np.int64)
+    edge = np.zeros(len(boxes), np.int64)
+    args = (np.ascontiguousarray(labels, np.int32), np.ascontiguousarray(owner, np.int32),
+            boxes, area, edge)
+    if len(boxes) == 0:
+        return np.zeros(0, np.float64)
+    if not ready(owned_ink_and_edges, *args):
+        from livedigits.kernels.reference import owned_ink_and_edges_numpy
+
+        area, edge = owned_ink_and_edges_numpy(*args[:3])
+    else:
+        owned_ink_and_edges(*args)
+    return np.where(area > 0, np.maximum(1.0, 2 * area / np.maximum(edge, 1)), 0.0)

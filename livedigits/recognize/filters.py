@@ -16,6 +16,7 @@ from livedigits.recognize.ink import SQUARE
 
 SHORT_TICK = 0.6  # thin upright pieces shorter than this many digit heights are no 1s
 COMB_TEETH = 3  # alike upright pieces on one rule that make a comb form field
+SMALL_DIGIT_STROKES = 3.0  # a small blob this many of its strokes long is a small digit
 RULE_RUN = 15  # px of a rule's pixels in one direction that make them a rule's, not a crossing's
 
 
@@ -35,13 +36,34 @@ def far_too_big(bw, bh, typical: float):
     return (bh > 3 * typical) | ((bw > 3 * typical) & (bh > 1.5 * typical))
 
 
-def is_digit_shaped(bw: np.ndarray, bh: np.ndarray, typical: float) -> np.ndarray:
-    """(N,) bool of boxes (N,) wide by (N,) tall, px: False for specks, dashes, underlines,
-    ruled lines and things far bigger than the digits, relative to the digit scale."""
+def speck_sized(bw: np.ndarray, bh: np.ndarray, typical: float) -> np.ndarray:
+    """(N,) bool of boxes (N,) wide by (N,) tall, px: as small for the digit scale as
+    specks, dots and stray marks are (and a small digit among big ones: see
+    ``is_digit_shaped``'s ``stroke``) but not as flat as a dash."""
     bw = np.asarray(bw, np.float64)
     bh = np.asarray(bh, np.float64)
+    return (bh < 0.35 * typical) & (bw < 0.6 * typical) & (bh >= 0.25 * typical)
+
+
+def is_digit_shaped(bw: np.ndarray, bh: np.ndarray, typical: float,
+                    stroke: np.ndarray | None = None) -> np.ndarray:
+    """(N,) bool of boxes (N,) wide by (N,) tall, px: False for specks, dashes, underlines,
+    ruled lines and things far bigger than the digits, relative to the digit scale.
+
+    ``stroke`` (N,) is each blob's own stroke width, px, where measured (inf where
+    not): a ``speck_sized`` blob SMALL_DIGIT_STROKES of its strokes along its longer
+    side and two across the other is a small digit (a 0 written small beside tall
+    digits), not a speck -- a dot or a blot is about two of its strokes each way.
+    """
+    bw = np.asarray(bw, np.float64)
+    bh = np.asarray(bh, np.float64)
+    speck = speck_sized(bw, bh, typical)
+    if stroke is not None:
+        stroke = np.asarray(stroke, np.float64)
+        speck &= (np.maximum(bw, bh) < SMALL_DIGIT_STROKES * stroke) \
+            | (np.minimum(bw, bh) < 2 * stroke)
     return ~((bh < 6) & (bw < 6)
-             | (bh < 0.35 * typical) & (bw < 0.6 * typical)  # specks, dots, stray marks
+             | speck  # specks, dots, stray marks
              | (bh < 0.25 * typical)  # underlines, dashes
              # a hairline's broken piece, a tick: a 1 stands nearly a digit tall
              | (bh < SHORT_TICK * typical) & (bw <= 0.25 * bh)

@@ -27,6 +27,7 @@ from livedigits.recognize.filters import (
     continuing_rules,
     far_too_big,
     is_digit_shaped,
+    speck_sized,
     touching,
     typical_height,
 )
@@ -54,6 +55,9 @@ WEAK_SHARE = 0.25  # of the writing's level: a digit's strokes stay above this
 # pencilled entries would not reach); faint print and show-through stay below.
 STRONG_ENOUGH = 64
 WEAK_ENOUGH = 50
+SMALL_MARK = 4  # px at working scale: a strong mark this tall may be a digit seen small
+SMALLEST_DIGIT = 12  # px of the input: smaller marks are no digit to look closer for
+SMALL_MARKS_MIN = 8  # so many small marks, more than the candidates, call for a closer look
 BOX_SIDE = 0.8  # a straight piece between rules this many digit heights tall is a box's side
 
 
@@ -82,6 +86,9 @@ class Candidates:
     extents: list[tuple[int, int, int, int]] = field(default_factory=list)  # x0, y0, x1, y1
     members: list[list[int]] = field(default_factory=list)  # component labels of each
     sheet: Sheet | None = None  # the writing surface found (or carried on), at working scale
+    # Strong marks too small to be candidates at this scale: how many, and their median
+    # height in working px (a first look at a big photo of small writing sees these).
+    small_marks: tuple[int, float] = (0, 0.0)
 
     def __len__(self) -> int:
         return len(self.boxes)
@@ -169,7 +176,10 @@ def find_candidates(image: np.ndarray, *,
     digits, not the pixels: an image larger than ``LOOK_SIDE`` is first read at
     that size; when its digits come out at least ``LEAST_HEIGHT`` px tall that
     reading stands, otherwise the image is read again at the scale that makes
-    them ``WORK_HEIGHT`` px tall (up to full size, or ``MAX_SIDE``).
+    them ``WORK_HEIGHT`` px tall (up to full size, or ``MAX_SIDE``). When the first
+    look sees more strong marks too small to be candidates than candidates (at
+    least ``SMALL_MARKS_MIN``), the writing is small: the image is read again at the
+    scale that makes those marks ``WORK_HEIGHT`` px tall.
     """
     gray = to_gray(to_uint8(image))
     side = max(gray.shape)
@@ -179,6 +189,12 @@ def find_candidates(image: np.ndarray, *,
         return _find_at(gray, full, sheet)
     look = LOOK_SIDE / side
     found = _find_at(gray, look)
+    marks, mark_height = found.small_marks
+    if marks >= SMALL_MARKS_MIN and marks > len(found):
+        # Small writing on a big photo: at the first look its digits are specks, and
+        # what is found (a table's cells, a grid) is no measure of them.
+        again = min(full, WORK_HEIGHT * look / mark_height)
+        return _find_at(gray, again, least=0.5 * mark_height * again / look)
     if len(found) == 0:
         return found
     height = float(np.median(found.boxes[:, 3]))  # input pixels
@@ -188,9 +204,12 @@ def find_candidates(image: np.ndarray, *,
     return found if again <= 1.2 * look else _find_at(gray, again)
 
 
-def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None) -> Candidates:
+def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
+             least: float | None = None) -> Candidates:
     """``find_candidates`` on (H, W) uint8 ``gray`` resized by ``scale`` (<= 1), on
-    ``sheet`` when it is known already (``gray`` at full size)."""
+    ``sheet`` when it is known already (``gray`` at full size); ``least`` is the
+    smallest side, working px, a candidate may have (default: 0.8% of the image's
+    longer side, at least 4)."""
     full_h, full_w = gray.shape
     if scale < 1.0:
         gray = cv2.resize(gray, (max(1, round(full_w * scale)), max(1, round(full_h * scale))),
@@ -240,8 +259,13 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None) -> Cand
         return empty
     peak = peak.astype(np.float32)
 
-    min_side = max(4, 0.008 * max(h, w))
+    min_side = max(4.0, 0.008 * max(h, w) if least is None else least)
     area = stats[:, 4]
+    small = (peak >= strong) & (np.maximum(stats[:, 2], stats[:, 3]) < min_side) \
+        & (stats[:, 3] >= max(SMALL_MARK, SMALLEST_DIGIT * scale))
+    small[0] = False
+    empty.small_marks = (int(small.sum()),
+                         float(np.median(stats[small, 3])) if small.any() else 0.0)
     keep = np.flatnonzero(
         (peak >= 0.6 * strong)  # faint fragments may still complete a digit
         & ((stats[:, 3] >= min_side) | (stats[:, 2] >= min_side))
@@ -272,7 +296,8 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None) -> Cand
     bw, bh = joint[:, 2] - joint[:, 0], joint[:, 3] - joint[:, 1]
     # Whole blobs must reach strong ink: faint print stays out.
     fine = np.bincount(group, weights=is_strong, minlength=len(joint)) > 0
-    fine &= is_digit_shaped(bw, bh, typical)
+    fine &= is_digit_shaped(bw, bh, typical, _small_blob_strokes(labels, count, keep, group,
+                                                                  joint, fine, typical))
     if sheet.valid is not None:  # a sheet's edge against the desk is not ink
         fine &= ~touching(~sheet.valid, joint, (h, w))
     # A hairline along the picture's edge: a scanner's or a page's border.
@@ -294,7 +319,26 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None) -> Cand
     order = np.lexsort((boxes_arr[:, 0], boxes_arr[:, 1]))
     extents = [extents[k] for k in order]
     return Candidates(boxes_arr[order], None, weak, scale, dark, labels,
-                      extents, [members[k] for k in order], sheet)
+                      extents, [members[k] for k in order], sheet, empty.small_marks)
+
+
+def _small_blob_strokes(labels: np.ndarray, count: int, keep: np.ndarray, group: np.ndarray,
+                        joint: np.ndarray, fine: np.ndarray, typical: float) -> np.ndarray:
+    """(G,) float64 stroke width, px, of each ``fine`` group that is ``speck_sized``
+    (inf for the others): the groups of components ``keep`` (``group`` of each), boxes
+    ``joint`` (G, 4) ``x0, y0, x1, y1``, in ``labels`` ``count`` labels."""
+    from livedigits.kernels.components import stroke_widths
+
+    bw, bh = joint[:, 2] - joint[:, 0], joint[:, 3] - joint[:, 1]
+    which = np.flatnonzero(fine & speck_sized(bw, bh, typical))
+    out = np.full(len(joint), np.inf)
+    if len(which):
+        slot = np.full(len(joint), -1, np.int32)
+        slot[which] = np.arange(len(which), dtype=np.int32)
+        owner = np.full(count, -1, np.int32)
+        owner[keep] = slot[group]
+        out[which] = stroke_widths(labels, owner, joint[which])
+    return out
 
 
 def group_strokes(stats: np.ndarray, typical: float) -> tuple[np.ndarray, np.ndarray]:

@@ -4,8 +4,8 @@ Started detached by ``kernels.warm_elsewhere`` when a command finds a kernel it
 needs uncompiled (a first run): the command reads with the reference code
 meanwhile, and this process compiles the kernels for the very argument types
 reading uses -- by reading a small rendered page with the default model, plus the
-k-NN search's three ways (one query, a batch on one thread, a batch on all of
-them) and the parallel HOG a live loop uses.
+stroke width of a small blob, the k-NN search's three ways (one query, a batch on
+one thread, a batch on all of them) and the parallel HOG a live loop uses.
 One at a time: a second one finds the lock taken and exits.
 """
 
@@ -36,6 +36,7 @@ def _compile_everything() -> None:
     import numba
     import numpy as np
 
+    from livedigits.kernels.components import stroke_widths
     from livedigits.kernels.knn import knn_search
     from livedigits.recognize.recognizer import Recognizer
     from livedigits.synthetic.synth import render_page
@@ -45,6 +46,10 @@ def _compile_everything() -> None:
     page = render_page(np.random.default_rng(0), width=480, height=320, digit_height=30,
                        n_digits=12, pen=None)
     recognizer.recognize(page.image)
+    # Kernels a page needs only now and then: a small 0 among tall digits.
+    labels = np.zeros((8, 8), np.int32)
+    labels[2:6, 2:6] = 1
+    stroke_widths(labels, np.array([-1, 0], np.int32), np.array([[0, 0, 8, 8]]))
     model = recognizer.model
     queries = model.features[:64]
     k = model.params.k

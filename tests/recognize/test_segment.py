@@ -191,3 +191,35 @@ def test_bgra_is_flattened_over_white_in_integers():
     image[1, 1, 3] = 128  # half transparent black
     gray = to_gray(image)
     assert gray[0, 0] == 0 and gray[2, 2] == 255 and 120 <= gray[1, 1] <= 135
+
+
+def test_small_zeros_beside_tall_digits_are_read_and_blots_are_not(holdout_recognizer):
+    """Regression: zeros written a third as tall as the digits beside them (a marker's
+    "100") were dropped as specks, the speck test being relative to the digit height
+    alone; a blot of their size, about two of its strokes across, still is one."""
+    from livedigits.synthetic.handwriting import digit_ink
+    from livedigits.synthetic.synth import heldout_cells
+
+    cells, labels = heldout_cells()
+    rng = np.random.default_rng(2)
+    ink = np.zeros((160, 1000), np.float32)
+    zeros, x = [], 20
+    for tall, small in zip(np.flatnonzero(labels == 4)[:4], np.flatnonzero(labels == 0)[:4],
+                           strict=True):
+        for k, height in ((tall, 54), (small, 17), (small + 1, 17)):
+            sprite = digit_ink(cells[k], height, 3.0, rng)
+            h, w = sprite.shape
+            y = 100 - h
+            np.maximum(ink[y:y + h, x:x + w], sprite, out=ink[y:y + h, x:x + w])
+            if height == 17:
+                zeros.append((x + w / 2, y + h / 2))
+            x += w + 18
+    for cx in (900, 950):  # blots as big as the zeros
+        cv2.circle(ink, (cx, 90), 8, 1.0, -1)
+    image = np.clip(235 - 200 * ink, 0, 255).astype(np.uint8)
+    found = holdout_recognizer.recognize(image)
+    read = {(round(cx), round(cy)): [d.digit for d in found
+                                     if d.x <= cx <= d.x + d.w and d.y <= cy <= d.y + d.h]
+            for cx, cy in zeros}
+    assert all(digits == [0] for digits in read.values()), read
+    assert not [d for d in found if d.x > 880], found
