@@ -105,7 +105,9 @@ FAMILIES = {
     "light-on-dark": (3, 1, lambda rng, i: _typical(
         rng, polarity="light", stroke=rng.uniform(2.0, 4.0), ink_level=rng.uniform(180, 230))),
     "big-photo": (2, 1, _big_photo),
-    "random": (10, 3, lambda rng, i: _random(rng)),
+    "random": (20, 3, lambda rng, i: _random(rng)),
+    "mixed-sizes": (4, 1, lambda rng, i: _typical(
+        rng, digit_height=int(rng.integers(34, 48)), size_spread=0.4)),
 }
 
 

@@ -38,6 +38,7 @@ class Sheet:
     digits: list
     rule_pitch: int = 0  # ruled paper: px between the rules (0: none)
     rule_phase: int = 0  # canvas y of a rule, modulo the pitch
+    size_spread: float = 0.0  # sigma of each digit's log height factor (0: +-10%)
 
     def free(self, x: int, y: int, w: int, h: int) -> bool:
         """True when the box lies in the valid area and touches nothing drawn."""
@@ -82,6 +83,12 @@ def place_digit(sheet: Sheet, rng: np.random.Generator, x: int | None, y: int | 
     free. With ``within`` (a width in px) x is the digit's centre and a digit wider
     than ``within`` is not drawn."""
     k = sheet.next_cell()
+    if height is None and sheet.size_spread > 0:
+        # A writer whose digits differ in size: each stands on the line.
+        height = int(round(sheet.digit_height * np.clip(
+            np.exp(rng.normal(0, sheet.size_spread)), 0.35, 2.5)))
+        if y is not None:
+            y += sheet.digit_height - height
     h = height or int(round(sheet.digit_height * rng.uniform(0.88, 1.1)))
     sprite = digit_ink(sheet.cells[k], h, sheet.stroke * rng.uniform(0.92, 1.08), rng)
     sh, sw = sprite.shape

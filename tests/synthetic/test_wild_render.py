@@ -220,3 +220,23 @@ def test_school_paper_prints_its_lines_and_keeps_the_digits(paper):
         return float(np.std(rows))  # rules make some rows darker than the rest
 
     assert faint_lines(lined) > 2 * faint_lines(plain) + 1
+
+
+def test_size_spread_varies_the_digits_heights_and_keeps_them_on_their_lines():
+    kwargs = dict(width=1280, height=720, digit_height=40, n_digits=40, desk=0.2, **CLEAN)
+    even = render_scene(np.random.default_rng(8), **kwargs)
+    mixed = render_scene(np.random.default_rng(8), size_spread=0.4, **kwargs)
+
+    def spread(scene) -> float:
+        heights = scene.boxes[:, 3].astype(np.float64)
+        return float(np.percentile(heights, 90) / np.percentile(heights, 10))
+
+    assert spread(even) < 1.35 and spread(mixed) > 1.6, (spread(even), spread(mixed))
+    assert mixed.boxes[:, 3].min() >= 0.3 * 40 and mixed.boxes[:, 3].max() <= 2.6 * 40
+    # Digits of one number stand on one line: their bottoms agree better than their tops.
+    boxes = mixed.boxes[np.argsort(mixed.boxes[:, 1] + mixed.boxes[:, 3])]
+    bottoms = boxes[:, 1] + boxes[:, 3]
+    neighbours = (np.abs(np.diff(bottoms)) < 0.5 * 40) & (np.diff(boxes[:, 0]) != 0)
+    assert neighbours.sum() >= 10
+    assert np.median(np.abs(np.diff(bottoms))[neighbours]) < \
+        np.median(np.abs(np.diff(boxes[:, 1]))[neighbours])
