@@ -202,7 +202,8 @@ def stats_and_peaks_numpy(labels: np.ndarray, values: np.ndarray,
 
 
 def merge_strokes_python(boxes: np.ndarray, huge: np.ndarray, typical: float,
-                         reach: float) -> tuple[np.ndarray, np.ndarray]:
+                         reach: float, whole: np.ndarray | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
     """Same groups as ``kernels.strokes.merge_strokes``, in plain Python over sets.
 
     Parameters
@@ -210,6 +211,8 @@ def merge_strokes_python(boxes: np.ndarray, huge: np.ndarray, typical: float,
     boxes : (N, 4) int ``x0, y0, x1, y1`` in px, not changed
     huge : (N,) bool, components that join nothing
     typical, reach : the digits' typical height and the farthest gap looked across, px
+    whole : (N,) bool, small components shaped as a whole digit, which no short stroke
+        attaches while they are alone (none when None); not changed
 
     Returns
     -------
@@ -229,6 +232,7 @@ def merge_strokes_python(boxes: np.ndarray, huge: np.ndarray, typical: float,
     root = list(range(n))
     members = {i: {i} for i in range(n)}
     rows = [list(box) for box in original]
+    alone_whole = [False] * n if whole is None else [bool(v) for v in whole]
     for a_pos, a in enumerate(order):
         for b in order[a_pos + 1:]:
             if rows[b][0] >= rows[a][2] + reach:
@@ -236,8 +240,11 @@ def merge_strokes_python(boxes: np.ndarray, huge: np.ndarray, typical: float,
             if huge[a] or huge[b] or root[a] == root[b]:
                 continue
             keep, absorbed = root[a], root[b]
-            if not _strokes_of_one_digit(rows[keep], rows[absorbed], typical, reach):
+            first, second = rows[keep], rows[absorbed]
+            short = keep if first[3] - first[1] < second[3] - second[1] else absorbed
+            if not _strokes_of_one_digit(first, second, typical, reach, alone_whole[short]):
                 continue
+            alone_whole[keep] = False
             for m in members.pop(absorbed):
                 root[m] = keep
                 members[keep].add(m)
@@ -248,9 +255,10 @@ def merge_strokes_python(boxes: np.ndarray, huge: np.ndarray, typical: float,
 
 
 def _strokes_of_one_digit(first: list[int], second: list[int], typical: float,
-                          reach: float) -> bool:
+                          reach: float, short_whole: bool = False) -> bool:
     """Whether two groups' boxes ``[x0, y0, x1, y1]`` (px) are strokes of one digit:
-    stacked, two short pieces making one digit, or a short stroke attached."""
+    stacked, two short pieces making one digit, or a short stroke attached (not when
+    the shorter group is a lone ``whole`` component)."""
     (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = first, second
     overlap_x = min(ax1, bx1) - max(ax0, bx0)  # negative: a gap along x
     gap_y = max(ay0, by0) - min(ay1, by1)  # negative: an overlap along y
@@ -267,8 +275,8 @@ def _strokes_of_one_digit(first: list[int], second: list[int], typical: float,
     if (taller < (0.85 if crossing else 0.75) * typical and height <= 1.2 * typical
             and width <= 1.3 * max(typical, height) and apart <= max(2.0, 0.15 * typical)):
         return True
-    return (shorter < 0.5 * typical and apart <= reach and height <= 1.3 * typical
-            and width <= 1.2 * typical)
+    return (shorter < 0.5 * typical and not short_whole and apart <= reach
+            and height <= 1.3 * typical and width <= 1.2 * typical)
 
 
 def owned_ink_and_edges_numpy(labels: np.ndarray, owner: np.ndarray, boxes: np.ndarray

@@ -17,12 +17,14 @@ def _root(parent, i):
 
 
 @njit(cache=True, nogil=True)
-def merge_strokes(box, huge, order, typical, reach, parent):
+def merge_strokes(box, huge, whole, order, typical, reach, parent):
     """Union components whose boxes say they are strokes of one digit.
 
     box : (N, 4) int64 ``x0, y0, x1, y1``, updated in place: a group's root row
         ends holding the group's joint box;
     huge : (N,) bool, components far bigger than a digit, which join nothing;
+    whole : (N,) bool, small components shaped as a whole digit is (a 0 written
+        small), updated in place: no short stroke to attach; a group is not;
     order : (N,) int64, the components by ``x0`` (ties by index);
     typical : float, the digits' typical height in px;
     reach : float, the farthest gap along x that a pair is looked at across, px;
@@ -31,7 +33,8 @@ def merge_strokes(box, huge, order, typical, reach, parent):
     The rules, in px of the two groups' current boxes: *stacked* (overlap along x
     at least half the narrower, vertical gap at most 0.3 of the taller, joint
     height at most 1.45 typical or the taller); *pieces* (both short, the joint
-    box digit-sized, barely apart); *attached* (a short stroke nearly touching).
+    box digit-sized, barely apart); *attached* (a short stroke nearly touching,
+    unless it is ``whole``).
     """
     n = len(order)
     for i in range(n):
@@ -61,11 +64,16 @@ def merge_strokes(box, huge, order, typical, reach, parent):
             pieces = (taller < short * typical and height <= 1.2 * typical
                       and width <= 1.3 * max(typical, height)
                       and max(gap, -overlap) <= max(2.0, 0.15 * typical))
-            shorter = min(box[ra, 3] - box[ra, 1], box[rb, 3] - box[rb, 1])
-            attached = (shorter < 0.5 * typical and max(gap, -overlap) <= reach
+            height_a = box[ra, 3] - box[ra, 1]
+            height_b = box[rb, 3] - box[rb, 1]
+            shorter = min(height_a, height_b)
+            short_whole = whole[ra] if height_a < height_b else whole[rb]
+            attached = (shorter < 0.5 * typical and not short_whole
+                        and max(gap, -overlap) <= reach
                         and height <= 1.3 * typical and width <= 1.2 * typical)
             if stacked or pieces or attached:
                 parent[rb] = ra
+                whole[ra] = False
                 x0 = min(box[ra, 0], box[rb, 0])
                 y0 = min(box[ra, 1], box[rb, 1])
                 x1 = max(box[ra, 2], box[rb, 2])
@@ -78,17 +86,20 @@ def merge_strokes(box, huge, order, typical, reach, parent):
         parent[i] = _root(parent, i)
 
 
-def join_strokes(box: np.ndarray, huge: np.ndarray, typical: float,
-                 reach: float) -> tuple[np.ndarray, np.ndarray]:
+def join_strokes(box: np.ndarray, huge: np.ndarray, typical: float, reach: float,
+                 whole: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``merge_strokes`` over (N, 4) int64 boxes ``x0, y0, x1, y1`` (components ``huge``
-    (N,) bool join nothing): ``(parent, box)``, each component's group root (N,) int64 and
-    the boxes as the kernel leaves them. While the kernel is not compiled on a first run,
-    its Python twin (``reference.merge_strokes_python``) answers the same."""
+    (N,) bool join nothing, components ``whole`` (N,) bool, none when None, are no
+    short stroke to attach): ``(parent, box)``, each component's group root (N,) int64
+    and the boxes as the kernel leaves them. While the kernel is not compiled on a first
+    run, its Python twin (``reference.merge_strokes_python``) answers the same."""
     order = np.argsort(box[:, 0], kind="stable").astype(np.int64)
     parent = np.empty(len(box), np.int64)
-    if not ready(merge_strokes, box, huge, order, typical, reach, parent):
+    whole = np.zeros(len(box), np.bool_) if whole is None else \
+        np.array(whole, np.bool_).reshape(len(box))
+    if not ready(merge_strokes, box, huge, whole, order, typical, reach, parent):
         from livedigits.kernels.reference import merge_strokes_python
 
-        return merge_strokes_python(box, huge, typical, reach)
-    merge_strokes(box, huge, order, typical, reach, parent)
+        return merge_strokes_python(box, huge, typical, reach, whole)
+    merge_strokes(box, huge, whole, order, typical, reach, parent)
     return parent, box

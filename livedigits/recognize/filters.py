@@ -45,6 +45,17 @@ def speck_sized(bw: np.ndarray, bh: np.ndarray, typical: float) -> np.ndarray:
     return (bh < 0.35 * typical) & (bw < 0.6 * typical) & (bh >= 0.25 * typical)
 
 
+def strokes_across(bw: np.ndarray, bh: np.ndarray, stroke: np.ndarray) -> np.ndarray:
+    """(N,) bool: blobs (N,) wide by (N,) tall, px, that are SMALL_DIGIT_STROKES of their
+    own strokes (``stroke`` (N,) px) along the longer side and two across the other, as
+    a digit written small is; a dot, a blot or a bar is not."""
+    bw = np.asarray(bw, np.float64)
+    bh = np.asarray(bh, np.float64)
+    stroke = np.asarray(stroke, np.float64)
+    return (np.maximum(bw, bh) >= SMALL_DIGIT_STROKES * stroke) & \
+        (np.minimum(bw, bh) >= 2 * stroke)
+
+
 def is_digit_shaped(bw: np.ndarray, bh: np.ndarray, typical: float,
                     stroke: np.ndarray | None = None) -> np.ndarray:
     """(N,) bool of boxes (N,) wide by (N,) tall, px: False for specks, dashes, underlines,
@@ -59,9 +70,7 @@ def is_digit_shaped(bw: np.ndarray, bh: np.ndarray, typical: float,
     bh = np.asarray(bh, np.float64)
     speck = speck_sized(bw, bh, typical)
     if stroke is not None:
-        stroke = np.asarray(stroke, np.float64)
-        speck &= (np.maximum(bw, bh) < SMALL_DIGIT_STROKES * stroke) \
-            | (np.minimum(bw, bh) < 2 * stroke)
+        speck &= ~strokes_across(bw, bh, stroke)
     return ~((bh < 6) & (bw < 6)
              | speck  # specks, dots, stray marks
              | (bh < 0.25 * typical)  # underlines, dashes
@@ -69,6 +78,15 @@ def is_digit_shaped(bw: np.ndarray, bh: np.ndarray, typical: float,
              | (bh < SHORT_TICK * typical) & (bw <= 0.25 * bh)
              | far_too_big(bw, bh, typical)  # a pen lying on the sheet, a hand, a shadow
              | (bw > 8 * bh) | (bh > 2.5 * typical) & (bh > 12 * bw))  # ruled lines
+
+
+def meeting_rules(labels: np.ndarray, count: int, lines: np.ndarray) -> np.ndarray:
+    """(count,) bool: the components of ``labels`` (H, W) int32 that meet the removed rules
+    ``lines`` (H, W) 0/1 uint8 (within two pixels): the rule search may have cut them
+    off a digit."""
+    near = cv2.dilate(lines, SQUARE, iterations=2)
+    which = labels[(near & (labels > 0).view(np.uint8)) > 0]
+    return np.bincount(which, minlength=count)[:count] > 0
 
 
 def capped_by_rules(labels: np.ndarray, stats: np.ndarray, lines: np.ndarray) -> np.ndarray:

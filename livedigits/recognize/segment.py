@@ -27,7 +27,9 @@ from livedigits.recognize.filters import (
     continuing_rules,
     far_too_big,
     is_digit_shaped,
+    meeting_rules,
     speck_sized,
+    strokes_across,
     touching,
     typical_height,
 )
@@ -57,6 +59,7 @@ STRONG_ENOUGH = 64
 WEAK_ENOUGH = 50
 SMALL_MARK = 4  # px at working scale: a strong mark this tall may be a digit seen small
 SMALLEST_DIGIT = 12  # px of the input: smaller marks are no digit to look closer for
+SMALL_WHOLE_MAX = 64  # short components looked at for holes in one image, at most
 SMALL_MARKS_MIN = 8  # so many small marks, more than the candidates, call for a closer look
 BOX_SIDE = 0.8  # a straight piece between rules this many digit heights tall is a box's side
 
@@ -249,12 +252,14 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
     count, labels, stats, peak = components(weak, dark)
     across, down = rule_lengths(h, w)
     capped = None
+    on_rules = np.zeros(count, bool)
     if (stats[1:, 2] >= across).any() or (stats[1:, 3] >= down).any():
         # Only when something is long enough to be a rule.
         weak, lines = split_rules(weak)
         count, labels, stats, peak = components(weak, dark)
         capped = capped_by_rules(labels, stats, lines)
         continuing = continuing_rules(stats, lines)
+        on_rules = meeting_rules(labels, count, lines)
     if count <= 1:
         return empty
     peak = peak.astype(np.float32)
@@ -292,7 +297,9 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
         if not is_strong.any():
             return empty
     kept = stats[keep]
-    group, joint = group_strokes(kept, typical)
+    # A small piece the rules were taken out of may be its neighbour's fragment.
+    whole = _small_whole(labels, count, keep, kept, typical) & ~on_rules[keep]
+    group, joint = group_strokes(kept, typical, whole)
     bw, bh = joint[:, 2] - joint[:, 0], joint[:, 3] - joint[:, 1]
     # Whole blobs must reach strong ink: faint print stays out.
     fine = np.bincount(group, weights=is_strong, minlength=len(joint)) > 0
@@ -322,6 +329,37 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
                       extents, [members[k] for k in order], sheet, empty.small_marks)
 
 
+def _small_whole(labels: np.ndarray, count: int, keep: np.ndarray, kept: np.ndarray,
+                 typical: float) -> np.ndarray:
+    """(K,) bool: which components ``keep`` (K,) of ``labels`` (``count`` labels), stats
+    ``kept`` (K, 5), are short for the digit scale, as a stroke ``group_strokes``
+    attaches to a digit is, yet ``strokes_across`` and closed round a hole: a 0 written
+    small beside a 1, not a 5's detached bar or a piece of a 4. At most
+    SMALL_WHOLE_MAX of them are looked at for holes (the tallest first)."""
+    from livedigits.kernels.components import stroke_widths
+
+    out = np.zeros(len(keep), bool)
+    short = np.flatnonzero((kept[:, 3] < 0.5 * typical) & (kept[:, 3] >= 0.25 * typical))
+    if len(short):
+        owner = np.full(count, -1, np.int32)
+        owner[keep[short]] = np.arange(len(short), dtype=np.int32)
+        x, y, w, h = (kept[short, k] for k in range(4))
+        stroke = stroke_widths(labels, owner, np.stack([x, y, x + w, y + h], axis=1))
+        shaped = short[strokes_across(w, h, stroke)]
+        shaped = shaped[np.argsort(-kept[shaped, 3], kind="stable")][:SMALL_WHOLE_MAX]
+        out[shaped] = [_has_hole(labels, int(keep[k]), kept[k]) for k in shaped.tolist()]
+    return out
+
+
+def _has_hole(labels: np.ndarray, label: int, stats: np.ndarray) -> bool:
+    """Whether component ``label`` of ``labels`` (stats ``x, y, w, h, area``) encloses
+    background: paper that a flood from outside its box does not reach."""
+    x, y, w, h = (int(v) for v in stats[:4])
+    flooded = np.pad((labels[y:y + h, x:x + w] == label).view(np.uint8), 1)
+    cv2.floodFill(flooded, None, (0, 0), 1)  # 4-connected: a diagonal gap still closes
+    return bool((flooded == 0).any())
+
+
 def _small_blob_strokes(labels: np.ndarray, count: int, keep: np.ndarray, group: np.ndarray,
                         joint: np.ndarray, fine: np.ndarray, typical: float) -> np.ndarray:
     """(G,) float64 stroke width, px, of each ``fine`` group that is ``speck_sized``
@@ -341,7 +379,8 @@ def _small_blob_strokes(labels: np.ndarray, count: int, keep: np.ndarray, group:
     return out
 
 
-def group_strokes(stats: np.ndarray, typical: float) -> tuple[np.ndarray, np.ndarray]:
+def group_strokes(stats: np.ndarray, typical: float, whole: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Group component indices that are strokes of one digit.
 
     Returns ``(group, boxes)``: group (N,) int64, the group of each row of ``stats``
@@ -353,7 +392,8 @@ def group_strokes(stats: np.ndarray, typical: float) -> tuple[np.ndarray, np.nda
     pieces each too short to be a digit join when together they make one (a
     stroke cut by a rule, a broken pen line; a wide digit may be as wide as 1.3
     times its height); a short stroke joins a digit it nearly touches (a 7's or
-    a 5's detached bar). See ``kernels.strokes.merge_strokes``.
+    a 5's detached bar), unless it is one of ``whole`` (N,) bool, shaped as a small
+    digit is (``_small_whole``). See ``kernels.strokes.merge_strokes``.
     """
     from livedigits.kernels.strokes import join_strokes
 
@@ -367,7 +407,7 @@ def group_strokes(stats: np.ndarray, typical: float) -> tuple[np.ndarray, np.nda
     # and it must not swallow the digits it overlaps.
     huge = far_too_big(stats[:, 2], stats[:, 3], typical)
     reach = max(2.0, 0.2 * typical)  # farthest gap any rule below bridges
-    parent, box = join_strokes(box, huge, float(typical), reach)
+    parent, box = join_strokes(box, huge, float(typical), reach, whole)
     roots, first, inverse = np.unique(parent, return_index=True, return_inverse=True)
     by_first = np.argsort(first, kind="stable")
     rank = np.empty(len(roots), np.int64)

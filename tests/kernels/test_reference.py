@@ -144,20 +144,28 @@ def test_stroke_merging_reference_is_the_kernels_groups(sheet_cells):
     cases += [(_random_boxes(rng, 60, typical), typical) for typical in (8.0, 25.0, 40.0) * 4]
     cases += [(_broken_digits(rng, 30, typical), typical) for typical in (12.0, 30.0, 50.0) * 4]
     cases.append((np.zeros((0, 4), np.int64), 20.0))
-    merged = 0
+    merged = kept_apart = 0
     for boxes, typical in cases:
         size = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
         huge = size > 4 * typical
         reach = max(2.0, 0.2 * typical)
-        root, rows = merge_strokes_python(boxes, huge, typical, reach)
-        box = boxes.copy()
-        order = np.argsort(box[:, 0], kind="stable").astype(np.int64)
-        parent = np.empty(len(box), np.int64)
-        merge_strokes(box, huge, order, typical, reach, parent)
-        np.testing.assert_array_equal(root, parent)
-        np.testing.assert_array_equal(rows, box)
-        merged += int((root != np.arange(len(root))).sum())
+        # Some short components are whole small digits, which nothing attaches.
+        whole = ((boxes[:, 3] - boxes[:, 1]) < 0.5 * typical) & (rng.random(len(boxes)) < 0.5)
+        roots = []
+        for flags in (None, whole):
+            root, rows = merge_strokes_python(boxes, huge, typical, reach, flags)
+            roots.append(root)
+            box = boxes.copy()
+            order = np.argsort(box[:, 0], kind="stable").astype(np.int64)
+            parent = np.empty(len(box), np.int64)
+            kernel_flags = np.zeros(len(box), bool) if flags is None else flags.copy()
+            merge_strokes(box, huge, kernel_flags, order, typical, reach, parent)
+            np.testing.assert_array_equal(root, parent)
+            np.testing.assert_array_equal(rows, box)
+            merged += int((root != np.arange(len(root))).sum())
+        kept_apart += int((roots[0] != roots[1]).sum())
     assert merged > 50  # the cases do exercise the joining rules
+    assert kept_apart > 5  # and whole small digits are kept from some joins
 
 
 def test_knn_references_find_and_vote_as_the_kernels():

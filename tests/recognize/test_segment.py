@@ -223,3 +223,33 @@ def test_small_zeros_beside_tall_digits_are_read_and_blots_are_not(holdout_recog
             for cx, cy in zeros}
     assert all(digits == [0] for digits in read.values()), read
     assert not [d for d in found if d.x > 880], found
+
+
+def test_a_small_zero_close_after_a_tall_digit_is_not_taken_for_its_stroke(
+        holdout_recognizer):
+    """Regression: a 0 written a third as tall and close after a 7 (or a 1: "10") was
+    one candidate with it, the 0 joined as a short stroke joins a digit (a 5's bar),
+    and the pair was read as one digit."""
+    from livedigits.synthetic.handwriting import digit_ink
+    from livedigits.synthetic.synth import heldout_cells
+
+    cells, labels = heldout_cells()
+    rng = np.random.default_rng(6)
+    ink = np.zeros((150, 900), np.float32)
+    pairs, x = [], 20
+    for tall in np.flatnonzero(labels == 7)[:6]:
+        small = np.flatnonzero(labels == 0)[len(pairs)]
+        first = digit_ink(cells[tall], 54, 3.0, rng)
+        second = digit_ink(cells[small], 18, 3.0, rng)
+        for sprite, gap in ((first, 2), (second, 60)):
+            h, w = sprite.shape
+            y = 110 - h
+            np.maximum(ink[y:y + h, x:x + w], sprite, out=ink[y:y + h, x:x + w])
+            x += w + gap
+        pairs.append((x - 60 - second.shape[1] // 2, 110 - second.shape[0] // 2))
+    image = np.clip(235 - 200 * ink, 0, 255).astype(np.uint8)
+    found = holdout_recognizer.recognize(image)
+    zeros = [[d.digit for d in found if d.x <= cx <= d.x + d.w and d.y <= cy <= d.y + d.h]
+             for cx, cy in pairs]
+    assert zeros == [[0]] * len(pairs), (zeros, found)
+    assert len(found) == 2 * len(pairs), found
