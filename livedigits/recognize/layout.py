@@ -93,8 +93,11 @@ def estimate_skew(boxes: np.ndarray) -> float:
     blur = np.clip(np.round(np.log2(np.maximum(spread, 0.5) / 0.5)), 0, 4).astype(int)
     n_bins = int(8 * PAIR_CONE)
     density = np.zeros(n_bins)
+    # Quarter-degree bins of [-PAIR_CONE, PAIR_CONE] (the last one closed, as np.histogram's).
+    bin_of = np.minimum(((votes + PAIR_CONE) * (n_bins / (2 * PAIR_CONE))).astype(np.intp),
+                        n_bins - 1)
     for k in np.unique(blur).tolist():
-        counts, _ = np.histogram(votes[blur == k], bins=n_bins, range=(-PAIR_CONE, PAIR_CONE))
+        counts = np.bincount(bin_of[blur == k], minlength=n_bins)
         sigma = 0.5 * 2 ** k / 0.25  # in bins
         taps = np.arange(-int(3 * sigma), int(3 * sigma) + 1)
         kernel = np.exp(-0.5 * (taps / sigma) ** 2)
