@@ -107,7 +107,7 @@ FAMILIES = {
     "big-photo": (2, 1, _big_photo),
     "random": (20, 3, lambda rng, i: _random(rng)),
     "mixed-sizes": (4, 1, lambda rng, i: _typical(
-        rng, digit_height=int(rng.integers(34, 48)), size_spread=0.4)),
+        rng, digit_height=int(rng.integers(34, 48)), size_spread=0.4, small_zeros=0.6)),
 }
 
 

@@ -78,9 +78,10 @@ def owned_ink_and_edges(labels, owner, boxes, area, edge):
     """Ink and edge pixels of groups of components, each within its box.
 
     labels : (H, W) int32 component labels; owner : (count,) int32, the group of each
-    label (-1: none); boxes : (G, 4) int64 ``x0, y0, x1, y1`` (exclusive ends), group
-    g's box. area : (G,) int64 out, pixels of g's components inside its box; edge :
-    (G,) int64 out, those of them with a 4-neighbour that is not g's (or off the image).
+    label (-1: none), ``count`` above every label (not checked); boxes : (G, 4) int64
+    ``x0, y0, x1, y1`` (exclusive ends), group g's box. area : (G,) int64 out, pixels
+    of g's components inside its box; edge : (G,) int64 out, those of them with a
+    4-neighbour that is not g's (or off the image).
     """
     h, w = labels.shape
     for g in range(boxes.shape[0]):
@@ -101,10 +102,11 @@ def owned_ink_and_edges(labels, owner, boxes, area, edge):
 
 def stroke_widths(labels: np.ndarray, owner: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """Mean stroke width, px, of each group of components (``owned_ink_and_edges``'s
-    arguments): twice its ink over its edge pixels, as a stroke of width s and length
-    L has s * L pixels and 2 * L on its edges (a 1 px hairline comes out 2).
+    arguments; ``owner`` must cover every label): twice its ink over its edge pixels,
+    as a stroke of width s and length L has s * L pixels and 2 * L on its edges.
 
-    Returns (G,) float64, at least 1 (0 for a group with no ink in its box).
+    Returns (G,) float64, at least 2 (every pixel of a hairline is an edge one, so 1 and
+    2 px strokes measure alike); inf for a group with no ink in its box.
     """
     boxes = np.ascontiguousarray(boxes, np.int64).reshape(-1, 4)
     area = np.zeros(len(boxes), np.int64)
@@ -119,4 +121,4 @@ def stroke_widths(labels: np.ndarray, owner: np.ndarray, boxes: np.ndarray) -> n
         area, edge = owned_ink_and_edges_numpy(*args[:3])
     else:
         owned_ink_and_edges(*args)
-    return np.where(area > 0, np.maximum(1.0, 2 * area / np.maximum(edge, 1)), 0.0)
+    return np.where(area > 0, 2 * area / np.maximum(edge, 1), np.inf)

@@ -16,7 +16,6 @@ from livedigits.recognize.ink import SQUARE
 
 SHORT_TICK = 0.6  # thin upright pieces shorter than this many digit heights are no 1s
 COMB_TEETH = 3  # alike upright pieces on one rule that make a comb form field
-SMALL_DIGIT_STROKES = 3.0  # a small blob this many of its strokes long is a small digit
 RULE_RUN = 15  # px of a rule's pixels in one direction that make them a rule's, not a crossing's
 
 
@@ -39,38 +38,26 @@ def far_too_big(bw, bh, typical: float):
 def speck_sized(bw: np.ndarray, bh: np.ndarray, typical: float) -> np.ndarray:
     """(N,) bool of boxes (N,) wide by (N,) tall, px: as small for the digit scale as
     specks, dots and stray marks are (and a small digit among big ones: see
-    ``is_digit_shaped``'s ``stroke``) but not as flat as a dash."""
+    ``is_digit_shaped``'s ``small_digit``) but not as flat as a dash."""
     bw = np.asarray(bw, np.float64)
     bh = np.asarray(bh, np.float64)
     return (bh < 0.35 * typical) & (bw < 0.6 * typical) & (bh >= 0.25 * typical)
 
 
-def strokes_across(bw: np.ndarray, bh: np.ndarray, stroke: np.ndarray) -> np.ndarray:
-    """(N,) bool: blobs (N,) wide by (N,) tall, px, that are SMALL_DIGIT_STROKES of their
-    own strokes (``stroke`` (N,) px) along the longer side and two across the other, as
-    a digit written small is; a dot, a blot or a bar is not."""
-    bw = np.asarray(bw, np.float64)
-    bh = np.asarray(bh, np.float64)
-    stroke = np.asarray(stroke, np.float64)
-    return (np.maximum(bw, bh) >= SMALL_DIGIT_STROKES * stroke) & \
-        (np.minimum(bw, bh) >= 2 * stroke)
-
-
 def is_digit_shaped(bw: np.ndarray, bh: np.ndarray, typical: float,
-                    stroke: np.ndarray | None = None) -> np.ndarray:
+                    small_digit: np.ndarray | None = None) -> np.ndarray:
     """(N,) bool of boxes (N,) wide by (N,) tall, px: False for specks, dashes, underlines,
     ruled lines and things far bigger than the digits, relative to the digit scale.
 
-    ``stroke`` (N,) is each blob's own stroke width, px, where measured (inf where
-    not): a ``speck_sized`` blob SMALL_DIGIT_STROKES of its strokes along its longer
-    side and two across the other is a small digit (a 0 written small beside tall
-    digits), not a speck -- a dot or a blot is about two of its strokes each way.
+    ``small_digit`` (N,) bool marks the blobs shaped as a digit written small
+    (``small_digits.closed_small_shapes``): a ``speck_sized`` one of them is a digit
+    (a 0 written small beside tall digits), not a speck.
     """
     bw = np.asarray(bw, np.float64)
     bh = np.asarray(bh, np.float64)
     speck = speck_sized(bw, bh, typical)
-    if stroke is not None:
-        speck &= ~strokes_across(bw, bh, stroke)
+    if small_digit is not None:
+        speck &= ~np.asarray(small_digit, bool)
     return ~((bh < 6) & (bw < 6)
              | speck  # specks, dots, stray marks
              | (bh < 0.25 * typical)  # underlines, dashes
@@ -78,15 +65,6 @@ def is_digit_shaped(bw: np.ndarray, bh: np.ndarray, typical: float,
              | (bh < SHORT_TICK * typical) & (bw <= 0.25 * bh)
              | far_too_big(bw, bh, typical)  # a pen lying on the sheet, a hand, a shadow
              | (bw > 8 * bh) | (bh > 2.5 * typical) & (bh > 12 * bw))  # ruled lines
-
-
-def meeting_rules(labels: np.ndarray, count: int, lines: np.ndarray) -> np.ndarray:
-    """(count,) bool: the components of ``labels`` (H, W) int32 that meet the removed rules
-    ``lines`` (H, W) 0/1 uint8 (within two pixels): the rule search may have cut them
-    off a digit."""
-    near = cv2.dilate(lines, SQUARE, iterations=2)
-    which = labels[(near & (labels > 0).view(np.uint8)) > 0]
-    return np.bincount(which, minlength=count)[:count] > 0
 
 
 def capped_by_rules(labels: np.ndarray, stats: np.ndarray, lines: np.ndarray) -> np.ndarray:

@@ -27,15 +27,14 @@ from livedigits.recognize.filters import (
     continuing_rules,
     far_too_big,
     is_digit_shaped,
-    meeting_rules,
     speck_sized,
-    strokes_across,
     touching,
     typical_height,
 )
 from livedigits.recognize.ink import SQUARE, components, darkness, to_gray, writing_level
 from livedigits.recognize.rules import rule_lengths, split_rules
 from livedigits.recognize.sheet import Sheet, find_sheet, moved_sheet
+from livedigits.recognize.small_digits import closed_groups, short_closed_components
 
 MAX_SIDE = 4000  # larger images are segmented at this size at most; boxes map back
 LOOK_SIDE = 1600  # larger images are first read at this size, to measure the digits
@@ -59,7 +58,6 @@ STRONG_ENOUGH = 64
 WEAK_ENOUGH = 50
 SMALL_MARK = 4  # px at working scale: a strong mark this tall may be a digit seen small
 SMALLEST_DIGIT = 12  # px of the input: smaller marks are no digit to look closer for
-SMALL_WHOLE_MAX = 64  # short components looked at for holes in one image, at most
 SMALL_MARKS_MIN = 8  # so many small marks, more than the candidates, call for a closer look
 BOX_SIDE = 0.8  # a straight piece between rules this many digit heights tall is a box's side
 
@@ -77,6 +75,8 @@ class Candidates:
         reuse of classifications needs them) when built with None
     ink : (H', W') uint8 0/1 mask of ink at working scale (for the debug view)
     scale : float, working pixels per input pixel
+    small_marks : (count, median height in working px) of the strong marks too small
+        to be candidates at this scale (``find_candidates`` looks closer for them)
     """
 
     boxes: np.ndarray
@@ -181,8 +181,9 @@ def find_candidates(image: np.ndarray, *,
     reading stands, otherwise the image is read again at the scale that makes
     them ``WORK_HEIGHT`` px tall (up to full size, or ``MAX_SIDE``). When the first
     look sees more strong marks too small to be candidates than candidates (at
-    least ``SMALL_MARKS_MIN``), the writing is small: the image is read again at the
-    scale that makes those marks ``WORK_HEIGHT`` px tall.
+    least ``SMALL_MARKS_MIN``), the writing may be small: the image is read again at
+    the scale that makes those marks ``WORK_HEIGHT`` px tall, and that reading stands
+    when it finds twice the candidates and SMALL_MARKS_MIN more at least.
     """
     gray = to_gray(to_uint8(image))
     side = max(gray.shape)
@@ -195,9 +196,12 @@ def find_candidates(image: np.ndarray, *,
     marks, mark_height = found.small_marks
     if marks >= SMALL_MARKS_MIN and marks > len(found):
         # Small writing on a big photo: at the first look its digits are specks, and
-        # what is found (a table's cells, a grid) is no measure of them.
+        # what is found (a table's cells, a grid) is no measure of them. The closer look
+        # stands when it finds far more (a dotted line's dots are specks there too).
         again = min(full, WORK_HEIGHT * look / mark_height)
-        return _find_at(gray, again, least=0.5 * mark_height * again / look)
+        closer = _find_at(gray, again, least=0.5 * mark_height * again / look)
+        if len(closer) >= max(2 * len(found), len(found) + SMALL_MARKS_MIN):
+            return closer
     if len(found) == 0:
         return found
     height = float(np.median(found.boxes[:, 3]))  # input pixels
@@ -251,15 +255,13 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
     _, weak = cv2.threshold(smooth, weak_level, 1, cv2.THRESH_BINARY)
     count, labels, stats, peak = components(weak, dark)
     across, down = rule_lengths(h, w)
-    capped = None
-    on_rules = np.zeros(count, bool)
+    capped = lines = None
     if (stats[1:, 2] >= across).any() or (stats[1:, 3] >= down).any():
         # Only when something is long enough to be a rule.
         weak, lines = split_rules(weak)
         count, labels, stats, peak = components(weak, dark)
         capped = capped_by_rules(labels, stats, lines)
         continuing = continuing_rules(stats, lines)
-        on_rules = meeting_rules(labels, count, lines)
     if count <= 1:
         return empty
     peak = peak.astype(np.float32)
@@ -297,14 +299,15 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
         if not is_strong.any():
             return empty
     kept = stats[keep]
-    # A small piece the rules were taken out of may be its neighbour's fragment.
-    whole = _small_whole(labels, count, keep, kept, typical) & ~on_rules[keep]
-    group, joint = group_strokes(kept, typical, whole)
+    # A 0 written small beside a 1 is no stroke of the 1 (``small_digits``).
+    group, joint = group_strokes(kept, typical, short_closed_components(
+        labels, count, keep, kept, typical, lines))
     bw, bh = joint[:, 2] - joint[:, 0], joint[:, 3] - joint[:, 1]
     # Whole blobs must reach strong ink: faint print stays out.
     fine = np.bincount(group, weights=is_strong, minlength=len(joint)) > 0
-    fine &= is_digit_shaped(bw, bh, typical, _small_blob_strokes(labels, count, keep, group,
-                                                                  joint, fine, typical))
+    small = closed_groups(labels, count, keep, group, joint,
+                          np.flatnonzero(fine & speck_sized(bw, bh, typical)), lines)
+    fine &= is_digit_shaped(bw, bh, typical, small)
     if sheet.valid is not None:  # a sheet's edge against the desk is not ink
         fine &= ~touching(~sheet.valid, joint, (h, w))
     # A hairline along the picture's edge: a scanner's or a page's border.
@@ -329,56 +332,6 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
                       extents, [members[k] for k in order], sheet, empty.small_marks)
 
 
-def _small_whole(labels: np.ndarray, count: int, keep: np.ndarray, kept: np.ndarray,
-                 typical: float) -> np.ndarray:
-    """(K,) bool: which components ``keep`` (K,) of ``labels`` (``count`` labels), stats
-    ``kept`` (K, 5), are short for the digit scale, as a stroke ``group_strokes``
-    attaches to a digit is, yet ``strokes_across`` and closed round a hole: a 0 written
-    small beside a 1, not a 5's detached bar or a piece of a 4. At most
-    SMALL_WHOLE_MAX of them are looked at for holes (the tallest first)."""
-    from livedigits.kernels.components import stroke_widths
-
-    out = np.zeros(len(keep), bool)
-    short = np.flatnonzero((kept[:, 3] < 0.5 * typical) & (kept[:, 3] >= 0.25 * typical))
-    if len(short):
-        owner = np.full(count, -1, np.int32)
-        owner[keep[short]] = np.arange(len(short), dtype=np.int32)
-        x, y, w, h = (kept[short, k] for k in range(4))
-        stroke = stroke_widths(labels, owner, np.stack([x, y, x + w, y + h], axis=1))
-        shaped = short[strokes_across(w, h, stroke)]
-        shaped = shaped[np.argsort(-kept[shaped, 3], kind="stable")][:SMALL_WHOLE_MAX]
-        out[shaped] = [_has_hole(labels, int(keep[k]), kept[k]) for k in shaped.tolist()]
-    return out
-
-
-def _has_hole(labels: np.ndarray, label: int, stats: np.ndarray) -> bool:
-    """Whether component ``label`` of ``labels`` (stats ``x, y, w, h, area``) encloses
-    background: paper that a flood from outside its box does not reach."""
-    x, y, w, h = (int(v) for v in stats[:4])
-    flooded = np.pad((labels[y:y + h, x:x + w] == label).view(np.uint8), 1)
-    cv2.floodFill(flooded, None, (0, 0), 1)  # 4-connected: a diagonal gap still closes
-    return bool((flooded == 0).any())
-
-
-def _small_blob_strokes(labels: np.ndarray, count: int, keep: np.ndarray, group: np.ndarray,
-                        joint: np.ndarray, fine: np.ndarray, typical: float) -> np.ndarray:
-    """(G,) float64 stroke width, px, of each ``fine`` group that is ``speck_sized``
-    (inf for the others): the groups of components ``keep`` (``group`` of each), boxes
-    ``joint`` (G, 4) ``x0, y0, x1, y1``, in ``labels`` ``count`` labels."""
-    from livedigits.kernels.components import stroke_widths
-
-    bw, bh = joint[:, 2] - joint[:, 0], joint[:, 3] - joint[:, 1]
-    which = np.flatnonzero(fine & speck_sized(bw, bh, typical))
-    out = np.full(len(joint), np.inf)
-    if len(which):
-        slot = np.full(len(joint), -1, np.int32)
-        slot[which] = np.arange(len(which), dtype=np.int32)
-        owner = np.full(count, -1, np.int32)
-        owner[keep] = slot[group]
-        out[which] = stroke_widths(labels, owner, joint[which])
-    return out
-
-
 def group_strokes(stats: np.ndarray, typical: float, whole: np.ndarray | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Group component indices that are strokes of one digit.
@@ -392,8 +345,8 @@ def group_strokes(stats: np.ndarray, typical: float, whole: np.ndarray | None = 
     pieces each too short to be a digit join when together they make one (a
     stroke cut by a rule, a broken pen line; a wide digit may be as wide as 1.3
     times its height); a short stroke joins a digit it nearly touches (a 7's or
-    a 5's detached bar), unless it is one of ``whole`` (N,) bool, shaped as a small
-    digit is (``_small_whole``). See ``kernels.strokes.merge_strokes``.
+    a 5's detached bar), unless it is one of ``whole`` (N,) bool, shaped as a digit
+    written small is (``small_digits``). See ``kernels.strokes.merge_strokes``.
     """
     from livedigits.kernels.strokes import join_strokes
 

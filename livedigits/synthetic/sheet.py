@@ -38,7 +38,8 @@ class Sheet:
     digits: list
     rule_pitch: int = 0  # ruled paper: px between the rules (0: none)
     rule_phase: int = 0  # canvas y of a rule, modulo the pitch
-    size_spread: float = 0.0  # sigma of each digit's log height factor (0: +-10%)
+    size_spread: float = 0.0  # sigma of each digit's log height factor (0: 0.88-1.1)
+    small_zeros: float = 0.0  # share of the 0s after a number's first digit written small
 
     def free(self, x: int, y: int, w: int, h: int) -> bool:
         """True when the box lies in the valid area and touches nothing drawn."""
@@ -81,7 +82,9 @@ def place_digit(sheet: Sheet, rng: np.random.Generator, x: int | None, y: int | 
     """Draw the next held-out digit with its top-left at (x, y) (None: anywhere free);
     returns its (w, h), or None (nothing drawn) when ``check`` and the place is not
     free. With ``within`` (a width in px) x is the digit's centre and a digit wider
-    than ``within`` is not drawn."""
+    than ``within`` is not drawn. On a sheet with ``size_spread`` (and no ``height``
+    given) y is where a digit of the sheet's height would stand: a smaller or larger
+    one stands on the same line."""
     k = sheet.next_cell()
     if height is None and sheet.size_spread > 0:
         # A writer whose digits differ in size: each stands on the line.
@@ -175,9 +178,16 @@ def add_numbers(sheet: Sheet, rng: np.random.Generator, n_digits: int) -> None:
                     continue
                 length = int(rng.integers(1, 6))
                 start = x
-                for _ in range(length):
+                for place in range(length):
                     top = y + int(rng.normal(0, 0.05) * dh)
-                    got = place_digit(sheet, rng, x, top)
+                    small = None
+                    if sheet.small_zeros > 0 and place > 0 and \
+                            sheet.labels[sheet.next_cell()] == 0 and \
+                            rng.random() < sheet.small_zeros:
+                        # A 0 written a third to a half as tall, standing on the line.
+                        small = int(round(dh * rng.uniform(0.33, 0.5)))
+                        top += dh - small
+                    got = place_digit(sheet, rng, x, top, height=small)
                     if got is None:
                         break
                     placed += 1

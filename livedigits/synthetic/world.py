@@ -156,7 +156,8 @@ def compose(rng: np.random.Generator, *, width: int, height: int, digit_height: 
              clutter: tuple[str, ...], polarity: str, perspective: float,
              rotation_deg: float, cells, scan_border: bool, shadow: float | None,
              desk_kind: str | None, blue: bool | None, margin: int | None = None,
-             paper: str = "plain", size_spread: float = 0.0) -> World:
+             paper: str = "plain", size_spread: float = 0.0,
+             small_zeros: float = 0.0) -> World:
     """The scene before the camera (see ``render_scene`` for the parameters); ``margin``
     is the px kept free of writing along the frame's edges (default half a digit)."""
     if polarity not in ("dark", "light"):
@@ -201,7 +202,7 @@ def compose(rng: np.random.Generator, *, width: int, height: int, digit_height: 
                    occupied=np.zeros((ch, cw), np.uint8), valid=valid, stroke=stroke,
                    digit_height=digit_height, cells=source_cells, labels=source_labels,
                    order=rng.permutation(len(source_cells)), boxes=[], digits=[],
-                   size_spread=float(size_spread))
+                   size_spread=float(size_spread), small_zeros=float(small_zeros))
     rules = paper_rules(sheet, rng, paper, (ox, oy)) if paper != "plain" else None
     pen = None
     if "pen" in clutter:

@@ -39,20 +39,22 @@ def test_owned_ink_and_edges_kernel_matches_its_twin():
     from livedigits.kernels.reference import owned_ink_and_edges_numpy
 
     rng = np.random.default_rng(4)
-    mask = (rng.random((90, 140)) > 0.55).astype(np.uint8)
+    mask = (rng.random((90, 140)) > 0.6).astype(np.uint8)
     count, labels = cv2.connectedComponents(mask, connectivity=8, ltype=cv2.CV_32S)
-    owner = rng.integers(-1, 3, count).astype(np.int32)
+    # Every label in a group or none; those in the top-left corner in group 2.
+    owner = rng.integers(-1, 2, count).astype(np.int32)
+    owner[np.unique(labels[:15, :15])] = 2
     owner[0] = -1
     # Boxes inside, across the image's edge and empty.
     boxes = np.array([[0, 0, 140, 90], [30, 20, 70, 60], [-5, -5, 20, 20], [10, 10, 10, 30]],
                      np.int64)
-    owner[owner >= len(boxes)] = -1
     area = np.zeros(len(boxes), np.int64)
     edge = np.zeros(len(boxes), np.int64)
     owned_ink_and_edges(labels, owner, boxes, area, edge)
     want_area, want_edge = owned_ink_and_edges_numpy(labels, owner, boxes)
     assert area.tolist() == want_area.tolist() and edge.tolist() == want_edge.tolist()
-    assert area[3] == 0 and (edge <= area).all() and area[:3].sum() > 0
+    assert area[3] == 0 and (edge <= area).all() and (area[:3] > 0).all()
+    assert (edge < area).any()  # some pixels inside a group's ink
 
 
 @pytest.mark.parametrize("width", [2, 3, 5, 8])
@@ -78,3 +80,5 @@ def test_stroke_width_of_a_drawn_ring_and_bar_is_their_pen(width):
     _, dot_labels = cv2.connectedComponents(dot, connectivity=8, ltype=cv2.CV_32S)
     blot = stroke_widths(dot_labels, np.array([-1, 0], np.int32), np.array([[0, 0, 40, 40]]))
     assert 17 / blot[0] < 3
+    nothing = stroke_widths(dot_labels, np.array([-1, 0], np.int32), np.array([[0, 0, 5, 5]]))
+    assert nothing[0] == np.inf  # no ink in the box: no width to measure

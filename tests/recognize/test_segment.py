@@ -225,31 +225,63 @@ def test_small_zeros_beside_tall_digits_are_read_and_blots_are_not(holdout_recog
     assert not [d for d in found if d.x > 880], found
 
 
-def test_a_small_zero_close_after_a_tall_digit_is_not_taken_for_its_stroke(
-        holdout_recognizer):
-    """Regression: a 0 written a third as tall and close after a 7 (or a 1: "10") was
-    one candidate with it, the 0 joined as a short stroke joins a digit (a 5's bar),
-    and the pair was read as one digit."""
+def _small_zeros_after_sevens(rng: np.random.Generator) -> tuple[np.ndarray, list]:
+    """Ink (150, 900) float32 of six 54 px 7s, each with an 18 px 0 close after it (a
+    3 px pen), and the zeros' centres."""
     from livedigits.synthetic.handwriting import digit_ink
     from livedigits.synthetic.synth import heldout_cells
 
     cells, labels = heldout_cells()
-    rng = np.random.default_rng(6)
     ink = np.zeros((150, 900), np.float32)
-    pairs, x = [], 20
-    for tall in np.flatnonzero(labels == 7)[:6]:
-        small = np.flatnonzero(labels == 0)[len(pairs)]
+    zeros, x = [], 20
+    for n, tall in enumerate(np.flatnonzero(labels == 7)[:6]):
         first = digit_ink(cells[tall], 54, 3.0, rng)
-        second = digit_ink(cells[small], 18, 3.0, rng)
+        second = digit_ink(cells[np.flatnonzero(labels == 0)[n]], 18, 3.0, rng)
         for sprite, gap in ((first, 2), (second, 60)):
             h, w = sprite.shape
             y = 110 - h
             np.maximum(ink[y:y + h, x:x + w], sprite, out=ink[y:y + h, x:x + w])
             x += w + gap
-        pairs.append((x - 60 - second.shape[1] // 2, 110 - second.shape[0] // 2))
+        zeros.append((x - 60 - second.shape[1] // 2, 110 - second.shape[0] // 2))
+    return ink, zeros
+
+
+def _read_at(found: list, points: list) -> list:
+    return [[d.digit for d in found if d.x <= cx <= d.x + d.w and d.y <= cy <= d.y + d.h]
+            for cx, cy in points]
+
+
+def test_a_small_zero_close_after_a_tall_digit_is_not_taken_for_its_stroke(
+        holdout_recognizer):
+    """Regression: a 0 written a third as tall and close after a 7 (or a 1: "10") was
+    one candidate with it, the 0 joined as a short stroke joins a digit (a 5's bar),
+    and the pair was read as one digit; also when the digits stand on a ruled line."""
+    ink, zeros = _small_zeros_after_sevens(np.random.default_rng(6))
     image = np.clip(235 - 200 * ink, 0, 255).astype(np.uint8)
     found = holdout_recognizer.recognize(image)
-    zeros = [[d.digit for d in found if d.x <= cx <= d.x + d.w and d.y <= cy <= d.y + d.h]
-             for cx, cy in pairs]
-    assert zeros == [[0]] * len(pairs), (zeros, found)
-    assert len(found) == 2 * len(pairs), found
+    assert _read_at(found, zeros) == [[0]] * len(zeros), found
+    assert len(found) == 2 * len(zeros), found
+    ruled = image.copy()
+    ruled[110:112, :] = 120  # a printed rule the digits stand on
+    found = holdout_recognizer.recognize(ruled)
+    assert _read_at(found, zeros) == [[0]] * len(zeros), found
+
+
+def test_small_flicks_and_ticks_beside_tall_digits_are_no_digits(holdout_recognizer):
+    """Thin marks as small as specks (a flick, a check mark, an arc) are as many of
+    their strokes long as a digit written small, but none is closed round a hole."""
+    ink, zeros = _small_zeros_after_sevens(np.random.default_rng(6))
+    ink[:, 340:] = 0  # three 7s with their 0s are left
+    marks = np.zeros_like(ink)
+    for k, x in enumerate(range(420, 890, 30)):
+        if k % 3 == 0:
+            cv2.line(marks, (x, 108), (x + 12, 94), 1.0, 2)  # a flick
+        elif k % 3 == 1:
+            cv2.polylines(marks, [np.array([[x, 101], [x + 3, 107], [x + 11, 94]])], False,
+                          1.0, 2)  # a check mark
+        else:
+            cv2.ellipse(marks, (x + 7, 101), (6, 6), 0, 45, 315, 1.0, 2)  # a C, open
+    image = np.clip(235 - 200 * np.maximum(ink, marks), 0, 255).astype(np.uint8)
+    found = holdout_recognizer.recognize(image)
+    assert not [d for d in found if d.x >= 400], found
+    assert _read_at(found, [z for z in zeros if z[0] < 340]) == [[0]] * 3, found

@@ -138,6 +138,25 @@ def test_small_writing_on_a_big_photo_beside_a_table_is_read(holdout_recognizer)
     assert total["correct"] >= 0.85 * total["n"] and total["fp"] <= 2, total
 
 
+def test_a_dotted_line_on_a_big_photo_does_not_send_its_digits_to_a_closer_look(
+        holdout_recognizer):
+    """A dotted line's dots are many strong marks too small to be digits at the first
+    look at a 12 MP photo; the photo was read again at their scale, which cost time and
+    could lose digits the first look had read (the closer look now stands only when it
+    finds far more)."""
+    scene = render_scene(np.random.default_rng(43), width=4032, height=3024,
+                         digit_height=130, n_digits=8, stroke=9.0, ink_level=40, desk=0.25)
+    image = scene.image.copy()
+    top = int(scene.boxes[:, 1].min()) - 60
+    for x in range(int(scene.sheet[:, 0].min()) + 200, int(scene.sheet[:, 0].max()) - 200, 70):
+        cv2.circle(image, (x, top), 9, (40, 40, 40), -1)
+    total = score(scene.boxes, scene.digits, holdout_recognizer.recognize(image))
+    assert total["correct"] >= total["n"] - 1 and total["fp"] == 0, total
+    from livedigits.recognize.segment import LOOK_SIDE, find_candidates
+
+    assert find_candidates(image).scale == pytest.approx(LOOK_SIDE / 4032)  # the first look
+
+
 def test_a_desk_around_the_page_changes_nothing_on_it(holdout_recognizer):
     page = render_page(np.random.default_rng(76), width=960, height=640, digit_height=36,
                        n_digits=60, perspective=0.0)
