@@ -6,12 +6,15 @@ digit (a 0, a 4, a sprawling 2), so the classifier decides: a wide candidate
 that is not close to any training digit as a whole (two digits side by side
 look like none) is cut at a few of its least-inked columns, and the best cut
 is kept when both pieces are confident digits, each nearer to a training digit
-than the whole was. A wide blob the classifier says is not a digit (two digits
-side by side often look like none) is always tried, and its pieces need only be
-confident digits. A blob under CUT_SMALL_AMONG_DIGITS px is cut only where it stands
-in a row of digits: at that size a printed or written word's pieces read as digits
-as well as a pair's do. In the live loop, decisions are remembered from frame to
-frame for candidates that did not change, so a steady sheet costs nothing.
+than the whole was. A blob ALWAYS_WIDE times as wide as tall or wider is tried even
+when it reads as a sure digit: few single digits are that wide, and touching ones
+often read as one (a 6 and a 7 as a 0). A wide blob the classifier says is not a
+digit (two digits side by side often look like none) is always tried, and its
+pieces need only be confident digits. A blob under CUT_SMALL_AMONG_DIGITS px is cut
+only where it stands in a row of digits: at that size a printed or written word's
+pieces read as digits as well as a pair's do. In the live loop, decisions are
+remembered from frame to frame for candidates that did not change, so a steady sheet
+costs nothing.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ PIECE_HEIGHT = 0.7  # each piece at least this share of the blob's height
 PIECE_CONFIDENCE = 0.8  # each piece's vote share
 CUTS = 3  # least-inked columns tried per blob
 ROUNDS = 3  # a blob is cut at most this many times (four touching digits)
+ALWAYS_WIDE = 1.15  # a blob this wide for its height is tried as digits however it reads
 PAIR_WIDE = 1.0  # a blob the classifier calls no digit is tried as a pair from this wide
 ROW_PITCH = 0.8  # a row of touching digits holds about one per this many heights of width
 AGAIN_WIDE = 1.5  # a piece read as no digit but this wide for its height may be two
@@ -181,7 +185,8 @@ class Splitter:
             # width that the classifier turns down (a 5 like a printed S) is no pair.
             pending = [(k, found.extents[k], _needed(s, c))
                        for k, c, s in zip(which, sure, whole, strict=True)
-                       if _doubtful(s, c) and (c > 0 or _aspect(found.extents[k]) >= PAIR_WIDE)]
+                       if (_doubtful(s, c) or _aspect(found.extents[k]) >= ALWAYS_WIDE)
+                       and (c > 0 or _aspect(found.extents[k]) >= PAIR_WIDE)]
             if known is not None:  # a word in a line of print is no pair of digits
                 in_print = in_a_line_of_print(found.boxes, np.asarray(known[0]))
                 pending = [p for p in pending if sure_of[p[0]] > 0 or not in_print[p[0]]]
@@ -259,7 +264,7 @@ class Splitter:
             columns[k].append(extent[0] + column)
             for piece, s, c in zip(pieces, near, sure, strict=True):
                 w, h = piece[2] - piece[0], piece[3] - piece[1]
-                if w >= WIDE * h and _doubtful(s, c):
+                if w >= WIDE * h and (_doubtful(s, c) or w >= ALWAYS_WIDE * h):
                     again.append((k, piece, _needed(s, c)))
         return again
 

@@ -215,3 +215,20 @@ def test_a_row_of_touching_wide_digits_is_not_taken_for_an_object(holdout_recogn
     row = [d for d in holdout_recognizer.recognize(page) if d.y > 100]
     assert row and min(d.x for d in row) <= 40 and max(d.x + d.w for d in row) >= 180, row
 
+
+
+def test_touching_digits_that_read_as_one_sure_digit_are_still_tried(holdout_recognizer):
+    """A 6 touching a 7, 1.3 times as wide as tall, read as a sure 0 and was never cut:
+    a blob that wide is tried as digits however it reads (the pieces must still read
+    better than the whole)."""
+    cells, labels = heldout_cells()
+    rng = np.random.default_rng(103)
+    page = render_page(rng, width=1100, height=620, digit_height=34, n_digits=100,
+                       cells=(cells[300:400], labels[300:400]), touch=(0.05, 0.2),
+                       perspective=0.0, blur=0.6, noise=2.0, pen=(0.05, 0.14))
+    # The pair's truth boxes: a 6 at x 297 and a 7 at x 319, y about 147.
+    near = [d for d in holdout_recognizer.recognize(page.image)
+            if 285 <= d.x <= 335 and 135 <= d.y <= 160]
+    assert [d.digit for d in sorted(near, key=lambda d: d.x)] == [6, 7], near
+    read = match_truth(page.boxes, [d.to_dict() for d in near])
+    assert sorted(page.digits[k] for k in read) == [6, 7], read
