@@ -14,6 +14,7 @@ import numpy as np
 
 from livedigits.imageio import read_image
 from livedigits.recognize.layout import arrange, inside_a_word
+from livedigits.recognize.printed import printed_repeats
 from livedigits.training.build import load_cached
 from livedigits.training.fit import describe
 from livedigits.training.model import N_CLASSES, REJECT, Model, ModelParams
@@ -57,6 +58,7 @@ class Judgement:
     nearest : (N,) float32, cosine to the nearest training digit
     reject_share : (N,) float32, the vote's share for "not a digit"
     is_digit : (N,) bool, ``is_digit(reject_share, nearest)``
+    features : (N, D) float32, the cells' unit feature rows the search compared
     """
 
     digits: np.ndarray
@@ -64,6 +66,7 @@ class Judgement:
     nearest: np.ndarray
     reject_share: np.ndarray
     is_digit: np.ndarray
+    features: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,8 @@ class Recognizer:
         # A digit's confidence is its share among the digits' votes, as without a reject
         # class; a cell that is not a digit gets its best digit's share of the whole vote.
         confidences = np.where(ok, shares, of_all).astype(np.float32)
-        return Judgement(digits.astype(np.int32), confidences, nearest, reject_share, ok)
+        return Judgement(digits.astype(np.int32), confidences, nearest, reject_share, ok,
+                         features)
 
     def neighbours(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``split.Neighbours``: digits, confidences (0 for a cell that is not a digit)
@@ -295,6 +299,7 @@ class Recognizer:
             found = split
         keep = judged.is_digit & ~inside_a_word(found.boxes, judged.is_digit,
                                                 judged.reject_share >= REJECT_FROM)
+        keep &= ~printed_repeats(found.boxes, judged.features, judged.digits, keep)
         digits, confidences = judged.digits, judged.confidences
         boxes = found.boxes[keep]
         digits, confidences, cells = digits[keep], confidences[keep], cells[keep]
@@ -329,7 +334,8 @@ class Recognizer:
 
         return merged(cells, piece_cells), Judgement(
             *(merged(getattr(judged, name), getattr(piece_judged, name))
-              for name in ("digits", "confidences", "nearest", "reject_share", "is_digit")))
+              for name in ("digits", "confidences", "nearest", "reject_share", "is_digit",
+                           "features")))
 
     def recognize(self, image: np.ndarray | str | Path) -> list[Detection]:
         """Detections in reading order.
