@@ -107,8 +107,9 @@ class Pipeline:
 
 def recognizer_classifier(recognizer) -> Classify:
     """A ``Classify`` from a Recognizer: k-NN votes plus its not-a-digit rule
-    (``recognizer.is_digit``, as ``Recognizer.read`` applies it) and which blobs the
-    not-a-digit examples voted down (letters, for ``layout.inside_a_word``).
+    (``recognizer.is_digit``, as ``Recognizer.read`` applies it), which blobs the
+    not-a-digit examples voted down (letters, for ``layout.inside_a_word``) and the
+    cells' features (for ``printed.printed_repeats``).
 
     Cells must be ``normalise.cut_cells``'s (already deskewed), as ``Recognizer.read`` uses them.
     """
@@ -116,6 +117,6 @@ def recognizer_classifier(recognizer) -> Classify:
     def classify(cells: np.ndarray) -> tuple[np.ndarray, ...]:
         judged = recognizer.judge(cells)
         return (judged.digits, judged.confidences, judged.is_digit,
-                judged.reject_share >= REJECT_FROM)
+                judged.reject_share >= REJECT_FROM, judged.features)
 
     return classify

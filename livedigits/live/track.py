@@ -24,6 +24,7 @@ import numpy as np
 
 from livedigits.live.motion import SheetMotion, covered, iou_matrix, pieces
 from livedigits.recognize.layout import SteadySkew, arrange, inside_a_word, reading_order
+from livedigits.recognize.printed import printed_repeats
 from livedigits.recognize.recognizer import Detection
 from livedigits.recognize.segment import SAME_BELOW, signature_change
 from livedigits.training.model import REJECT
@@ -35,6 +36,8 @@ PARTIAL = 0.7  # a candidate under this share of its track's height is a piece o
 #: (N, 20, 20) uint8 cells -> digits (N,), confidences (N,), is-a-digit (N,) bool, and
 #: optionally letter-like (N,) bool: not a digit because the not-a-digit examples voted it
 #: down (``layout.inside_a_word``'s ``letters``; without it no figure is taken for a word's)
+#: and the cells' features (N, F) float32 (``printed.printed_repeats``; without them no
+#: figure is taken for print by its copies)
 Classify = Callable[[np.ndarray], tuple[np.ndarray, ...]]
 #: (K,) int candidate indices -> (K, 20, 20) uint8 their cells
 Cutter = Callable[[np.ndarray], np.ndarray]
@@ -77,6 +80,8 @@ class Track:
     letter: bool = False  # its last classification: no digit, voted down as a letter is
     signature: np.ndarray | None = None  # (D,) float32 of the raw patch the cell was cut from
     cut_size: np.ndarray | None = None  # (2,) w, h of the box the cell was cut from
+    features: np.ndarray | None = None  # (F,) float32 of its cell, when the classifier gives them
+    best: int = 0  # the best digit of its last classification, a digit or not
 
     def steady(self, window: int) -> bool:
         """Matched in at least half of its recent frames (flickering blobs are not)."""
@@ -326,8 +331,10 @@ class Tracker:
                      for i, d, c, ok in zip(todo, digits, confidences, is_digit, strict=True)}
             letter_like = {int(i): bool(x) and not ok
                            for i, x, ok in zip(todo, letters, is_digit, strict=True)}
+            rows = judged[4] if len(judged) > 4 else [None] * len(todo)
+            described = {int(i): (f, int(d)) for i, f, d in zip(todo, rows, digits, strict=True)}
         else:
-            fresh, letter_like = {}, {}
+            fresh, letter_like, described = {}, {}, {}
 
         seen: set[int] = set()
         new_tracks: list[Track] = []
@@ -359,6 +366,7 @@ class Tracker:
             if i in fresh:
                 track.cell, track.observation = cut_cells[position[i]], fresh[i]
                 track.letter = letter_like[i]
+                track.features, track.best = described[i]
                 track.reused = 0
             else:
                 track.reused += 1
@@ -432,6 +440,14 @@ class Tracker:
                                   np.array([t.label != NOT_A_DIGIT for t in in_view]),
                                   np.array([t.letter for t in in_view]))
             dropped = {t.id for t, w in zip(in_view, words, strict=True) if w}
+            shown = [t for t in shown if t.id not in dropped]
+        # Copies of one printed glyph get no box either (``printed.printed_repeats``).
+        if shown and len(in_view) > 2 and all(t.features is not None for t in in_view):
+            copies = printed_repeats(np.array([t.box for t in in_view]),
+                                     np.stack([t.features for t in in_view]),
+                                     np.array([t.best for t in in_view]),
+                                     np.array([t.label != NOT_A_DIGIT for t in in_view]))
+            dropped = {t.id for t, c in zip(in_view, copies, strict=True) if c}
             shown = [t for t in shown if t.id not in dropped]
         if not shown:
             return TrackedFrame([], [], np.zeros((0, 20, 20), np.uint8), "", classified, reused,

@@ -6,8 +6,8 @@ digit (a 0, a 4, a sprawling 2), so the classifier decides: a wide candidate
 that is not close to any training digit as a whole (two digits side by side
 look like none) is cut at a few of its least-inked columns, and the best cut
 is kept when both pieces are confident digits, each nearer to a training digit
-than the whole was. A blob ALWAYS_WIDE times as wide as tall or wider is tried even
-when it reads as a sure digit: few single digits are that wide, and touching ones
+than the whole was. A blob ALWAYS_WIDE times as wide as tall or wider (and not small)
+is tried even when it reads as a sure digit: few single digits are that wide, and touching ones
 often read as one (a 6 and a 7 as a 0). A wide blob the classifier says is not a
 digit (two digits side by side often look like none) is always tried, and its
 pieces need only be confident digits. A blob under CUT_SMALL_AMONG_DIGITS px is cut
@@ -185,7 +185,7 @@ class Splitter:
             # width that the classifier turns down (a 5 like a printed S) is no pair.
             pending = [(k, found.extents[k], _needed(s, c))
                        for k, c, s in zip(which, sure, whole, strict=True)
-                       if (_doubtful(s, c) or _aspect(found.extents[k]) >= ALWAYS_WIDE)
+                       if (_doubtful(s, c) or _always_tried(found.extents[k]))
                        and (c > 0 or _aspect(found.extents[k]) >= PAIR_WIDE)]
             if known is not None:  # a word in a line of print is no pair of digits
                 in_print = in_a_line_of_print(found.boxes, np.asarray(known[0]))
@@ -264,7 +264,7 @@ class Splitter:
             columns[k].append(extent[0] + column)
             for piece, s, c in zip(pieces, near, sure, strict=True):
                 w, h = piece[2] - piece[0], piece[3] - piece[1]
-                if w >= WIDE * h and (_doubtful(s, c) or w >= ALWAYS_WIDE * h):
+                if w >= WIDE * h and (_doubtful(s, c) or _always_tried(piece)):
                     again.append((k, piece, _needed(s, c)))
         return again
 
@@ -275,6 +275,13 @@ Extent = tuple[int, int, int, int]
 def _aspect(extent: Extent) -> float:
     """Width over height of an extent (x0, y0, x1, y1)."""
     return (extent[2] - extent[0]) / max(1, extent[3] - extent[1])
+
+
+def _always_tried(extent: Extent) -> bool:
+    """Whether a blob or piece is wide enough to be tried as digits however it reads:
+    ALWAYS_WIDE for its height, and not under CUT_SMALL_AMONG_DIGITS px (where a
+    word's pieces read as digits as well as a pair's do)."""
+    return _aspect(extent) >= ALWAYS_WIDE and extent[3] - extent[1] >= CUT_SMALL_AMONG_DIGITS
 
 
 def _doubtful(nearest: float, confidence: float) -> bool:

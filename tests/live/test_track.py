@@ -378,7 +378,7 @@ def test_the_recognizer_classifier_hides_printed_letters_and_grid_crossings(hold
     for _ in range(3):
         out = tracker.update(boxes, cells, classify)
     assert [d.digit for d in out.detections] == list(heldout[1][:4])
-    _, _, is_digit, letters = classify(cells)
+    _, _, is_digit, letters, _ = classify(cells)
     assert is_digit.tolist() == [True] * 4 + [False] * 8
     assert letters[4:8].all() and not letters[:4].any()  # the printed letters voted down
 
