@@ -452,3 +452,26 @@ def test_a_sure_misreading_of_the_first_frame_is_outvoted_on_a_steady_sheet():
         out = tracker.update(_grid(20, (0.3 * frame, 0.1 * frame)), _cells(labels), classify)
     assert [d.digit for d in out.detections] == labels
     assert sum(classify.calls[1:]) <= 3 * 20  # re-read a few times each, not every frame
+
+
+def test_copies_of_one_printed_glyph_get_no_box_as_in_a_still_image(holdout_recognizer,
+                                                                   heldout):
+    """Three copies of one glyph at one size (print) get no box, as Recognizer.read
+    gives none; three different 5s stay. Without the features (a classifier that gives
+    none) the copies stay too."""
+    from livedigits.live.pipeline import recognizer_classifier
+    from livedigits.training.cells import deskew
+
+    cells, labels = heldout
+    fives = np.flatnonzero(labels == 5)[:4]
+    copies = np.repeat(cells[fives[:1]], 3, axis=0)
+    written = cells[fives[1:4]]
+    all_cells = deskew(np.concatenate([copies, written]))
+    boxes = np.array([[40 * k, 10, 20, 30] for k in range(6)])
+    classify = recognizer_classifier(holdout_recognizer)
+    for classifier, shown in ((classify, [3, 4, 5]),
+                              (lambda c: classify(c)[:4], [0, 1, 2, 3, 4, 5])):
+        tracker = Tracker()
+        for _ in range(3):
+            out = tracker.update(boxes, all_cells, classifier)
+        assert sorted(int(d.x) // 40 for d in out.detections) == shown, out.detections
