@@ -106,8 +106,15 @@ def run_dask(job: Job, *, scheduler: str, window: int | None = None) -> None:
                     break
             else:
                 lost_since = None
+            waiting = False
             for future in finished:
                 line = dask_line(future, owner[future], client)
+                if line is None and client.status == "running":
+                    # Lost with its worker after it was done (or its result with the
+                    # connection): the scheduler computes it again; wait for it.
+                    pending.add(future)
+                    waiting = True
+                    continue
                 if line is None:  # cancelled with the scheduler gone: left for a rerun
                     lost_since = lost_since or time.monotonic()
                     continue
@@ -117,6 +124,8 @@ def run_dask(job: Job, *, scheduler: str, window: int | None = None) -> None:
                 following = next(todo, None)
                 if following is not None:
                     pending.add(submit(following))
+            if waiting:
+                time.sleep(DASK_POLL / 20)  # a future lost this instant may still say done
         if pending or owner:
             left = len(owner) + sum(1 for _ in todo)
             raise LivedigitsError(
@@ -130,8 +139,12 @@ def run_dask(job: Job, *, scheduler: str, window: int | None = None) -> None:
 
 def dask_line(future, task: Task, client) -> str | None:
     """The result line of a finished Dask future; None when it was cancelled because
-    the scheduler is gone, or its result could not be fetched because the connection
-    closed (nothing is written for it, so a rerun reads it)."""
+    the scheduler is gone, when its result could not be fetched because the connection
+    closed, or when it is no longer done (lost with the worker that held its result: the
+    scheduler computes it again). Nothing is written for those, so a rerun, or the
+    caller's next wait, reads them."""
+    if future.status not in ("finished", "error", "cancelled"):
+        return None
     if future.status == "finished":
         try:
             return future.result(timeout=DASK_TIMEOUT)

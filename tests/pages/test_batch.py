@@ -528,6 +528,26 @@ def test_a_result_lost_with_the_connection_is_left_for_a_rerun():
     assert dask_line(FinishedButUnreachable(), task, Gone()) is None
 
 
+def test_a_result_lost_with_its_worker_after_it_was_done_is_waited_for():
+    """Regression: a worker killed just after its task finished takes the result with it;
+    the future, seen done a moment before, is no longer done (the scheduler computes it
+    again), and it got a "could not read it (NoneType)" error line instead of its
+    reading."""
+    from livedigits.pages.batch_dask import dask_line
+    from livedigits.pages.batch_inputs import Task
+
+    class LostWithItsWorker:
+        status = "lost"
+
+        def exception(self, timeout=None):
+            return None
+
+    class Running:
+        status = "running"
+
+    assert dask_line(LostWithItsWorker(), Task("a.png", "/pages/a.png", "a"), Running()) is None
+
+
 def test_an_image_gone_since_it_was_listed_is_a_temporary_failure(tmp_path, holdout_recognizer):
     """Deleted (or moved away) between the listing and the reading: a rerun may find it
     again, so its line is marked temporary; a damaged file stays a failure for good."""
