@@ -16,7 +16,7 @@ asked for, so the live loop cuts only digits that are new or changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -268,11 +268,11 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
 
     min_side = max(4.0, 0.008 * max(h, w) if least is None else least)
     area = stats[:, 4]
-    small = (peak >= strong) & (np.maximum(stats[:, 2], stats[:, 3]) < min_side) \
+    marks = (peak >= strong) & (np.maximum(stats[:, 2], stats[:, 3]) < min_side) \
         & (stats[:, 3] >= max(SMALL_MARK, SMALLEST_DIGIT * scale))
-    small[0] = False
-    empty.small_marks = (int(small.sum()),
-                         float(np.median(stats[small, 3])) if small.any() else 0.0)
+    marks[0] = False
+    small_marks = (int(marks.sum()), float(np.median(stats[marks, 3])) if marks.any() else 0.0)
+    empty = replace(empty, small_marks=small_marks)
     keep = np.flatnonzero(
         (peak >= 0.6 * strong)  # faint fragments may still complete a digit
         & ((stats[:, 3] >= min_side) | (stats[:, 2] >= min_side))
@@ -305,9 +305,9 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
     bw, bh = joint[:, 2] - joint[:, 0], joint[:, 3] - joint[:, 1]
     # Whole blobs must reach strong ink: faint print stays out.
     fine = np.bincount(group, weights=is_strong, minlength=len(joint)) > 0
-    small = closed_groups(labels, count, keep, group, joint,
-                          np.flatnonzero(fine & speck_sized(bw, bh, typical)), lines)
-    fine &= is_digit_shaped(bw, bh, typical, small)
+    small_digit = closed_groups(labels, count, keep, group, joint,
+                                np.flatnonzero(fine & speck_sized(bw, bh, typical)), lines)
+    fine &= is_digit_shaped(bw, bh, typical, small_digit)
     if sheet.valid is not None:  # a sheet's edge against the desk is not ink
         fine &= ~touching(~sheet.valid, joint, (h, w))
     # A hairline along the picture's edge: a scanner's or a page's border.
@@ -329,7 +329,7 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
     order = np.lexsort((boxes_arr[:, 0], boxes_arr[:, 1]))
     extents = [extents[k] for k in order]
     return Candidates(boxes_arr[order], None, weak, scale, dark, labels,
-                      extents, [members[k] for k in order], sheet, empty.small_marks)
+                      extents, [members[k] for k in order], sheet, small_marks)
 
 
 def group_strokes(stats: np.ndarray, typical: float, whole: np.ndarray | None = None
