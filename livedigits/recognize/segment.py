@@ -60,6 +60,12 @@ SMALL_MARK = 4  # px at working scale: a strong mark this tall may be a digit se
 SMALLEST_DIGIT = 12  # px of the input: smaller marks are no digit to look closer for
 SMALL_MARKS_MIN = 8  # so many small marks, more than the candidates, call for a closer look
 BOX_SIDE = 0.8  # a straight piece between rules this many digit heights tall is a box's side
+# A mark reaching FAINT_SEED of the strong level is writing whose strokes stay above
+# FAINT_SHARE of its own darkest: a faint pen on a page whose bold print set the levels
+# keeps its strokes whole instead of breaking at the print's weak level.
+FAINT_SEED = 0.8
+FAINT_SHARE = 0.45
+FAINT_BROKEN = 0.1  # of the marks so faint: the page's weak level is not theirs
 
 
 @dataclass
@@ -254,6 +260,9 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
     weak_level = max(weak_min, min(WEAK_SHARE * strong_level, WEAK_ENOUGH))
     _, weak = cv2.threshold(smooth, weak_level, 1, cv2.THRESH_BINARY)
     count, labels, stats, peak = components(weak, dark)
+    if _fragmented(stats, peak, strong, weak_level):
+        weak = _regrown(smooth, labels, count, weak_min, weak_level, strong)
+        count, labels, stats, peak = components(weak, dark)
     across, down = rule_lengths(h, w)
     capped = lines = None
     if (stats[1:, 2] >= across).any() or (stats[1:, 3] >= down).any():
@@ -330,6 +339,40 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
     extents = [extents[k] for k in order]
     return Candidates(boxes_arr[order], None, weak, scale, dark, labels,
                       extents, [members[k] for k in order], sheet, small_marks)
+
+
+def _fragmented(stats: np.ndarray, peak: np.ndarray, strong: float,
+                weak_level: float) -> bool:
+    """Whether the marks (rows of ``stats`` (N, 5) and ``peak`` (N,), label 0 the
+    background) look like faint writing that ``weak_level`` breaks up: of those
+    reaching FAINT_SEED of ``strong`` and at least 3 px tall, a tenth at least (and
+    two) have FAINT_SHARE of their darkest below the weak level."""
+    seed = (peak[1:] >= FAINT_SEED * strong) & (stats[1:, 3] >= 3)
+    broken = int((seed & (FAINT_SHARE * peak[1:] < weak_level)).sum())
+    return broken >= max(2, FAINT_BROKEN * int(seed.sum()))
+
+
+def _regrown(smooth: np.ndarray, labels: np.ndarray, count: int, weak_min: float,
+             weak_level: float, strong: float) -> np.ndarray:
+    """The weak-ink mask (H, W) uint8 0/1 of ``smooth`` (H, W) uint8 darkness with a
+    faint mark's own threshold. ``labels`` (H, W) int32 are the ``count`` components
+    found at ``weak_level``.
+
+    A mark found at ``weak_min`` that reaches FAINT_SEED of ``strong`` and holds two
+    or more of the weak level's pieces (writing that level breaks up) keeps what is
+    darker than FAINT_SHARE of its own darkest (but never less than the paper's
+    noise, nor needs more than ``weak_level``); every other mark, whole already (a
+    printed glyph), is cut at ``weak_level`` as before.
+    """
+    _, low = cv2.threshold(smooth, weak_min, 1, cv2.THRESH_BINARY)
+    low_count, low_labels, _, low_peak = components(low, smooth)
+    inked = labels > 0
+    pairs = np.unique(low_labels[inked].astype(np.int64) * count + labels[inked])
+    pieces = np.bincount(pairs // count, minlength=low_count)
+    own = np.clip(FAINT_SHARE * low_peak.astype(np.float32), weak_min, weak_level)
+    own[(low_peak < FAINT_SEED * strong) | (pieces < 2)] = weak_level
+    own[0] = 255  # the background
+    return (smooth > own.astype(np.uint8)[low_labels]).view(np.uint8)
 
 
 def group_strokes(stats: np.ndarray, typical: float, whole: np.ndarray | None = None
