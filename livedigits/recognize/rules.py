@@ -26,6 +26,8 @@ import cv2
 import numpy as np
 
 SLOPES = (-0.16, -0.08, 0.0, 0.08, 0.16)  # shears tried; +-0.04 between them is tolerated
+SHEAR_SLACK = 0.04
+MERGED_BAND = 0.2  # of the picture's height: a band this tall is many rules merged
 STRETCH = 480  # px: a rule is fitted piece by piece this long (paper bends)
 BLOCK_TARGET = 24  # low-resolution blocks along the shortest rule
 TILT_SLACK = 0.05  # a refitted rule's slope stays this close to its band's
@@ -113,6 +115,10 @@ def rule_pixels(ink: np.ndarray, length: int) -> np.ndarray | None:
                     continue
                 middle = (band * np.arange(bh)[:, None]).sum(axis=0)[cols] / filled[cols]
                 tilt, at = _line_fit(cols.astype(np.float64), middle) or (0.0, middle[0])
+                if abs(tilt) > SHEAR_SLACK and bh * f > MERGED_BAND * h:
+                    # Rules of a squared page merged into one band: its middle is no
+                    # line, but what survived this shear lies near its slope.
+                    tilt, at = 0.0, float(middle.mean())
                 # Back to full-resolution pixels: y = m * x + c over [x0, x1).
                 m = tilt + slope
                 c = f * (at + r0 - lift - tilt * sc) + 0.5 * (f - 1) * (1 - m)
@@ -149,18 +155,25 @@ def _mark_rules(ink: np.ndarray, mask: np.ndarray, x0: int, x1: int, m: float, c
     left = np.maximum(padded[:-4], padded[1:-3])
     right = np.maximum(padded[3:-1], padded[4:])
     peaks = np.flatnonzero((smooth >= 0.6 * width) & (smooth > left) & (smooth >= right))
+    # Each peak is refitted on the ink near it only: a band of squared paper's merged
+    # rules holds dozens of peaks, and each of them sees its own neighbourhood.
+    order = np.argsort(off, kind="stable")
+    xs, ys, off = xs[order], ys[order], off[order]
+    window = TILT_SLACK * width + 2 * thickest + 8  # px: how far the refitted line may go
     for peak in peaks.tolist():
-        keep = np.abs(off - (peak - bins)) <= 2.0
+        lo, hi = np.searchsorted(off, [peak - bins - window, peak - bins + window])
+        px, py, poff = xs[lo:hi], ys[lo:hi], off[lo:hi]
+        keep = np.abs(poff - (peak - bins)) <= 2.0
         for _ in range(3):  # refit on the points near the line: digits' strokes are outliers
-            fitted = _line_fit(xs[keep], ys[keep])
+            fitted = _line_fit(px[keep], py[keep])
             if fitted is None:
                 break
             slope, offset = fitted
-            residual = np.abs(ys - (slope * xs + offset))
+            residual = np.abs(py - (slope * px + offset))
             keep = residual <= max(1.5, 2.5 * float(np.median(residual[keep])))
         else:
-            if abs(slope - m) <= TILT_SLACK and _stands_out(xs, ys, slope, offset, x0, width):
-                _draw(mask, xs[keep], residual[keep], slope, offset, x0, x1, width, thickest)
+            if abs(slope - m) <= TILT_SLACK and _stands_out(px, py, slope, offset, x0, width):
+                _draw(mask, px[keep], residual[keep], slope, offset, x0, x1, width, thickest)
 
 
 def _line_fit(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float] | None:
