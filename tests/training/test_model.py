@@ -183,8 +183,12 @@ def test_shipped_models_are_what_the_shipped_parts_fit(monkeypatch, tmp_path):
         with monkeypatch.context() as patched:
             patched.setattr(build_module, "build_default", _no_build)
             shipped = build_module.load_cached(params)
-        for field in ("projection", "features", "labels"):
+        for field in ("projection", "labels"):
             assert np.array_equal(getattr(shipped, field), getattr(fitted, field)), field
+        # The features are HOG times the projection, a BLAS product: its last bits follow
+        # the BLAS build and the CPU's code path (2e-7 apart seen); a stale model's are
+        # different values altogether.
+        assert np.allclose(shipped.features, fitted.features, rtol=1e-5, atol=1e-5)
         assert shipped.params == params and shipped.source == fitted.source
     assert not list(tmp_path.rglob("*.npz"))  # read from the package, not copied
 
