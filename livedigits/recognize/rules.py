@@ -49,7 +49,15 @@ def split_rules(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``ink`` (H, W) 0/1 uint8 split into the rest and the rules' own pixels (both
     (H, W) 0/1 uint8): long straight lines near level or upright, where no digit's
     stroke crosses them."""
+    out, removed, _ = split_rules_both_ways(ink)
+    return out, removed
+
+
+def split_rules_both_ways(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``split_rules``, and whether any upright rule was among those removed (squared
+    paper, a grid, a table's columns)."""
     h, w = ink.shape
+    upright = False
     removed = np.zeros_like(ink)
     reach = max(5, round(max(h, w) / 250))
     out = ink
@@ -60,6 +68,7 @@ def split_rules(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             continue
         if not horizontal:
             lines = np.ascontiguousarray(lines.T)
+            upright = True
         lines &= ink
         rest = out & (1 - lines)
         # Kernels reaching only to one side: ink within `reach` px before, and after.
@@ -74,7 +83,7 @@ def split_rules(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         bridged = lines & cv2.dilate(rest, after) & cv2.dilate(rest, before)
         out = rest | bridged
         removed |= lines & (1 - bridged)
-    return out, removed
+    return out, removed, upright
 
 
 def rule_pixels(ink: np.ndarray, length: int) -> np.ndarray | None:

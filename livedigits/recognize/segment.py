@@ -32,7 +32,7 @@ from livedigits.recognize.filters import (
     typical_height,
 )
 from livedigits.recognize.ink import SQUARE, components, darkness, to_gray, writing_level
-from livedigits.recognize.rules import rule_lengths, split_rules
+from livedigits.recognize.rules import rule_lengths, split_rules_both_ways
 from livedigits.recognize.sheet import Sheet, find_sheet, moved_sheet
 from livedigits.recognize.small_digits import closed_groups, short_closed_components
 
@@ -60,6 +60,7 @@ SMALL_MARK = 4  # px at working scale: a strong mark this tall may be a digit se
 SMALLEST_DIGIT = 12  # px of the input: smaller marks are no digit to look closer for
 SMALL_MARKS_MIN = 8  # so many small marks, more than the candidates, call for a closer look
 BOX_SIDE = 0.8  # a straight piece between rules this many digit heights tall is a box's side
+SIDE_RUN = 9  # px: an upright run at least this long may be a box's side
 # A mark reaching FAINT_SEED of the strong level is writing whose strokes stay above
 # FAINT_SHARE of its own darkest: a faint pen on a page whose bold print set the levels
 # keeps its strokes whole instead of breaking at the print's weak level.
@@ -265,9 +266,16 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
         count, labels, stats, peak = components(weak, dark)
     across, down = rule_lengths(h, w)
     capped = lines = None
+    boxed = False
     if (stats[1:, 2] >= across).any() or (stats[1:, 3] >= down).any():
         # Only when something is long enough to be a rule.
-        weak, lines = split_rules(weak)
+        weak, lines, upright = split_rules_both_ways(weak)
+        boxed = lines.any() and not upright
+        if boxed:
+            # Form boxes and comb fields on plain paper; on squared paper and in grids
+            # a digit's upright stroke may well run from one rule to the next.
+            weak, side_pixels = without_box_sides(weak, lines)
+            lines = lines | side_pixels  # the boxes' sides are their lines too
         count, labels, stats, peak = components(weak, dark)
         capped = capped_by_rules(labels, stats, lines)
         continuing = continuing_rules(stats, lines)
@@ -302,7 +310,10 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
         sides = capped[keep]
         core = is_strong & ~sides
         typical = typical_height(stats[keep[core if core.any() else is_strong]])
-        sides &= stats[keep, 3] >= BOX_SIDE * typical
+        # Between a box's sides, cut off, the pieces of its top and bottom lines.
+        sides &= (stats[keep, 3] >= BOX_SIDE * typical) | (
+            boxed & (stats[keep, 2] >= BOX_SIDE * typical)
+            & (stats[keep, 3] <= np.maximum(4, 0.2 * stats[keep, 2])))
         sides |= continuing[keep]  # a rule's own broken piece, however short
         keep, is_strong = keep[~sides], is_strong[~sides]
         if not is_strong.any():
@@ -339,6 +350,26 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
     extents = [extents[k] for k in order]
     return Candidates(boxes_arr[order], None, weak, scale, dark, labels,
                       extents, [members[k] for k in order], sheet, small_marks)
+
+
+def without_box_sides(ink: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``ink`` (H, W) 0/1 uint8 split into the rest and the sides of form boxes (both
+    (H, W) 0/1 uint8): upright straight runs, SIDE_RUN px long at least and 2 px
+    thick, that meet the removed rules ``lines`` (H, W) 0/1 uint8 at both ends, or
+    stand on one as a comb's teeth (``filters.capped_by_rules``). A digit touching a
+    box's side is cut off it instead of being joined to it."""
+    upright = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((SIDE_RUN, 1), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(upright, connectivity=8)
+    if count <= 1:
+        return ink, np.zeros_like(ink)
+    side = capped_by_rules(labels, stats, lines)
+    side[0] = False
+    side &= stats[:, 2] >= 2  # not a sliver a rule's removal left along it
+    if not side.any():
+        return ink, np.zeros_like(ink)
+    # With its ragged edge: a tilted side's pixels the upright run leaves out.
+    edge = cv2.dilate(side[labels].view(np.uint8), np.ones((1, 3), np.uint8)) & ink
+    return ink & (1 - edge), edge
 
 
 def _fragmented(stats: np.ndarray, peak: np.ndarray, strong: float,
