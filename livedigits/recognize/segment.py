@@ -354,9 +354,9 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
 
 def without_box_sides(ink: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``ink`` (H, W) 0/1 uint8 split into the rest and the sides of form boxes (both
-    (H, W) 0/1 uint8): upright straight runs, SIDE_RUN px long at least and 2 px
-    thick, that meet the removed rules ``lines`` (H, W) 0/1 uint8 at both ends, or
-    stand on one as a comb's teeth (``filters.capped_by_rules``). A digit touching a
+    (H, W) 0/1 uint8): upright straight runs, SIDE_RUN px long at least, that meet
+    the removed rules ``lines`` (H, W) 0/1 uint8 at both ends, or stand on one as a
+    comb's teeth (``filters.capped_by_rules``). A digit touching a
     box's side is cut off it instead of being joined to it."""
     upright = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((SIDE_RUN, 1), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(upright, connectivity=8)
@@ -364,12 +364,29 @@ def without_box_sides(ink: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, n
         return ink, np.zeros_like(ink)
     side = capped_by_rules(labels, stats, lines)
     side[0] = False
-    side &= stats[:, 2] >= 2  # not a sliver a rule's removal left along it
     if not side.any():
         return ink, np.zeros_like(ink)
+    side |= _row_ends(stats, side)
     # With its ragged edge: a tilted side's pixels the upright run leaves out.
     edge = cv2.dilate(side[labels].view(np.uint8), np.ones((1, 3), np.uint8)) & ink
     return ink & (1 - edge), edge
+
+
+def _row_ends(stats: np.ndarray, side: np.ndarray) -> np.ndarray:
+    """(count,) bool: upright runs (rows of ``stats``, OpenCV's (count, 5)) as tall as
+    the box sides ``side`` (count,) bool found, ending on the same rows, and no
+    farther from one of them than 1.5 times its height (a box's width): a row of boxes' first or
+    last side, which its top and bottom rules may stop short of."""
+    x, y, w, h = (stats[:, k].astype(np.float64) for k in range(4))
+    found = np.flatnonzero(side)
+    thin = (w <= np.maximum(4, 0.2 * h)) & ~side
+    thin[0] = False
+    if len(found) < 2 or not thin.any():  # one side alone is no row of boxes
+        return np.zeros(len(stats), bool)
+    near = ((np.abs(y[:, None] - y[found]) <= 3)
+            & (np.abs((y + h)[:, None] - (y + h)[found]) <= 3)
+            & (np.abs(x[:, None] - x[found]) <= 1.5 * h[found]))
+    return thin & near.any(axis=1)
 
 
 def _fragmented(stats: np.ndarray, peak: np.ndarray, strong: float,

@@ -285,3 +285,21 @@ def test_small_flicks_and_ticks_beside_tall_digits_are_no_digits(holdout_recogni
     found = holdout_recognizer.recognize(image)
     assert not [d for d in found if d.x >= 400], found
     assert _read_at(found, [z for z in zeros if z[0] < 340]) == [[0]] * 3, found
+
+
+def test_a_row_of_boxes_loses_its_sides_even_where_its_rules_stop_short():
+    from livedigits.recognize.segment import without_box_sides
+
+    ink = np.zeros((150, 500), np.uint8)
+    lines = np.zeros_like(ink)
+    lines[40:42, 106:402] = 1  # the top and bottom rules, found from x=106 on only
+    lines[90:92, 106:402] = 1
+    ink |= lines
+    for x in range(100, 401, 50):
+        ink[40:92, x:x + 2] = 1  # the boxes' sides, the first beyond the rules' ends
+    cv2.ellipse(ink, (124, 66), (12, 18), 0, 0, 360, 1, 2)  # a 0 touching the first side
+    rest, sides = without_box_sides(ink, lines)
+    assert sides[45:88, 100:102].all()  # the first side too
+    assert not rest[45:88, 100:102].any()
+    assert sides[45:88, 250:252].all()
+    assert rest[50:80, 112:137].sum() >= 0.9 * ink[50:80, 112:137].sum()  # the 0 kept
