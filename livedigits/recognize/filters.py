@@ -67,6 +67,14 @@ def is_digit_shaped(bw: np.ndarray, bh: np.ndarray, typical: float,
              | (bw > 8 * bh) | (bh > 2.5 * typical) & (bh > 12 * bw))  # ruled lines
 
 
+def straight_pieces(stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(upright, level)``, (N,) bool each: the rows of ``stats`` (N, >= 4; x, y, w, h)
+    as thin across as a printed line along the whole piece (at most 4 px, or a fifth
+    of its length), standing upright and lying level."""
+    w, h = stats[:, 2], stats[:, 3]
+    return w <= np.maximum(4, 0.2 * h), h <= np.maximum(4, 0.2 * w)
+
+
 def capped_by_rules(labels: np.ndarray, stats: np.ndarray, lines: np.ndarray) -> np.ndarray:
     """(count,) bool: components that are straight pieces between rules -- thin, straight and
     meeting the removed rules ``lines`` (H, W) 0/1 uint8 at both ends of their length
@@ -86,9 +94,7 @@ def capped_by_rules(labels: np.ndarray, stats: np.ndarray, lines: np.ndarray) ->
     def hit(at_end: np.ndarray) -> np.ndarray:
         return np.bincount(which[at_end], minlength=count) > 0
 
-    # Straight: as thin across as a printed line, along the whole piece.
-    tall = stats[:, 2] <= np.maximum(4, 0.2 * stats[:, 3])
-    wide = stats[:, 3] <= np.maximum(4, 0.2 * stats[:, 2])
+    tall, wide = straight_pieces(stats)
     top, bottom = hit(ys <= y0 + 2), hit(ys >= y1 - 3)
     both = (tall & top & bottom) | (wide & hit(xs <= x0 + 2) & hit(xs >= x1 - 3))
     return both | _comb_teeth(stats, tall & (top ^ bottom), bottom)

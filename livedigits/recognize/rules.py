@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 SLOPES = (-0.16, -0.08, 0.0, 0.08, 0.16)  # shears tried; +-0.04 between them is tolerated
-SHEAR_SLACK = 0.04
+SHEAR_SLACK = 0.04  # half the step between SLOPES: a band's line strays no farther
 MERGED_BAND = 0.2  # of the picture's height: a band this tall is many rules merged
 STRETCH = 480  # px: a rule is fitted piece by piece this long (paper bends)
 BLOCK_TARGET = 24  # low-resolution blocks along the shortest rule
@@ -45,17 +45,11 @@ def without_rules(ink: np.ndarray) -> np.ndarray:
     return split_rules(ink)[0]
 
 
-def split_rules(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def split_rules(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """``ink`` (H, W) 0/1 uint8 split into the rest and the rules' own pixels (both
     (H, W) 0/1 uint8): long straight lines near level or upright, where no digit's
-    stroke crosses them."""
-    out, removed, _ = split_rules_both_ways(ink)
-    return out, removed
-
-
-def split_rules_both_ways(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
-    """``split_rules``, and whether any upright rule was among those removed (squared
-    paper, a grid, a table's columns)."""
+    stroke crosses them; and whether any upright rule was among them (squared paper,
+    a grid, a table's columns)."""
     h, w = ink.shape
     upright = False
     removed = np.zeros_like(ink)
@@ -164,6 +158,8 @@ def _mark_rules(ink: np.ndarray, mask: np.ndarray, x0: int, x1: int, m: float, c
     left = np.maximum(padded[:-4], padded[1:-3])
     right = np.maximum(padded[3:-1], padded[4:])
     peaks = np.flatnonzero((smooth >= 0.6 * width) & (smooth > left) & (smooth >= right))
+    if len(peaks) == 0:
+        return
     # Each peak is refitted on the ink near it only: a band of squared paper's merged
     # rules holds dozens of peaks, and each of them sees its own neighbourhood.
     order = np.argsort(off, kind="stable")

@@ -28,11 +28,12 @@ from livedigits.recognize.filters import (
     far_too_big,
     is_digit_shaped,
     speck_sized,
+    straight_pieces,
     touching,
     typical_height,
 )
 from livedigits.recognize.ink import SQUARE, components, darkness, to_gray, writing_level
-from livedigits.recognize.rules import rule_lengths, split_rules_both_ways
+from livedigits.recognize.rules import rule_lengths, split_rules
 from livedigits.recognize.sheet import Sheet, find_sheet, moved_sheet
 from livedigits.recognize.small_digits import closed_groups, short_closed_components
 
@@ -269,7 +270,7 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
     boxed = False
     if (stats[1:, 2] >= across).any() or (stats[1:, 3] >= down).any():
         # Only when something is long enough to be a rule.
-        weak, lines, upright = split_rules_both_ways(weak)
+        weak, lines, upright = split_rules(weak)
         boxed = lines.any() and not upright
         if boxed:
             # Form boxes and comb fields on plain paper; on squared paper and in grids
@@ -312,8 +313,7 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
         typical = typical_height(stats[keep[core if core.any() else is_strong]])
         # Between a box's sides, cut off, the pieces of its top and bottom lines.
         sides &= (stats[keep, 3] >= BOX_SIDE * typical) | (
-            boxed & (stats[keep, 2] >= BOX_SIDE * typical)
-            & (stats[keep, 3] <= np.maximum(4, 0.2 * stats[keep, 2])))
+            boxed & (stats[keep, 2] >= BOX_SIDE * typical) & straight_pieces(stats[keep])[1])
         sides |= continuing[keep]  # a rule's own broken piece, however short
         keep, is_strong = keep[~sides], is_strong[~sides]
         if not is_strong.any():
@@ -356,8 +356,8 @@ def without_box_sides(ink: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, n
     """``ink`` (H, W) 0/1 uint8 split into the rest and the sides of form boxes (both
     (H, W) 0/1 uint8): upright straight runs, SIDE_RUN px long at least, that meet
     the removed rules ``lines`` (H, W) 0/1 uint8 at both ends, or stand on one as a
-    comb's teeth (``filters.capped_by_rules``). A digit touching a
-    box's side is cut off it instead of being joined to it."""
+    comb's teeth (``filters.capped_by_rules``), and a row's end sides (``_row_ends``).
+    A digit touching a box's side is cut off it instead of being joined to it."""
     upright = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((SIDE_RUN, 1), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(upright, connectivity=8)
     if count <= 1:
@@ -375,11 +375,11 @@ def without_box_sides(ink: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, n
 def _row_ends(stats: np.ndarray, side: np.ndarray) -> np.ndarray:
     """(count,) bool: upright runs (rows of ``stats``, OpenCV's (count, 5)) as tall as
     the box sides ``side`` (count,) bool found, ending on the same rows, and no
-    farther from one of them than 1.5 times its height (a box's width): a row of boxes' first or
-    last side, which its top and bottom rules may stop short of."""
-    x, y, w, h = (stats[:, k].astype(np.float64) for k in range(4))
+    farther from one of them than 1.5 times its height (a box's width): a row of
+    boxes' first or last side, which its top and bottom rules may stop short of."""
+    x, y, h = (stats[:, k].astype(np.float64) for k in (0, 1, 3))
     found = np.flatnonzero(side)
-    thin = (w <= np.maximum(4, 0.2 * h)) & ~side
+    thin = straight_pieces(stats)[0] & ~side
     thin[0] = False
     if len(found) < 2 or not thin.any():  # one side alone is no row of boxes
         return np.zeros(len(stats), bool)
