@@ -10,11 +10,15 @@ digits, letters and the pen never do.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import cv2
 import numpy as np
 
 from livedigits.synthetic.handwriting import script_ink
 from livedigits.synthetic.sheet import Sheet, paste, place_digit
+from livedigits.typefaces import Face, draw_text, scene_faces
 
 #: Clutter kinds ``render_scene`` understands.
 CLUTTER = ("text", "table", "form", "sudoku", "letters", "pen")
@@ -35,6 +39,32 @@ _HAND_WORDS = ("kg", "cm", "Nr", "x", "km", "Total", "ab", "Sum", "Bo", "OK", "L
 
 # --- printed things ----------------------------------------------------------------
 
+#: TrueType faces the print is set in besides the built-in ones (``truetype_print``).
+_TRUETYPE: list[Face] = []
+
+
+@contextmanager
+def truetype_print() -> Iterator[tuple[Face, ...]]:
+    """Within it, scenes' print is set in the machine's TrueType faces too
+    (``typefaces.scene_faces``, faces the not-a-digit examples are never drawn in), one
+    face drawn at random among them and the built-in ones. Yields the faces added
+    (none on a machine without them)."""
+    added = scene_faces()
+    _TRUETYPE.extend(added)
+    try:
+        yield added
+    finally:
+        del _TRUETYPE[len(_TRUETYPE) - len(added):]
+
+
+def _pick_face(rng: np.random.Generator, built_in: tuple[int, ...],
+               upright: bool = False) -> int | Face:
+    """One of the built-in ``built_in`` faces, or with ``truetype_print`` of those and
+    the TrueType faces (``upright``: no italic or oblique cut)."""
+    faces = list(built_in) + [f for f in _TRUETYPE if not upright or not any(
+        cut in f.name for cut in ("Italic", "Oblique"))]
+    return faces[int(rng.integers(len(faces)))]
+
 
 def _print_scale(face: int, cap_height: float) -> float:
     """The Hershey font scale giving capitals ``cap_height`` px tall."""
@@ -42,14 +72,32 @@ def _print_scale(face: int, cap_height: float) -> float:
     return cap_height / h
 
 
-def _print(sheet: Sheet, text: str, x: int, y_base: int, face: int, cap: float,
-           weight: float = 1.0) -> tuple[int, int]:
-    """Print ``text`` with its baseline at y_base; returns its (w, h) incl. descenders."""
+def _text_size(text: str, face: int | Face, cap: float, thick: int
+               ) -> tuple[tuple[int, int], int]:
+    """``cv2.getTextSize``'s ``((w, h), baseline)`` of ``text`` with capitals ``cap`` px
+    tall: h above the baseline, baseline the depth below it."""
+    if isinstance(face, Face):
+        ink, baseline = draw_text(text, face, cap)
+        return (ink.shape[1], baseline), ink.shape[0] - baseline
+    return cv2.getTextSize(text, face, _print_scale(face, cap), thick)
+
+
+def _print(sheet: Sheet, text: str, x: int, y_base: int, face: int | Face, cap: float,
+           weight: float = 1.0) -> None:
+    """Print ``text`` with its baseline at y_base."""
+    if isinstance(face, Face):
+        ink, baseline = draw_text(text, face, cap)
+        y = y_base - baseline
+        hh, ww = sheet.printed.shape
+        x0, y0 = max(0, x), max(0, y)
+        x1, y1 = min(ww, x + ink.shape[1]), min(hh, y + ink.shape[0])
+        if x1 > x0 and y1 > y0:
+            region = sheet.printed[y0:y1, x0:x1]
+            np.maximum(region, ink[y0 - y:y1 - y, x0 - x:x1 - x], out=region)
+        return
     scale = _print_scale(face, cap)
     thick = max(1, round(weight * cap / 14))
     cv2.putText(sheet.printed, text, (x, y_base), face, scale, 255, thick, cv2.LINE_AA)
-    (w, h), base = cv2.getTextSize(text, face, scale, thick)
-    return w, h + base
 
 
 def _text_line(rng: np.random.Generator) -> str:
@@ -77,15 +125,14 @@ def add_text(sheet: Sheet, rng: np.random.Generator) -> None:
     dh = sheet.digit_height
     n_lines = int(np.clip(area / (dh * dh * 60), 2, 9))
     for _ in range(n_lines):
-        face = _PRINT_FACES[int(rng.integers(len(_PRINT_FACES)))]
+        face = _pick_face(rng, _PRINT_FACES)
         cap = dh * rng.uniform(0.45, 1.1)
         text = _text_line(rng)
-        scale = _print_scale(face, cap)
         thick = max(1, round(cap / 14))
-        (w, h), base = cv2.getTextSize(text, face, scale, thick)
+        (w, h), base = _text_size(text, face, cap, thick)
         while w > sheet.valid.shape[1] * 0.9 and " " in text:
             text = text.rsplit(" ", 1)[0]
-            (w, h), base = cv2.getTextSize(text, face, scale, thick)
+            (w, h), base = _text_size(text, face, cap, thick)
         spot = sheet.find(rng, w + 4, h + base + 4)
         if spot is None:
             continue
@@ -122,11 +169,12 @@ def add_table(sheet: Sheet, rng: np.random.Generator) -> None:
     for c in range(n_cols + 1):
         cv2.line(sheet.printed, (x0 + c * col_w, y0), (x0 + c * col_w, y0 + th), 255, thick,
                  cv2.LINE_AA)
-    face = _PRINT_FACES[int(rng.integers(len(_PRINT_FACES)))]
+    face = _pick_face(rng, _PRINT_FACES)
     for c in range(n_cols):
         label = str(rng.choice(_HEADERS))
         cap = 0.45 * row_h
-        while cv2.getTextSize(label, face, _print_scale(face, cap), 1)[0][0] > col_w - 6:
+        while _text_size(label, face, cap, 1)[0][0] > col_w - 6 and (
+                cap > 2 or not isinstance(face, Face)):
             cap *= 0.85
         _print(sheet, label, x0 + c * col_w + 4, y0 + int(0.7 * row_h), face, cap)
     for r in range(1, n_rows + 1):
@@ -164,10 +212,10 @@ def add_form(sheet: Sheet, rng: np.random.Generator) -> None:
         n_boxes = int(rng.integers(4, 11))
         box_h = int(dh * rng.uniform(1.35, 1.6))
         box_w = int(box_h * rng.uniform(0.75, 1.0))
-        face = _PRINT_FACES[int(rng.integers(len(_PRINT_FACES)))]
+        face = _pick_face(rng, _PRINT_FACES)
         label = str(rng.choice(_LABELS))
         cap = dh * rng.uniform(0.4, 0.7)
-        (lw, lh), _ = cv2.getTextSize(label, face, _print_scale(face, cap), 1)
+        (lw, lh), _ = _text_size(label, face, cap, 1)
         gap = int(0.5 * dh)
         total = lw + gap + n_boxes * box_w
         spot = sheet.find(rng, total + 6, box_h + 6)
@@ -219,14 +267,14 @@ def add_sudoku(sheet: Sheet, rng: np.random.Generator) -> None:
                  cv2.LINE_AA)
         cv2.line(sheet.printed, (x0 + i * cell, y0), (x0 + i * cell, y0 + side), 255, t,
                  cv2.LINE_AA)
-    face = _PRINT_FACES[int(rng.integers(4))]
+    face = _pick_face(rng, _PRINT_FACES[:4], upright=True)
     for r in range(9):
         for c in range(9):
             roll = rng.random()
             if roll < 0.3:
                 digit = str(int(rng.integers(1, 10)))
                 cap = 0.55 * cell
-                (w, _), _ = cv2.getTextSize(digit, face, _print_scale(face, cap), 1)
+                (w, _), _ = _text_size(digit, face, cap, 1)
                 _print(sheet, digit, x0 + c * cell + (cell - w) // 2,
                        y0 + r * cell + int(0.78 * cell), face, cap, weight=1.4)
             elif roll < 0.65:
