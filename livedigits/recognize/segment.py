@@ -68,6 +68,7 @@ SIDE_RUN = 9  # px: an upright run at least this long may be a box's side
 FAINT_SEED = 0.8
 FAINT_SHARE = 0.45
 FAINT_BROKEN = 0.1  # of the marks so faint: the page's weak level is not theirs
+FAINT_TALL = 0.6  # of the strong marks' median height: a faint mark this tall may be a digit
 
 
 @dataclass
@@ -263,7 +264,9 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
     _, weak = cv2.threshold(smooth, weak_level, 1, cv2.THRESH_BINARY)
     count, labels, stats, peak = components(weak, dark)
     if _fragmented(stats, peak, strong, weak_level):
-        weak = _regrown(smooth, labels, count, weak_min, weak_level, strong)
+        tall = stats[1:, 3][peak[1:] >= strong]
+        weak = _regrown(smooth, labels, count, weak_min, weak_level, strong,
+                        FAINT_TALL * float(np.median(tall)) if len(tall) else 0.0)
         count, labels, stats, peak = components(weak, dark)
     across, down = rule_lengths(h, w)
     capped = lines = None
@@ -401,24 +404,32 @@ def _fragmented(stats: np.ndarray, peak: np.ndarray, strong: float,
 
 
 def _regrown(smooth: np.ndarray, labels: np.ndarray, count: int, weak_min: float,
-             weak_level: float, strong: float) -> np.ndarray:
+             weak_level: float, strong: float, least_height: float = 0.0) -> np.ndarray:
     """The weak-ink mask (H, W) uint8 0/1 of ``smooth`` (H, W) uint8 darkness with a
     faint mark's own threshold. ``labels`` (H, W) int32 are the ``count`` components
-    found at ``weak_level``.
+    found at ``weak_level``; ``least_height`` (px) is FAINT_TALL of the strong marks'
+    median height.
 
-    A mark found at ``weak_min`` that reaches FAINT_SEED of ``strong`` and holds two
-    or more of the weak level's pieces (writing that level breaks up) keeps what is
-    darker than FAINT_SHARE of its own darkest (but never less than the paper's
-    noise, nor needs more than ``weak_level``); every other mark, whole already (a
-    printed glyph), is cut at ``weak_level`` as before.
+    A mark found at ``weak_min`` that reaches FAINT_SEED of ``strong`` and that the
+    weak level breaks up -- two or more of its pieces in it, or FAINT_SHARE of its
+    darkest under that level, at least ``least_height`` tall and no wider than twice
+    its height (a faint pen's digit the level leaves one piece of, not a word or a
+    letter of faint print) --
+    keeps what is darker than FAINT_SHARE of its own darkest (but never less than the
+    paper's noise, nor needs more than ``weak_level``); every other mark, whole already
+    (a printed glyph), is cut at ``weak_level`` as before.
     """
     _, low = cv2.threshold(smooth, weak_min, 1, cv2.THRESH_BINARY)
-    low_count, low_labels, _, low_peak = components(low, smooth)
+    low_count, low_labels, low_stats, low_peak = components(low, smooth)
     inked = labels > 0
     pairs = np.unique(low_labels[inked].astype(np.int64) * count + labels[inked])
     pieces = np.bincount(pairs // count, minlength=low_count)
     own = np.clip(FAINT_SHARE * low_peak.astype(np.float32), weak_min, weak_level)
-    own[(low_peak < FAINT_SEED * strong) | (pieces < 2)] = weak_level
+    # The weak level cuts into it, and it is no word of faint print (wider than twice its
+    # height) nor a letter of it (under ``least_height``).
+    cut = (FAINT_SHARE * low_peak.astype(np.float32) < weak_level) & (
+        low_stats[:, 2] <= 2 * low_stats[:, 3]) & (low_stats[:, 3] >= least_height)
+    own[(low_peak < FAINT_SEED * strong) | ((pieces < 2) & ~cut)] = weak_level
     own[0] = 255  # the background
     return (smooth > own.astype(np.uint8)[low_labels]).view(np.uint8)
 
