@@ -404,7 +404,7 @@ def _fragmented(stats: np.ndarray, peak: np.ndarray, strong: float,
 
 
 def _regrown(smooth: np.ndarray, labels: np.ndarray, count: int, weak_min: float,
-             weak_level: float, strong: float, least_height: float = 0.0) -> np.ndarray:
+             weak_level: float, strong: float, least_height: float) -> np.ndarray:
     """The weak-ink mask (H, W) uint8 0/1 of ``smooth`` (H, W) uint8 darkness with a
     faint mark's own threshold. ``labels`` (H, W) int32 are the ``count`` components
     found at ``weak_level``; ``least_height`` (px) is FAINT_TALL of the strong marks'
@@ -424,11 +424,12 @@ def _regrown(smooth: np.ndarray, labels: np.ndarray, count: int, weak_min: float
     inked = labels > 0
     pairs = np.unique(low_labels[inked].astype(np.int64) * count + labels[inked])
     pieces = np.bincount(pairs // count, minlength=low_count)
-    own = np.clip(FAINT_SHARE * low_peak.astype(np.float32), weak_min, weak_level)
+    share = FAINT_SHARE * low_peak.astype(np.float32)
+    own = np.clip(share, weak_min, weak_level)
     # The weak level cuts into it, and it is no word of faint print (wider than twice its
     # height) nor a letter of it (under ``least_height``).
-    cut = (FAINT_SHARE * low_peak.astype(np.float32) < weak_level) & (
-        low_stats[:, 2] <= 2 * low_stats[:, 3]) & (low_stats[:, 3] >= least_height)
+    cut = (share < weak_level) & (low_stats[:, 2] <= 2 * low_stats[:, 3]) \
+        & (low_stats[:, 3] >= least_height)
     own[(low_peak < FAINT_SEED * strong) | ((pieces < 2) & ~cut)] = weak_level
     own[0] = 255  # the background
     return (smooth > own.astype(np.uint8)[low_labels]).view(np.uint8)

@@ -173,6 +173,7 @@ def add_table(sheet: Sheet, rng: np.random.Generator) -> None:
     for c in range(n_cols):
         label = str(rng.choice(_HEADERS))
         cap = 0.45 * row_h
+        # A TrueType face is drawn 2 px in size at least: its width stops shrinking there.
         while _text_size(label, face, cap, 1)[0][0] > col_w - 6 and (
                 cap > 2 or not isinstance(face, Face)):
             cap *= 0.85
