@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 REPAINT_MS = 15  # the window's pace: keys are read and the picture redrawn ~60 times a second
 JOIN_SECONDS = 10.0
+#: Seconds after which an unchanged picture is drawn again, so that a paint the window
+#: system lost (the window mapped or resized after it) is made good within a second.
+REDRAW_S = 1.0
 
 
 class WindowRun:
@@ -213,6 +216,7 @@ class WindowRun:
         min_conf = self.pipeline.recognizer.min_confidence
         title = config.title
         painted = None
+        painted_at = 0.0
         fresh = True
         shown_count = 0  # results shown so far: a new one needs a repaint
         ended = False
@@ -253,14 +257,14 @@ class WindowRun:
                      hud.message if now < hud.message_until else "", source.status,
                      attract_due(hud, config, now),
                      int(now - hud.lost_since) if hud.lost_since else 0)
-            if state != painted:
+            if state != painted or now - painted_at >= REDRAW_S:
                 size = self.kiosk.size if self.kiosk is not None else None
                 cv2.imshow(title, compose(shown, hud, source, config, min_conf, size))
                 screen = _screen_name(state, config)
                 if screen != self._screen:
                     log.info("showing the %s", screen)
                     self._screen = screen
-                painted = state
+                painted, painted_at = state, now
             key = cv2.waitKey(REPAINT_MS)
             if key != -1 and key & 0xFF != 0xFF:
                 self.keys.append(key & 0xFF)
