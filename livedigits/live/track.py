@@ -24,7 +24,7 @@ import numpy as np
 
 from livedigits.live.motion import SheetMotion, covered, iou_matrix, pieces
 from livedigits.recognize.layout import SteadySkew, arrange, inside_a_word, reading_order
-from livedigits.recognize.printed import printed_repeats
+from livedigits.recognize.printed import printed_repeats, printed_runs
 from livedigits.recognize.recognizer import Detection
 from livedigits.recognize.segment import SAME_BELOW, signature_change
 from livedigits.training.model import REJECT
@@ -417,6 +417,28 @@ class Tracker:
         track.label = best
         track.confidence = float(score[best] / len(track.votes))
 
+    @staticmethod
+    def _print_in_view(in_view: list[Track]) -> set[int]:
+        """Ids of the tracks in view read as digits that are print: in a printed word
+        (``layout.inside_a_word``), copies of one printed glyph
+        (``printed.printed_repeats``) or in a run of print (``printed.printed_runs``)."""
+        boxes = np.array([t.box for t in in_view])
+        is_digit = np.array([t.label != NOT_A_DIGIT for t in in_view])
+        letters = np.array([t.letter for t in in_view])
+        printy = letters.copy()
+        if letters.any():
+            word = inside_a_word(boxes, is_digit, letters)
+            printy |= word
+            is_digit &= ~word
+        if len(in_view) > 2 and all(t.features is not None for t in in_view):
+            copies = printed_repeats(boxes, np.stack([t.features for t in in_view]),
+                                     np.array([t.best for t in in_view]), is_digit)
+            printy |= copies
+            is_digit &= ~copies
+        is_digit &= ~printed_runs(boxes, printy, is_digit)
+        return {t.id for t, digit in zip(in_view, is_digit, strict=True)
+                if t.label != NOT_A_DIGIT and not digit}
+
     def _output(self, classified: int, reused: int, cut: int) -> TrackedFrame:
         # A missed track keeps its box only if it is steady: a blob seen one frame in
         # three (a page edge, a shadow) must not be promoted to a permanent digit.
@@ -434,20 +456,10 @@ class Tracker:
                 ((old[:, 3] > OVERSIZED * digit) | (old[:, 2] > OVERSIZED * digit))
             gone = {t.id for t, h in zip(coasting, hidden, strict=True) if h}
             shown = [t for t in shown if t.id not in gone]
-        # Figures in a printed word ("Page 14") get no box, as Recognizer.read gives none.
-        if shown and any(t.letter for t in in_view):
-            words = inside_a_word(np.array([t.box for t in in_view]),
-                                  np.array([t.label != NOT_A_DIGIT for t in in_view]),
-                                  np.array([t.letter for t in in_view]))
-            dropped = {t.id for t, w in zip(in_view, words, strict=True) if w}
-            shown = [t for t in shown if t.id not in dropped]
-        # Copies of one printed glyph get no box either (``printed.printed_repeats``).
-        if shown and len(in_view) > 2 and all(t.features is not None for t in in_view):
-            copies = printed_repeats(np.array([t.box for t in in_view]),
-                                     np.stack([t.features for t in in_view]),
-                                     np.array([t.best for t in in_view]),
-                                     np.array([t.label != NOT_A_DIGIT for t in in_view]))
-            dropped = {t.id for t, c in zip(in_view, copies, strict=True) if c}
+        # Figures in a printed word ("Page 14"), copies of one printed glyph and runs
+        # of print get no box, as Recognizer.read gives none.
+        if shown and in_view:
+            dropped = self._print_in_view(in_view)
             shown = [t for t in shown if t.id not in dropped]
         if not shown:
             return TrackedFrame([], [], np.zeros((0, 20, 20), np.uint8), "", classified, reused,

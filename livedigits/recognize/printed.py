@@ -10,6 +10,9 @@ a digit written three or four times ranged 7-25% in height, and none had two suc
 A 1 is one straight stroke and a small 0 an oval in any hand: handwritten ones are as
 alike as printed ones, so they are left out (printed 1s and 0s stay for the not-a-digit
 examples to vote down).
+
+A font also sets a line's figures at one height on one baseline (``printed_runs``):
+three or more such glyphs on the baseline of a printed word are print.
 """
 
 from __future__ import annotations
@@ -52,3 +55,93 @@ def printed_repeats(boxes: np.ndarray, features: np.ndarray, digits: np.ndarray,
         np.fill_diagonal(alike, False)
         out[group] = alike.sum(axis=1) >= REPEATS
     return out & is_digit
+
+
+
+# A font sets a line's glyphs on one baseline at one height; a hand does not.
+RUN_GAP = 0.8  # heights between neighbours in a run of printed glyphs
+RUN_HEIGHT = 0.04  # share of the height by which the glyphs of a run may differ
+RUN_BASELINE = 0.08  # and their bottoms
+RUN_MIN = 3  # glyphs in a run that may be taken for print
+SEED_GAP = 0.8  # heights between neighbours on one printed baseline
+SEED_BASELINE = 0.05  # share of the height by which their bottoms may differ
+_BLOCK = 512  # rows of the pairwise comparison at a time (memory bounded by 512 x N)
+
+
+def _pairs(b: np.ndarray, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+    """Neighbours of boxes ``b[rows]`` among all ``b`` (N, 4) float64 x, y, w, h.
+
+    Returns ``(linked, on_baseline)``: (R, N) bool each. Linked: one line (centres within
+    half the taller's height), at most RUN_GAP heights apart (overlapping by at most
+    0.2), heights within RUN_HEIGHT and bottoms within RUN_BASELINE of the taller's.
+    On one baseline: at most SEED_GAP heights apart on one line, bottoms within
+    SEED_BASELINE.
+    """
+    r = b[rows]
+    h = np.maximum(r[:, None, 3], b[None, :, 3])
+    centre = b[:, 1] + b[:, 3] / 2
+    bottom = b[:, 1] + b[:, 3]
+    apart = np.maximum(b[None, :, 0] - (r[:, None, 0] + r[:, None, 2]),
+                       r[:, None, 0] - (b[None, :, 0] + b[None, :, 2]))
+    line = (np.abs(centre[rows, None] - centre[None, :]) <= 0.5 * h) & (apart >= -0.2 * h)
+    line[np.arange(len(r)), np.arange(len(b))[rows]] = False
+    low = np.abs(bottom[rows, None] - bottom[None, :])
+    linked = line & (apart <= RUN_GAP * h) \
+        & (np.abs(r[:, None, 3] - b[None, :, 3]) <= np.maximum(1.0, RUN_HEIGHT * h)) \
+        & (low <= np.maximum(1.0, RUN_BASELINE * h))
+    on_baseline = line & (apart <= SEED_GAP * h) & (low <= np.maximum(1.0, SEED_BASELINE * h))
+    return linked, on_baseline
+
+
+def _components(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """(n,) int: for each of n nodes, the least node joined to it by the edges
+    ``first[k]``-``second[k]`` (connected components, by label propagation)."""
+    label = np.arange(n)
+    while True:
+        before = label.copy()
+        np.minimum.at(label, first, label[second])
+        np.minimum.at(label, second, label[first])
+        label = label[label]  # jump along the chain of least labels
+        if (label == before).all():
+            return label
+
+
+def printed_runs(boxes: np.ndarray, printy: np.ndarray, is_digit: np.ndarray) -> np.ndarray:
+    """(N,) bool: candidates read as digits that stand in a run of printed glyphs.
+
+    A run: RUN_MIN candidates or more, each at most RUN_GAP heights from the next on its
+    line, of one height (within RUN_HEIGHT) on one baseline (bottoms within
+    RUN_BASELINE) -- a printed date, a page number, a table's row of figures. It is
+    print when one of its glyphs is (``printy``: voted down as print, or in a printed
+    word, or a copy of a printed glyph) or stands on one baseline with one: a chain
+    of glyphs, each at most SEED_GAP heights from the next with bottoms within
+    SEED_BASELINE, leads from it to a glyph known to be print. The letters of "Total"
+    make the figures after it print, though its ``l`` reads as a 1. A run of handwritten
+    digits alone is left alone: MNIST's hands write digits of one height too, and a font
+    is told by its letters.
+
+    Parameters
+    ----------
+    boxes : (N, 4) x, y, w, h of every candidate
+    printy : (N,) bool, the candidates known to be print
+    is_digit : (N,) bool, the candidates read as digits
+    """
+    is_digit = np.asarray(is_digit, bool)
+    printy = np.asarray(printy, bool)
+    n = len(is_digit)
+    if not is_digit.any() or not printy.any() or n < RUN_MIN:
+        return np.zeros(n, bool)
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    links, bases = [], []
+    for start in range(0, n, _BLOCK):
+        rows = slice(start, min(n, start + _BLOCK))
+        linked, on_baseline = _pairs(b, rows)
+        links.append(np.nonzero(linked) + np.array([[start], [0]]))
+        bases.append(np.nonzero(on_baseline) + np.array([[start], [0]]))
+    run = _components(n, *np.concatenate(links, axis=1))
+    base = _components(n, *np.concatenate(bases, axis=1))
+    on_print = np.bincount(base, weights=printy, minlength=n) > 0
+    seeded_by = on_print[base]
+    size = np.bincount(run, minlength=n)
+    seeded = np.bincount(run, weights=seeded_by, minlength=n) > 0
+    return is_digit & (size[run] >= RUN_MIN) & seeded[run]

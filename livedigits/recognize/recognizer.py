@@ -14,7 +14,7 @@ import numpy as np
 
 from livedigits.imageio import read_image
 from livedigits.recognize.layout import arrange, inside_a_word
-from livedigits.recognize.printed import printed_repeats
+from livedigits.recognize.printed import printed_repeats, printed_runs
 from livedigits.training.build import load_cached
 from livedigits.training.fit import describe
 from livedigits.training.model import N_CLASSES, REJECT, Model, ModelParams
@@ -297,9 +297,12 @@ class Recognizer:
         if split is not found:  # touching digits were split: read the pieces
             cells, judged = self._judge_pieces(found, cells, judged, split)
             found = split
-        keep = judged.is_digit & ~inside_a_word(found.boxes, judged.is_digit,
-                                                judged.reject_share >= REJECT_FROM)
-        keep &= ~printed_repeats(found.boxes, judged.features, judged.digits, keep)
+        voted_print = judged.reject_share >= REJECT_FROM
+        word = inside_a_word(found.boxes, judged.is_digit, voted_print)
+        keep = judged.is_digit & ~word
+        copies = printed_repeats(found.boxes, judged.features, judged.digits, keep)
+        keep &= ~copies
+        keep &= ~printed_runs(found.boxes, voted_print | word | copies, keep)
         digits, confidences = judged.digits, judged.confidences
         boxes = found.boxes[keep]
         digits, confidences, cells = digits[keep], confidences[keep], cells[keep]

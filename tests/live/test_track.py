@@ -374,7 +374,9 @@ def test_the_recognizer_classifier_hides_printed_letters_and_grid_crossings(hold
     cells = deskew(np.concatenate([heldout[0][:4], marks]))
     classify = recognizer_classifier(holdout_recognizer)
     tracker = Tracker()
-    boxes = np.array([[40 * k, 10, 20, 30] for k in range(len(cells))])
+    # Spaced wider than print (``printed.printed_runs``: boxes of one size on one
+    # baseline beside printed letters would be a printed run).
+    boxes = np.array([[60 * k, 10, 20, 30] for k in range(len(cells))])
     for _ in range(3):
         out = tracker.update(boxes, cells, classify)
     assert [d.digit for d in out.detections] == list(heldout[1][:4])
@@ -467,11 +469,35 @@ def test_copies_of_one_printed_glyph_get_no_box_as_in_a_still_image(holdout_reco
     copies = np.repeat(cells[fives[:1]], 3, axis=0)
     written = cells[fives[1:4]]
     all_cells = deskew(np.concatenate([copies, written]))
-    boxes = np.array([[40 * k, 10, 20, 30] for k in range(6)])
+    # The written 5s stand apart from the copies (not in one printed run with them).
+    boxes = np.array([[40 * k + 80 * (k >= 3), 10, 20, 30] for k in range(6)])
     classify = recognizer_classifier(holdout_recognizer)
     for classifier, shown in ((classify, [3, 4, 5]),
                               (lambda c: classify(c)[:4], [0, 1, 2, 3, 4, 5])):
         tracker = Tracker()
         for _ in range(3):
             out = tracker.update(boxes, all_cells, classifier)
-        assert sorted(int(d.x) // 40 for d in out.detections) == shown, out.detections
+        at = boxes[:, 0].tolist()
+        assert sorted(at.index(int(d.x)) for d in out.detections) == shown, out.detections
+
+
+def test_figures_after_a_printed_word_on_its_baseline_get_no_box_as_in_a_still_image():
+    """Four figures of one height on the baseline of a printed word ("Total 1385") are
+    print (``printed.printed_runs``); the same four on a line of their own stay."""
+    LETTER = 9  # the cells of this label are printed letters, voted down
+
+    def classify(cells):
+        cols = (cells > 128).any(axis=1)
+        labels = np.array([int(np.flatnonzero(c)[0]) - 1 for c in cols])
+        letters = labels == LETTER
+        return labels, np.full(len(cells), 0.9, np.float32), ~letters, letters
+
+    word = [[20 + 24 * k, 40, 20, 30] for k in range(3)]
+    figures = [[110 + 26 * k, 40, 20, 30] for k in range(4)]  # a 0.6-height space before
+    alone = [[110 + 26 * k, 140, 20, 30] for k in range(4)]
+    boxes = np.array(word + figures + alone, np.int32)
+    cells = _cells([LETTER] * 3 + [1, 3, 8, 5] + [1, 3, 8, 5])
+    tracker = Tracker()
+    for _ in range(3):
+        out = tracker.update(boxes, cells, classify)
+    assert sorted((d.y, d.x) for d in out.detections) == [(140, x) for x, *_ in alone]
