@@ -68,7 +68,7 @@ SEED_BASELINE = 0.05  # share of the height by which their bottoms may differ
 _BLOCK = 512  # rows of the pairwise comparison at a time (memory bounded by 512 x N)
 
 
-def _pairs(b: np.ndarray, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+def _pairs(b: np.ndarray, rows: slice, slope: float) -> tuple[np.ndarray, np.ndarray]:
     """Neighbours of boxes ``b[rows]`` among all ``b`` (N, 4) float64 x, y, w, h.
 
     Returns ``(linked, on_baseline)``: (R, N) bool each. Linked: one line (centres within
@@ -79,8 +79,9 @@ def _pairs(b: np.ndarray, rows: slice) -> tuple[np.ndarray, np.ndarray]:
     """
     r = b[rows]
     h = np.maximum(r[:, None, 3], b[None, :, 3])
-    centre = b[:, 1] + b[:, 3] / 2
-    bottom = b[:, 1] + b[:, 3]
+    level = slope * (b[:, 0] + b[:, 2] / 2)  # how far the line has fallen there
+    centre = b[:, 1] + b[:, 3] / 2 - level
+    bottom = b[:, 1] + b[:, 3] - level
     apart = np.maximum(b[None, :, 0] - (r[:, None, 0] + r[:, None, 2]),
                        r[:, None, 0] - (b[None, :, 0] + b[None, :, 2]))
     line = (np.abs(centre[rows, None] - centre[None, :]) <= 0.5 * h) & (apart >= -0.2 * h)
@@ -106,7 +107,8 @@ def _components(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
             return label
 
 
-def printed_runs(boxes: np.ndarray, printy: np.ndarray, is_digit: np.ndarray) -> np.ndarray:
+def printed_runs(boxes: np.ndarray, printy: np.ndarray, is_digit: np.ndarray,
+                 angle: float = 0.0) -> np.ndarray:
     """(N,) bool: candidates read as digits that stand in a run of printed glyphs.
 
     A run: RUN_MIN candidates or more, each at most RUN_GAP heights from the next on its
@@ -125,6 +127,8 @@ def printed_runs(boxes: np.ndarray, printy: np.ndarray, is_digit: np.ndarray) ->
     boxes : (N, 4) x, y, w, h of every candidate
     printy : (N,) bool, the candidates known to be print
     is_digit : (N,) bool, the candidates read as digits
+    angle : degrees, the direction of the lines (``layout.estimate_skew``): bottoms are
+        compared along it
     """
     is_digit = np.asarray(is_digit, bool)
     printy = np.asarray(printy, bool)
@@ -132,10 +136,11 @@ def printed_runs(boxes: np.ndarray, printy: np.ndarray, is_digit: np.ndarray) ->
     if not is_digit.any() or not printy.any() or n < RUN_MIN:
         return np.zeros(n, bool)
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    slope = float(np.tan(np.radians(angle)))
     links, bases = [], []
     for start in range(0, n, _BLOCK):
         rows = slice(start, min(n, start + _BLOCK))
-        linked, on_baseline = _pairs(b, rows)
+        linked, on_baseline = _pairs(b, rows, slope)
         links.append(np.nonzero(linked) + np.array([[start], [0]]))
         bases.append(np.nonzero(on_baseline) + np.array([[start], [0]]))
     run = _components(n, *np.concatenate(links, axis=1))

@@ -103,3 +103,17 @@ def test_figures_printed_in_truetype_get_no_box_and_the_handwriting_beside_them_
         print_read += sum(d.y < 280 for d in found)
         assert [d.digit for d in found if d.y >= 280] == labels[picks].tolist(), face.name
     assert print_read <= 25, print_read  # 19 in the ten DejaVu faces, most in Mono
+
+
+def test_a_tilted_printed_line_is_one_run_along_its_slope():
+    """Regression: on a photo's tilted line the bottoms step ~10% of a height from glyph to
+    glyph, so the printed figures after a printed word were no run; along the lines'
+    direction they are."""
+    from livedigits.recognize.printed import printed_runs
+
+    step = 3.0  # px the line falls from one glyph to the next, 26 px apart
+    boxes = np.array([[20 + 26 * k, 40 + step * k, 20, 30] for k in range(8)])
+    printy = np.array([True] * 3 + [False] * 5)
+    angle = float(np.degrees(np.arctan(step / 26)))
+    assert not printed_runs(boxes, printy, ~printy).any()
+    assert printed_runs(boxes, printy, ~printy, angle).tolist() == [False] * 3 + [True] * 5
