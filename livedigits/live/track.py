@@ -23,13 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from livedigits.live.motion import SheetMotion, covered, iou_matrix, pieces
-from livedigits.recognize.layout import (
-    SteadySkew,
-    arrange,
-    estimate_skew,
-    inside_a_word,
-    reading_order,
-)
+from livedigits.recognize.layout import SteadySkew, arrange, inside_a_word, reading_order
 from livedigits.recognize.printed import printed_repeats, printed_runs
 from livedigits.recognize.recognizer import Detection
 from livedigits.recognize.segment import SAME_BELOW, signature_change
@@ -441,8 +435,7 @@ class Tracker:
                                      np.array([t.best for t in in_view]), is_digit)
             printy |= copies
             is_digit &= ~copies
-        if printy.any() and is_digit.any():
-            is_digit &= ~printed_runs(boxes, printy, is_digit, estimate_skew(boxes))
+        is_digit &= ~printed_runs(boxes, printy, is_digit)
         return {t.id for t, digit in zip(in_view, is_digit, strict=True)
                 if t.label != NOT_A_DIGIT and not digit}
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from livedigits.recognize.layout import estimate_skew
+
 ALIKE = 0.99  # features' cosine of two copies of one printed glyph
 SAME_HEIGHT = 0.03  # share of the height by which copies of one glyph may differ
 SAME_WIDTH = 0.05  # and of the width
@@ -57,7 +59,6 @@ def printed_repeats(boxes: np.ndarray, features: np.ndarray, digits: np.ndarray,
     return out & is_digit
 
 
-
 # A font sets a line's glyphs on one baseline at one height; a hand does not.
 RUN_GAP = 0.8  # heights between neighbours in a run of printed glyphs
 RUN_HEIGHT = 0.04  # share of the height by which the glyphs of a run may differ
@@ -68,8 +69,10 @@ SEED_BASELINE = 0.05  # share of the height by which their bottoms may differ
 _BLOCK = 512  # rows of the pairwise comparison at a time (memory bounded by 512 x N)
 
 
-def _pairs(b: np.ndarray, rows: slice, slope: float) -> tuple[np.ndarray, np.ndarray]:
-    """Neighbours of boxes ``b[rows]`` among all ``b`` (N, 4) float64 x, y, w, h.
+def _pairs(b: np.ndarray, centre: np.ndarray, bottom: np.ndarray, rows: slice
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Neighbours of boxes ``b[rows]`` among all ``b`` (N, 4) float64 x, y, w, h, whose
+    centres' and bottoms' rows (N,) float64 are measured across the lines.
 
     Returns ``(linked, on_baseline)``: (R, N) bool each. Linked: one line (centres within
     half the taller's height), at most RUN_GAP heights apart (overlapping by at most
@@ -79,9 +82,6 @@ def _pairs(b: np.ndarray, rows: slice, slope: float) -> tuple[np.ndarray, np.nda
     """
     r = b[rows]
     h = np.maximum(r[:, None, 3], b[None, :, 3])
-    level = slope * (b[:, 0] + b[:, 2] / 2)  # how far the line has fallen there
-    centre = b[:, 1] + b[:, 3] / 2 - level
-    bottom = b[:, 1] + b[:, 3] - level
     apart = np.maximum(b[None, :, 0] - (r[:, None, 0] + r[:, None, 2]),
                        r[:, None, 0] - (b[None, :, 0] + b[None, :, 2]))
     line = (np.abs(centre[rows, None] - centre[None, :]) <= 0.5 * h) & (apart >= -0.2 * h)
@@ -108,7 +108,7 @@ def _components(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 
 def printed_runs(boxes: np.ndarray, printy: np.ndarray, is_digit: np.ndarray,
-                 angle: float = 0.0) -> np.ndarray:
+                 angle: float | None = None) -> np.ndarray:
     """(N,) bool: candidates read as digits that stand in a run of printed glyphs.
 
     A run: RUN_MIN candidates or more, each at most RUN_GAP heights from the next on its
@@ -127,8 +127,9 @@ def printed_runs(boxes: np.ndarray, printy: np.ndarray, is_digit: np.ndarray,
     boxes : (N, 4) x, y, w, h of every candidate
     printy : (N,) bool, the candidates known to be print
     is_digit : (N,) bool, the candidates read as digits
-    angle : degrees, the direction of the lines (``layout.estimate_skew``): bottoms are
-        compared along it
+    angle : degrees, the direction of the lines, along which bottoms are compared;
+        None: ``layout.estimate_skew`` of the boxes, worked out only where print and
+        digits are
     """
     is_digit = np.asarray(is_digit, bool)
     printy = np.asarray(printy, bool)
@@ -136,11 +137,14 @@ def printed_runs(boxes: np.ndarray, printy: np.ndarray, is_digit: np.ndarray,
     if not is_digit.any() or not printy.any() or n < RUN_MIN:
         return np.zeros(n, bool)
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    slope = float(np.tan(np.radians(angle)))
+    if angle is None:
+        angle = estimate_skew(b)
+    level = np.tan(np.radians(angle)) * (b[:, 0] + b[:, 2] / 2)  # how far a line fell
+    centre, bottom = b[:, 1] + b[:, 3] / 2 - level, b[:, 1] + b[:, 3] - level
     links, bases = [], []
     for start in range(0, n, _BLOCK):
         rows = slice(start, min(n, start + _BLOCK))
-        linked, on_baseline = _pairs(b, rows, slope)
+        linked, on_baseline = _pairs(b, centre, bottom, rows)
         links.append(np.nonzero(linked) + np.array([[start], [0]]))
         bases.append(np.nonzero(on_baseline) + np.array([[start], [0]]))
     run = _components(n, *np.concatenate(links, axis=1))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from livedigits.imageio import read_image
-from livedigits.recognize.layout import arrange, estimate_skew, inside_a_word
+from livedigits.recognize.layout import arrange, inside_a_word
 from livedigits.recognize.printed import printed_repeats, printed_runs
 from livedigits.training.build import load_cached
 from livedigits.training.fit import describe
@@ -302,9 +302,7 @@ class Recognizer:
         keep = judged.is_digit & ~word
         copies = printed_repeats(found.boxes, judged.features, judged.digits, keep)
         keep &= ~copies
-        printy = voted_print | word | copies
-        if printy.any() and keep.any():  # the lines' direction only where print is
-            keep &= ~printed_runs(found.boxes, printy, keep, estimate_skew(found.boxes))
+        keep &= ~printed_runs(found.boxes, voted_print | word | copies, keep)
         digits, confidences = judged.digits, judged.confidences
         boxes = found.boxes[keep]
         digits, confidences, cells = digits[keep], confidences[keep], cells[keep]

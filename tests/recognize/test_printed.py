@@ -115,5 +115,5 @@ def test_a_tilted_printed_line_is_one_run_along_its_slope():
     boxes = np.array([[20 + 26 * k, 40 + step * k, 20, 30] for k in range(8)])
     printy = np.array([True] * 3 + [False] * 5)
     angle = float(np.degrees(np.arctan(step / 26)))
-    assert not printed_runs(boxes, printy, ~printy).any()
+    assert not printed_runs(boxes, printy, ~printy, 0.0).any()  # bottoms compared level
     assert printed_runs(boxes, printy, ~printy, angle).tolist() == [False] * 3 + [True] * 5
