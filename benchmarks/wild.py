@@ -183,8 +183,11 @@ def measure_video(recognizer, *, seed: int, frames: int) -> dict:
     its own (``recognize``) and as ``livedigits live`` reads a video (the live
     pipeline: tracker, votes, classifications kept for unchanged digits).
 
-    Returns ``{"frames", "digits_per_frame", "per_frame": {...}, "live": {...}}``, each
-    of the two with ``correct``, ``found``, ``fp_per_frame`` and ``median_ms``.
+    Returns ``{"frames", "digits_per_frame", "per_frame": {...}, "live": {...},
+    "by_smear": [...]}``, the two ways each with ``correct``, ``found``,
+    ``fp_per_frame`` and ``median_ms``; ``by_smear`` the same shares a way for
+    the frames in each band of motion smear (``SMEAR_BANDS``, px), ``{"band",
+    "frames", "per_frame", "live"}``.
     """
     import cv2
 
@@ -196,9 +199,12 @@ def measure_video(recognizer, *, seed: int, frames: int) -> dict:
     totals = {way: {"n": 0, "found": 0, "correct": 0, "fp": 0, "ms": []} for way in ways}
     pipeline = Pipeline(recognizer)
     count = 0
+    smears: list[tuple[float, float]] = []
+    per_frame: list[dict] = []  # one {way: score} a frame
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "hand-held.avi"
-        truth = render_video(np.random.default_rng([seed, 99]), path, frames=frames)
+        truth = render_video(np.random.default_rng([seed, 99]), path, frames=frames,
+                             smears=smears)
         capture = cv2.VideoCapture(str(path))
         try:
             for index, (boxes, digits) in enumerate(truth):
@@ -206,12 +212,14 @@ def measure_video(recognizer, *, seed: int, frames: int) -> dict:
                 if not ok:
                     break
                 count += 1
+                per_frame.append({})
                 for way in ways:
                     start = time.perf_counter()
                     detections = recognizer.recognize(image) if way == "per_frame" else \
                         pipeline.process(image, index).detections
                     totals[way]["ms"].append(1000 * (time.perf_counter() - start))
                     got = score(boxes, digits, detections)
+                    per_frame[-1][way] = got
                     for key in ("n", "found", "correct", "fp"):
                         totals[way][key] += got[key]
         finally:
@@ -222,7 +230,30 @@ def measure_video(recognizer, *, seed: int, frames: int) -> dict:
         out[way] = {"correct": total["correct"] / n, "found": total["found"] / n,
                     "fp_per_frame": total["fp"] / max(count, 1),
                     "median_ms": float(np.median(total["ms"])) if total["ms"] else float("nan")}
+    out["by_smear"] = _by_smear(per_frame, np.hypot(*np.array(smears[:count]).T)
+                                if count else np.zeros(0), ways)
     return out
+
+
+SMEAR_BANDS = ((0, 2), (2, 4), (4, 6), (6, float("inf")))
+
+
+def _by_smear(per_frame: list[dict], lengths: np.ndarray, ways: tuple[str, ...]) -> list:
+    """Shares found and correct per way over the frames whose motion smear
+    (``lengths``, (F,) px) falls in each of ``SMEAR_BANDS``; empty bands left out."""
+    rows = []
+    for low, high in SMEAR_BANDS:
+        chosen = [got for got, length in zip(per_frame, lengths, strict=True)
+                  if low <= length < high]
+        if not chosen:
+            continue
+        row = {"band": [low, high], "frames": len(chosen)}
+        for way in ways:
+            n = max(sum(got[way]["n"] for got in chosen), 1)
+            row[way] = {"found": sum(got[way]["found"] for got in chosen) / n,
+                        "correct": sum(got[way]["correct"] for got in chosen) / n}
+        rows.append(row)
+    return rows
 
 
 def _verdict(met: dict) -> str:
@@ -292,6 +323,12 @@ def _measure(args: argparse.Namespace, recognizer) -> int:
             print(f"{label:<16}{result['frames']:>7}{result['digits_per_frame']:>9.1f}"
                   f"{r['found']:>8.1%}{r['correct']:>9.1%}{r['fp_per_frame']:>9.2f}"
                   f"{r['median_ms']:>8.1f}  {_verdict(met[way])}")
+        print("by motion smear (px a frame): correct each frame / live")
+        for row in result["by_smear"]:
+            low, high = row["band"]
+            band = f"{low:g}-{high:g} px" if high != float("inf") else f">= {low:g} px"
+            print(f"  {band:<10}{row['frames']:>4} frames  {row['per_frame']['correct']:>6.1%}"
+                  f" / {row['live']['correct']:.1%}")
         print(_bars_text())
         return 0
 

@@ -212,6 +212,7 @@ def render_video(
     jpeg_quality: int = 65,
     clutter: tuple[str, ...] = (),
     cells: tuple[np.ndarray, np.ndarray] | None = None,
+    smears: list[tuple[float, float]] | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Write a hand-held MJPG video of a sheet on a desk; returns its per-frame truth.
 
@@ -220,7 +221,8 @@ def render_video(
     blur varies from frame to frame within ``blur`` (sigma range, px) with motion
     blur along fast moves, the light's brightest spot drifts, and each frame is
     noised and JPEG-compressed by the MJPG codec (``jpeg_quality`` is its target).
-    ``desk`` is the share of the first frame the desk covers.
+    ``desk`` is the share of the first frame the desk covers. A ``smears`` list
+    gets each frame's motion smear appended, (dx, dy) in frame pixels.
 
     Returns
     -------
@@ -266,6 +268,8 @@ def render_video(
             light = light_field(rng, width, height, falloff, centre)
             sigma = rng.uniform(*blur)
             writer.write(camera(frame, rng, light, sigma, 3.0, None, motion=tuple(vel)))
+            if smears is not None:
+                smears.append((float(vel[0]), float(vel[1])))
             boxes = warp_boxes(world.boxes, matrix) if len(world.boxes) else world.boxes
             keep = wholly_inside(boxes, width, height)
             truth.append((np.round(boxes[keep]).astype(np.int32).reshape(-1, 4),

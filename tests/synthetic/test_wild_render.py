@@ -251,3 +251,25 @@ def test_size_spread_varies_the_digits_heights_and_keeps_them_on_their_lines():
     bottoms, tops = boxes[:, 1] + boxes[:, 3], boxes[:, 1]
     assert len(boxes) >= 15 and np.ptp(boxes[:, 3]) >= 20, boxes
     assert np.ptp(bottoms) <= 12 < np.ptp(tops), (bottoms, tops)
+
+
+def test_video_reports_each_frames_smear_as_the_move_of_the_view(tmp_path):
+    smears = []
+    truth = render_video(np.random.default_rng(2), tmp_path / "hand.avi", frames=10,
+                         n_digits=20, smears=smears)
+    plain = render_video(np.random.default_rng(2), tmp_path / "plain.avi", frames=10,
+                         n_digits=20)
+    assert len(smears) == 10
+    # Asking for the smears changes nothing in the video's truth.
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(truth, plain, strict=True))
+    # The smear is the move of the view: digits shift by about as much, frame to frame.
+    errors = []
+    for f in range(1, 10):
+        # digits kept in both frames, matched by their place in the world's order
+        before, after = truth[f - 1][0], truth[f][0]
+        if len(before) != len(after):
+            continue
+        shift = np.median((after[:, :2] + after[:, 2:] / 2) -
+                          (before[:, :2] + before[:, 2:] / 2), axis=0)
+        errors.append(abs(np.hypot(*shift) - np.hypot(*smears[f])))
+    assert len(errors) >= 4 and np.median(errors) < 1.5
