@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from livedigits.live.motion import SheetMotion, covered, iou_matrix, pieces
-from livedigits.recognize.layout import SteadySkew, arrange, inside_a_word, reading_order
-from livedigits.recognize.printed import printed_repeats, printed_runs
+from livedigits.recognize.layout import SteadySkew, arrange, reading_order
+from livedigits.recognize.printed import printed_digits
 from livedigits.recognize.recognizer import Detection
 from livedigits.recognize.segment import SAME_BELOW, signature_change
 from livedigits.training.model import REJECT
@@ -419,25 +419,17 @@ class Tracker:
 
     @staticmethod
     def _print_in_view(in_view: list[Track]) -> set[int]:
-        """Ids of the tracks in view read as digits that are print: in a printed word
-        (``layout.inside_a_word``), copies of one printed glyph
-        (``printed.printed_repeats``) or in a run of print (``printed.printed_runs``)."""
-        boxes = np.array([t.box for t in in_view])
-        is_digit = np.array([t.label != NOT_A_DIGIT for t in in_view])
+        """Ids of the tracks in view read as digits that are print
+        (``printed.printed_digits``, the letters as the glyphs known to be print; the
+        word rule only when a track is a letter)."""
         letters = np.array([t.letter for t in in_view])
-        printy = letters.copy()
-        if letters.any():
-            word = inside_a_word(boxes, is_digit, letters)
-            printy |= word
-            is_digit &= ~word
-        if len(in_view) > 2 and all(t.features is not None for t in in_view):
-            copies = printed_repeats(boxes, np.stack([t.features for t in in_view]),
-                                     np.array([t.best for t in in_view]), is_digit)
-            printy |= copies
-            is_digit &= ~copies
-        is_digit &= ~printed_runs(boxes, printy, is_digit)
-        return {t.id for t, digit in zip(in_view, is_digit, strict=True)
-                if t.label != NOT_A_DIGIT and not digit}
+        features = np.stack([t.features for t in in_view]) \
+            if all(t.features is not None for t in in_view) else None
+        printed = printed_digits(np.array([t.box for t in in_view]),
+                                 np.array([t.label != NOT_A_DIGIT for t in in_view]),
+                                 letters, features, np.array([t.best for t in in_view]),
+                                 words=bool(letters.any()))
+        return {t.id for t, p in zip(in_view, printed, strict=True) if p}
 
     def _output(self, classified: int, reused: int, cut: int) -> TrackedFrame:
         # A missed track keeps its box only if it is steady: a blob seen one frame in

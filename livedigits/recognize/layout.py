@@ -156,7 +156,7 @@ def _turned(boxes: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray, np
     return u, v, np.maximum(boxes[:, 3], 1.0)
 
 
-def _components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+def edge_components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """(n,) int labels of the connected components of the undirected edges ``(i, j)``:
     the smallest index in each component."""
     labels = np.arange(n)
@@ -191,7 +191,7 @@ def _chains(u: np.ndarray, v: np.ndarray, heights: np.ndarray, widths: np.ndarra
         ends.append((has, nearest[has]))
     a = np.concatenate([ends[0][0], ends[1][0]])
     b = np.concatenate([ends[0][1], ends[1][1]])
-    return _components(n, a, b)
+    return edge_components(n, a, b)
 
 
 def _join_chains(chain: np.ndarray, u: np.ndarray, v: np.ndarray, heights: np.ndarray,
@@ -212,7 +212,7 @@ def _join_chains(chain: np.ndarray, u: np.ndarray, v: np.ndarray, heights: np.nd
     a, b = _window_pairs(v[last], v[first], 0.5 * float(height.max()))
     tall = np.maximum(height[a], height[b])
     keep = (begin[b] >= end[a] - 0.25 * tall) & (np.abs(v[first][b] - v[last][a]) <= 0.5 * tall)
-    joined = _components(count, a[keep], b[keep])
+    joined = edge_components(count, a[keep], b[keep])
     return joined[of]
 
 

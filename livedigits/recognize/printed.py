@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from livedigits.recognize.layout import estimate_skew
+from livedigits.recognize.layout import edge_components, estimate_skew, inside_a_word
 
 ALIKE = 0.99  # features' cosine of two copies of one printed glyph
 SAME_HEIGHT = 0.03  # share of the height by which copies of one glyph may differ
@@ -94,19 +94,6 @@ def _pairs(b: np.ndarray, centre: np.ndarray, bottom: np.ndarray, rows: slice
     return linked, on_baseline
 
 
-def _components(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """(n,) int: for each of n nodes, the least node joined to it by the edges
-    ``first[k]``-``second[k]`` (connected components, by label propagation)."""
-    label = np.arange(n)
-    while True:
-        before = label.copy()
-        np.minimum.at(label, first, label[second])
-        np.minimum.at(label, second, label[first])
-        label = label[label]  # jump along the chain of least labels
-        if (label == before).all():
-            return label
-
-
 def printed_runs(boxes: np.ndarray, printy: np.ndarray, is_digit: np.ndarray,
                  angle: float | None = None) -> np.ndarray:
     """(N,) bool: candidates read as digits that stand in a run of printed glyphs.
@@ -147,10 +134,38 @@ def printed_runs(boxes: np.ndarray, printy: np.ndarray, is_digit: np.ndarray,
         linked, on_baseline = _pairs(b, centre, bottom, rows)
         links.append(np.nonzero(linked) + np.array([[start], [0]]))
         bases.append(np.nonzero(on_baseline) + np.array([[start], [0]]))
-    run = _components(n, *np.concatenate(links, axis=1))
-    base = _components(n, *np.concatenate(bases, axis=1))
+    run = edge_components(n, *np.concatenate(links, axis=1))
+    base = edge_components(n, *np.concatenate(bases, axis=1))
     on_print = np.bincount(base, weights=printy, minlength=n) > 0
     seeded_by = on_print[base]
     size = np.bincount(run, minlength=n)
     seeded = np.bincount(run, weights=seeded_by, minlength=n) > 0
     return is_digit & (size[run] >= RUN_MIN) & seeded[run]
+
+
+def printed_digits(boxes: np.ndarray, is_digit: np.ndarray, printy: np.ndarray,
+                   features: np.ndarray | None, digits: np.ndarray, *,
+                   words: bool = True) -> np.ndarray:
+    """(N,) bool: candidates read as digits that are print, by the three rules in
+    turn: in a printed word (``layout.inside_a_word``, skipped when ``words`` is
+    False), copies of one printed glyph (``printed_repeats``, skipped when
+    ``features`` is None) and in a run of print (``printed_runs``, seeded by
+    ``printy`` and the glyphs the first two rules found).
+
+    Parameters
+    ----------
+    boxes : (N, 4) x, y, w, h of every candidate
+    is_digit : (N,) bool, the candidates read as digits
+    printy : (N,) bool, the candidates known to be print (voted down as print)
+    features : (N, D) float32 unit rows of their cells, or None
+    digits : (N,) int, the best digit of each
+    """
+    is_digit = np.asarray(is_digit, bool)
+    printy = np.asarray(printy, bool)
+    none = np.zeros(len(is_digit), bool)
+    word = inside_a_word(boxes, is_digit, printy) if words else none
+    keep = is_digit & ~word
+    copies = none if features is None else printed_repeats(boxes, features, digits, keep)
+    keep &= ~copies
+    keep &= ~printed_runs(boxes, printy | word | copies, keep)
+    return is_digit & ~keep

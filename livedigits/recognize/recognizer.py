@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from livedigits.imageio import read_image
-from livedigits.recognize.layout import arrange, inside_a_word
-from livedigits.recognize.printed import printed_repeats, printed_runs
+from livedigits.recognize.layout import arrange
+from livedigits.recognize.printed import printed_digits
 from livedigits.training.build import load_cached
 from livedigits.training.fit import describe
 from livedigits.training.model import N_CLASSES, REJECT, Model, ModelParams
@@ -297,12 +297,9 @@ class Recognizer:
         if split is not found:  # touching digits were split: read the pieces
             cells, judged = self._judge_pieces(found, cells, judged, split)
             found = split
-        voted_print = judged.reject_share >= REJECT_FROM
-        word = inside_a_word(found.boxes, judged.is_digit, voted_print)
-        keep = judged.is_digit & ~word
-        copies = printed_repeats(found.boxes, judged.features, judged.digits, keep)
-        keep &= ~copies
-        keep &= ~printed_runs(found.boxes, voted_print | word | copies, keep)
+        keep = judged.is_digit & ~printed_digits(
+            found.boxes, judged.is_digit, judged.reject_share >= REJECT_FROM,
+            judged.features, judged.digits)
         digits, confidences = judged.digits, judged.confidences
         boxes = found.boxes[keep]
         digits, confidences, cells = digits[keep], confidences[keep], cells[keep]
