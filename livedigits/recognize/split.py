@@ -183,7 +183,7 @@ class Splitter:
             # (candidate, extent of the blob or piece, the gain its pieces need)
             # A blob that is no digit is tried only when wide enough for two: one digit's
             # width that the classifier turns down (a 5 like a printed S) is no pair.
-            pending = [(k, found.extents[k], _needed(s, c))
+            pending = [(k, found.extents[k], _needed(s, c, _always_tried(found.extents[k])))
                        for k, c, s in zip(which, sure, whole, strict=True)
                        if (_doubtful(s, c) or _always_tried(found.extents[k]))
                        and (c > 0 or _aspect(found.extents[k]) >= PAIR_WIDE)]
@@ -265,7 +265,7 @@ class Splitter:
             for piece, s, c in zip(pieces, near, sure, strict=True):
                 w, h = piece[2] - piece[0], piece[3] - piece[1]
                 if w >= WIDE * h and (_doubtful(s, c) or _always_tried(piece)):
-                    again.append((k, piece, _needed(s, c)))
+                    again.append((k, piece, _needed(s, c, _always_tried(piece))))
         return again
 
 
@@ -291,12 +291,13 @@ def _doubtful(nearest: float, confidence: float) -> bool:
         nearest < (SPLIT_BELOW_IF_SURE if confidence >= SURE else SPLIT_BELOW)
 
 
-def _needed(nearest: float, confidence: float) -> float:
+def _needed(nearest: float, confidence: float, wide: bool = False) -> float:
     """The nearest cosine each piece must reach to beat a blob read this way (any,
-    when the blob is not a digit)."""
+    when the blob is not a digit). A ``wide`` blob (``_always_tried``) is seldom one
+    digit, however surely it reads: its pieces need only the smaller GAIN."""
     if confidence <= 0:
         return 0.0
-    return float(nearest) + (GAIN_IF_SURE if confidence >= SURE else GAIN)
+    return float(nearest) + (GAIN_IF_SURE if confidence >= SURE and not wide else GAIN)
 
 
 def _ink(found: Candidates, extent: Extent, members: list[int]) -> np.ndarray:

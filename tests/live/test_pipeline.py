@@ -77,13 +77,14 @@ def test_steady_sheet_is_not_cut_or_classified_again(page, holdout_recognizer, m
     later = [pipeline.process(f, i).tracked for i, f in enumerate(frames[1:], start=1)]
     # Camera noise alone: a stray re-cut is allowed, a re-read of the sheet is not.
     assert sum(t.cut for t in later) <= 0.02 * first.cut * len(later), [t.cut for t in later]
-    # The splitter may look again at a blob whose width noise pushed over its line (one
-    # cut each), and decides once the small wide blobs (under 25 px) that the first
-    # frame could not judge, with no reading around them yet; it never re-reads the sheet.
+    # The splitter may look again at a blob whose width noise pushed over its line (twice
+    # at most, each look cutting the blob and the two pieces it would split into), and
+    # decides once the small wide blobs (under 25 px) that the first frame could not
+    # judge, with no reading around them yet; it never re-reads the sheet.
     found = find_candidates(frames[0])
     size = np.array([(e[3] - e[1], e[2] - e[0]) for e in found.extents])
     small = int(((size[:, 0] < CUT_SMALL_AMONG_DIGITS) & (size[:, 1] >= WIDE * size[:, 0])).sum())
-    assert sum(t.cut for t in later) <= normalise.items <= sum(t.cut for t in later) + 2 + small
+    assert sum(t.cut for t in later) <= normalise.items <= sum(t.cut for t in later) + 2 * 3 + small
     assert classify.items == sum(t.classified for t in later)
     assert sum(t.classified for t in later) <= 0.01 * first.cut * len(later)
     assert all(t.reused >= 95 for t in later)

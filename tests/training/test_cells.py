@@ -57,3 +57,28 @@ def test_augment_when_no_copy_is_redrawn_with_a_pen():
     for seed in range(5):
         out = augment(cells[:1], 1, np.random.default_rng(seed))
         assert out.shape == (1, 20, 20) and out.dtype == np.uint8 and out.any()
+
+
+def test_a_smeared_copy_is_drawn_out_along_the_motion_and_normalised_again(heldout):
+    """A smear across the digit (horizontal) makes the cut digit wider for its height;
+    the smeared cell is cut and scaled as the segmenter's cells are (longer side 14 px)."""
+    from livedigits.training.cells import _smear, smear_some
+
+    cells, labels = heldout
+    ones = cells[labels == 1][:20]
+    n = len(ones)
+    flat = _smear(ones, np.full(n, 18.0), np.full(n, 5.0), np.zeros(n))
+
+    def aspect(cell):
+        x, y, w, h = cv2.boundingRect((cell > 64).astype(np.uint8))
+        return w / h, max(w, h)
+
+    before = np.array([aspect(c) for c in ones])
+    after = np.array([aspect(c) for c in flat])
+    assert np.median(after[:, 0]) > np.median(before[:, 0]) + 0.08
+    assert (np.abs(after[:, 1] - 14) <= 2).all()
+    untouched = ones.copy()
+    assert np.array_equal(smear_some(untouched, np.random.default_rng(0), 0.0), ones)
+    some = smear_some(ones.copy(), np.random.default_rng(0), 0.5)
+    changed = (some != ones).any(axis=(1, 2)).mean()
+    assert 0.2 <= changed <= 0.8
