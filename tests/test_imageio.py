@@ -140,22 +140,7 @@ def test_exif_rotated_phone_jpeg_reads_upright(tmp_path, sheet):
         got = _json_lines(runner.invoke(app, ["image", str(phone), "--json", "--no-images"]
                                         ).output)[0]
         assert (got["width"], got["height"]) == (want["width"], want["height"])
-        _assert_same_reading(got["detections"], want["detections"])
-
-
-def _assert_same_reading(got: list[dict], want: list[dict]) -> None:
-    """The same boxes (to 2 px) with the same digits where both readings are sure: a JPEG
-    of the turned sheet is compressed in other blocks, which can tip an unsure digit."""
-    assert len(got) == len(want)
-    sure = 0
-    for w in want:
-        same = [g for g in got if abs(g["x"] - w["x"]) <= 2 and abs(g["y"] - w["y"]) <= 2
-                and abs(g["w"] - w["w"]) <= 2 and abs(g["h"] - w["h"]) <= 2]
-        assert len(same) == 1, w
-        if min(same[0]["confidence"], w["confidence"]) >= 0.9:
-            assert same[0]["digit"] == w["digit"], (same[0], w)
-            sure += 1
-    assert sure >= 15
+        assert got["text"] == want["text"]
 
 
 def test_upright_matches_every_exif_orientation():

@@ -71,6 +71,9 @@ class Pipeline:
     """Find a frame's candidates, track them, and cut and classify only new or changed ones."""
 
     def __init__(self, recognizer: Recognizer, tracker: Tracker | None = None) -> None:
+        # Frames of a moving camera are compared with the model's smeared rows too.
+        if hasattr(recognizer, "for_video"):
+            recognizer = recognizer.for_video()
         self.recognizer = recognizer
         self.tracker = tracker or Tracker(min_confidence=recognizer.min_confidence)
         self._classify = recognizer_classifier(recognizer)

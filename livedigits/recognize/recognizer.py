@@ -107,11 +107,29 @@ class Reading:
 class Recognizer:
     """Handwritten-digit recognizer: a fitted model plus the pipeline around it."""
 
-    def __init__(self, model: Model, *, min_confidence: float = UNSURE_BELOW) -> None:
+    def __init__(self, model: Model, *, min_confidence: float = UNSURE_BELOW,
+                 video: bool = False) -> None:
         self.model = model
         self.min_confidence = _checked_confidence(min_confidence)
+        #: Compare with the model's smeared rows too (``Model.still_rows``): for the
+        #: frames of a moving camera. A still image is compared with the still rows only.
+        self.video = video
         self._digits_cache: tuple | None = None
         self._origin = "model"  # what it was loaded from, for repr
+
+    def for_video(self) -> Recognizer:
+        """The same recognizer for video frames (``video``), sharing the model."""
+        twin = Recognizer(self.model, min_confidence=self.min_confidence, video=True)
+        twin._origin = self._origin
+        return twin
+
+    def _rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The training features (M', D) and labels (M',) this recognizer compares
+        with: all of them for video, else the model's still rows (views, no copy)."""
+        still = self.model.still_rows
+        if self.video or still is None:
+            return self.model.features, self.model.labels
+        return self.model.features[:still], self.model.labels[:still]
 
     def __repr__(self) -> str:
         return (f"Recognizer({self._origin}, {len(self.model.labels)} training rows, "
@@ -164,12 +182,12 @@ class Recognizer:
         puts them) and their labels."""
         if self._digits_cache is None or \
                 self._digits_cache[0] is not self.model.features:
-            labels = self.model.labels
+            features, labels = self._rows()
             n = int(np.count_nonzero(labels < REJECT))
             if (labels[:n] < REJECT).all():
-                rows, row_labels = self.model.features[:n], labels[:n]
+                rows, row_labels = features[:n], labels[:n]
             else:
-                rows = np.ascontiguousarray(self.model.features[labels < REJECT])
+                rows = np.ascontiguousarray(features[labels < REJECT])
                 row_labels = labels[labels < REJECT]
             self._digits_cache = (self.model.features, rows, row_labels)
         return self._digits_cache[1], self._digits_cache[2]
@@ -186,9 +204,9 @@ class Recognizer:
         from livedigits.kernels.knn import knn_search, knn_vote
 
         features = describe(cells, self.model.projection)
-        labels = self.model.labels
+        train, labels = self._rows()
         k = min(self.model.params.k, len(labels))
-        indices, sims = knn_search(features, self.model.features, k)
+        indices, sims = knn_search(features, train, k)
         voters = labels[indices]
         weights = np.maximum(sims, 0) ** 4  # knn_vote's weights (power 4)
         total = weights.sum(axis=1)

@@ -74,7 +74,7 @@ SCALE = 0.08  # +-: digits fill MNIST's 14 px box this much more or less once cu
 SHEAR = 0.15  # +-: a sheet seen at an angle shears its digits this much
 SHIFT_PX = 0.8  # +-: a real cut's centre of mass is off by this much
 PEN_SHARE = 0.4  # the copies redrawn with an even-width pen, as ballpoints and markers write
-SMEAR_SHARE = 0.3  # the copies smeared by a camera that moved during the exposure
+SMEAR_SHARE = 0.3  # default share of cells smear_some smears
 SMEAR_HEIGHTS = (16, 30)  # px: the digit heights the smear is drawn at (small digits blur most)
 SMEAR_PX = (1.5, 5.0)  # px of motion during the exposure, at that height
 
@@ -87,11 +87,8 @@ def augment(cells: np.ndarray, copies: int, rng: np.random.Generator) -> np.ndar
     the copies get thinner and a third thicker strokes (eroded or dilated at 4x
     resolution). A ``PEN_SHARE`` of the copies is
     redrawn along the digit's centre line with a round pen of even width, as
-    ballpoints and markers write (MNIST's strokes swell and thin), and a
-    ``SMEAR_SHARE`` smeared by a camera that moved during the exposure
-    (``smear_some``): on a hand-held 640x480 video (benchmarks/wild.py --video,
-    seeds 0-3) each frame read alone went from 86.4/89.2/86.6/77.4% right to
-    89.6/92.0/92.5/82.2%.
+    ballpoints and markers write (MNIST's strokes swell and thin). Smeared copies
+    for video are added by ``fit`` (``smear_some``).
 
     Parameters
     ----------
@@ -128,7 +125,7 @@ def augment(cells: np.ndarray, copies: int, rng: np.random.Generator) -> np.ndar
         widths = rng.integers(5, 11, len(picked))
         if len(picked):
             out[picked] = _redraw_with_pen(out[picked], widths)
-    return smear_some(out, rng)
+    return out
 
 
 def smear_some(cells: np.ndarray, rng: np.random.Generator,

@@ -142,6 +142,10 @@ def fit(
     if negatives is not None and len(negatives[0]):
         parts.append(negatives[0])
         part_labels.append(REJECT + np.asarray(negatives[1]))
+    # What a moving camera smears: the augmented digits and the negatives.
+    smearable = [(parts[1], part_labels[1])] if params.augment_copies else []
+    if negatives is not None and len(negatives[0]):
+        smearable.append((parts[-1], part_labels[-1]))
     train = deskew(np.concatenate(parts))
     classes = np.concatenate(part_labels).astype(np.int32)  # REJECT + kind for negatives
     # One thread: the same numbers as the parallel kernel (measured), 0.2 s more for
@@ -156,4 +160,37 @@ def fit(
     keep = norms[:, 0] > 1e-6
     features = np.ascontiguousarray(reduced[keep] / norms[keep], np.float32)
     train_labels = np.minimum(classes[keep], REJECT).astype(np.int32)
-    return Model(projection, features, train_labels, params, source)
+    if params.smear <= 0 or not smearable:
+        return Model(projection, features, train_labels, params, source)
+    smeared, smeared_labels = _smeared_rows(smearable, params, projection)
+    return Model(projection, np.concatenate([features, smeared]),
+                 np.concatenate([train_labels, smeared_labels]), params, source,
+                 still_rows=len(features))
+
+
+SMEAR_SEED = 3  # second word of the seed that picks and smears the video rows
+
+
+def _smeared_rows(smearable: list[tuple[np.ndarray, np.ndarray]], params: ModelParams,
+                  projection: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Features (S, dims) float32 and labels (S,) int32 of smeared copies of a
+    ``params.smear`` share of each (cells (N, 20, 20) uint8, classes (N,)) part: what a
+    camera moving during the exposure sees of them (``cells.smear_some``). The projection
+    was fitted without them, so a still image's comparisons are unchanged."""
+    from livedigits.kernels.hog import hog
+    from livedigits.training.cells import deskew, smear_some
+
+    rng = np.random.default_rng([params.seed, SMEAR_SEED])
+    cells, classes = [], []
+    for part, part_classes in smearable:
+        picked = rng.random(len(part)) < params.smear
+        cells.append(smear_some(part[picked].copy(), rng, 1.0))
+        classes.append(np.asarray(part_classes)[picked])
+    reduced = hog(deskew(np.concatenate(cells)), parallel=False) @ projection
+    norms = np.sqrt((reduced * reduced).sum(axis=1, keepdims=True))
+    keep = norms[:, 0] > 1e-6
+    features = np.ascontiguousarray(reduced[keep] / norms[keep], np.float32)
+    labels = np.minimum(np.concatenate(classes)[keep], REJECT).astype(np.int32)
+    # Digits first, as among the still rows.
+    order = np.argsort(labels == REJECT, kind="stable")
+    return features[order], labels[order]

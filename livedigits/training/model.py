@@ -37,6 +37,7 @@ class ModelParams:
     profile_weight: int = 10  # copies of each profile cell (augmented): 50 cells weigh 500
     negatives: int = 300  # non-digit cells per kind (negatives.WEIGHTS more for some); 0: none
     styles: int = 15  # cells of each digit style MNIST lacks (then augmented); 0: none
+    smear: float = 0.3  # share of the augmented digits and negatives added smeared, for video
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -51,9 +52,12 @@ class Model:
     projection : (512, dims) float32, HOG vector -> reduced vector
     features : (M, dims) float32 unit rows, the training set
     labels : (M,) int32 digits 0..9, or REJECT for a training row that is not a digit;
-        the digit rows come first
+        the digit rows come first among the still rows, and again among the rest
     params : ModelParams
     source : str, hash of the inputs it was built from
+    still_rows : int or None, the first rows, which a still image is compared with;
+        the rows after them are copies smeared by a moving camera, which only video
+        frames are compared with (``Recognizer.for_video``). None: every row is a still row.
     """
 
     projection: np.ndarray
@@ -61,11 +65,14 @@ class Model:
     labels: np.ndarray
     params: ModelParams = field(default_factory=ModelParams)
     source: str = ""
+    still_rows: int | None = None
 
     def save(self, path: Path, *, compressed: bool = False) -> Path:
         """Write the model as an ``.npz`` atomically (deflated with ``compressed``);
         returns the path."""
+        extra = {} if self.still_rows is None else {"still_rows": np.int64(self.still_rows)}
         return write_npz_atomic(path, dict(
+            **extra,
             format_version=np.int32(FORMAT_VERSION),
             params=np.array(self.params.to_json()),
             source=np.array(self.source),
@@ -99,6 +106,7 @@ class Model:
                     labels=np.ascontiguousarray(data["labels"], np.int32),
                     params=params,
                     source=str(data["source"]),
+                    still_rows=int(data["still_rows"]) if "still_rows" in data.files else None,
                 )
         except LivedigitsError:
             raise
@@ -125,6 +133,7 @@ class Model:
                    for v in (p.augment_copies, p.seed, p.dims, p.k, p.profile_weight,
                              p.negatives, p.styles)) or \
                 p.k < 1 or p.negatives < 0 or p.styles < 0 or \
+                not isinstance(p.smear, (int, float)) or not 0 <= p.smear <= 1 or \
                 p.dims != self.projection.shape[-1]:
             raise LivedigitsError(
                 "model parameters are invalid; rebuild it with `livedigits train`"
@@ -141,6 +150,9 @@ class Model:
             and (self.labels < REJECT).any()
             and np.isfinite(self.features).all()
             and np.isfinite(self.projection).all()
+            and (self.still_rows is None
+                 or (1 <= self.still_rows <= len(self.labels)
+                     and (self.labels[:self.still_rows] < REJECT).any()))
         )
         if not ok:
             raise LivedigitsError(

@@ -40,7 +40,6 @@ from livedigits.training.cells import (
     ink_patch,
     patch_cell,
     redraw_with_pen,
-    smear_some,
 )
 
 KINDS = ("printed", "printed_digit", "script", "pair", "line", "corner", "side", "crossing",
@@ -64,7 +63,7 @@ SCRIPT = [c for c in string.ascii_letters if c not in set("OolISsZzqgb")]
 
 
 def render(kind: str, n: int, rng: np.random.Generator, *,
-           heights: tuple[float, float] = (14, 90), smear: float | None = None) -> np.ndarray:
+           heights: tuple[float, float] = (14, 90)) -> np.ndarray:
     """``n`` cells of one kind of non-digit.
 
     Parameters
@@ -74,9 +73,6 @@ def render(kind: str, n: int, rng: np.random.Generator, *,
     rng : the randomness (a held-out set uses another seed)
     heights : range of the mark's size in px before normalisation (small marks keep
         gray levels in ``normalise``, large ones are cleaned up)
-
-    A ``smear`` share of them (``cells.SMEAR_SHARE`` by default) is smeared as a moving
-    camera smears them, as the digits' augmented copies are (``cells.smear_some``).
 
     Returns
     -------
@@ -93,7 +89,6 @@ def render(kind: str, n: int, rng: np.random.Generator, *,
             if cell.any():
                 out[i] = cell
                 break
-        smear_some(out[i:i + 1], rng, smear)
     return out
 
 

@@ -1,7 +1,10 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from livedigits.errors import LivedigitsError
+from livedigits.training.cells import deskew
 from livedigits.training.fit import fit
 from livedigits.training.model import FORMAT_VERSION, Model, ModelParams
 
@@ -118,9 +121,10 @@ def test_reject_rows_come_after_the_digits_and_check(heldout):
     negative_cells, kinds = render_all(5, np.random.default_rng(0))
     model = fit(cells, labels, ModelParams(augment_copies=0, dims=32),
                 negatives=(negative_cells, kinds))
-    n = len(model.labels)
+    n = model.still_rows  # then the smeared copies, digits first again
     assert model.labels.max() == REJECT
     assert (model.labels[: n - len(negative_cells)] < REJECT).all()
+    assert (model.labels[n - len(negative_cells):n] == REJECT).all()
     model.check()
     only_rejects = Model(model.projection, model.features[-3:], model.labels[-3:],
                          model.params)
@@ -296,3 +300,31 @@ def test_the_held_out_model_is_fitted_from_shipped_parts_without_rendering(caplo
     stages = [r.getMessage() for r in caplog.records if r.name == "livedigits.training.build"]
     assert stages == [], stages
     assert model.params.holdout and len(model.labels) > 20000
+
+
+def test_smeared_rows_follow_the_still_rows_and_only_video_frames_meet_them(heldout, tmp_path):
+    """A still image is compared with exactly the model a fit without smear gives; the
+    live loop's recognizer (``for_video``) with the smeared copies too."""
+    from livedigits.recognize.recognizer import Recognizer
+    from livedigits.training.negatives import render_all
+
+    cells, labels = heldout
+    negatives = render_all(5, np.random.default_rng(0))
+    params = ModelParams(augment_copies=1, dims=32)
+    model = fit(cells, labels, params, negatives=negatives)
+    plain = fit(cells, labels, replace(params, smear=0.0), negatives=negatives)
+    assert plain.still_rows is None
+    assert model.still_rows == len(plain.labels) < len(model.labels)
+    assert np.array_equal(model.features[:model.still_rows], plain.features)
+    assert np.array_equal(model.projection, plain.projection)
+    extra = model.labels[model.still_rows:]
+    smearable = len(cells) + len(negatives[0])  # the augmented copy and the negatives
+    assert 0.2 * smearable < len(extra) < 0.4 * smearable
+    assert (np.diff((extra == 10).astype(int)) >= 0).all()  # digits first
+    still, video = Recognizer(model), Recognizer(model).for_video()
+    assert len(still._rows()[1]) == model.still_rows
+    assert len(video._rows()[1]) == len(model.labels)
+    probe = deskew(cells[:50])
+    assert np.array_equal(still.classify(probe)[0], Recognizer(plain).classify(probe)[0])
+    again = Model.load(model.save(tmp_path / "m.npz"))
+    assert again.still_rows == model.still_rows

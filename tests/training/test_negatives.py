@@ -11,9 +11,7 @@ HELD_OUT = (16, 110)  # px; training draws 14..90
 
 
 def _held_out(kind: str, n: int, seed: int) -> np.ndarray:
-    """Marks as a still photo shows them: none smeared by a moving camera."""
-    return negatives.render(kind, n, np.random.default_rng([4242, seed]), heights=HELD_OUT,
-                            smear=0.0)
+    return negatives.render(kind, n, np.random.default_rng([4242, seed]), heights=HELD_OUT)
 
 
 @pytest.mark.parametrize("kind", ["printed", "printed_digit", "pair", "side", "crossing", "grid",
