@@ -74,7 +74,6 @@ SCALE = 0.08  # +-: digits fill MNIST's 14 px box this much more or less once cu
 SHEAR = 0.15  # +-: a sheet seen at an angle shears its digits this much
 SHIFT_PX = 0.8  # +-: a real cut's centre of mass is off by this much
 PEN_SHARE = 0.4  # the copies redrawn with an even-width pen, as ballpoints and markers write
-SMEAR_SHARE = 0.3  # default share of cells smear_some smears
 SMEAR_HEIGHTS = (16, 30)  # px: the digit heights the smear is drawn at (small digits blur most)
 SMEAR_PX = (1.5, 5.0)  # px of motion during the exposure, at that height
 
@@ -128,12 +127,10 @@ def augment(cells: np.ndarray, copies: int, rng: np.random.Generator) -> np.ndar
     return out
 
 
-def smear_some(cells: np.ndarray, rng: np.random.Generator,
-               share: float | None = None) -> np.ndarray:
-    """(N, 20, 20) cells, a ``share`` of them (``SMEAR_SHARE`` by default; picked at
-    random) smeared in place as a camera that moved ``SMEAR_PX`` px during the exposure
-    sees them (``_smear``); returns ``cells``."""
-    share = SMEAR_SHARE if share is None else share
+def smear_some(cells: np.ndarray, rng: np.random.Generator, share: float) -> np.ndarray:
+    """(N, 20, 20) cells, a ``share`` of them (picked at random) smeared in place as a
+    camera that moved ``SMEAR_PX`` px during the exposure sees them (``_smear``);
+    returns ``cells``."""
     if share <= 0:
         return cells
     picked = np.flatnonzero(rng.random(len(cells)) < share)

@@ -155,17 +155,25 @@ def fit(
     raw, classes = raw[drawn], classes[drawn]
     if projection is None:
         projection = fit_projection(raw, classes, params.dims)
-    reduced = raw @ projection
-    norms = np.sqrt((reduced * reduced).sum(axis=1, keepdims=True))
-    keep = norms[:, 0] > 1e-6
-    features = np.ascontiguousarray(reduced[keep] / norms[keep], np.float32)
-    train_labels = np.minimum(classes[keep], REJECT).astype(np.int32)
+    features, train_labels = _projected_rows(raw, classes, projection)
     if params.smear <= 0 or not smearable:
         return Model(projection, features, train_labels, params, source)
     smeared, smeared_labels = _smeared_rows(smearable, params, projection)
     return Model(projection, np.concatenate([features, smeared]),
                  np.concatenate([train_labels, smeared_labels]), params, source,
                  still_rows=len(features))
+
+
+def _projected_rows(raw: np.ndarray, classes: np.ndarray, projection: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Training rows from (M, 512) HOG vectors and their classes (M,) (REJECT + kind for
+    negatives): the (M', dims) float32 unit rows of those that project to a direction,
+    and their (M',) int32 labels, every kind of negative as REJECT."""
+    reduced = raw @ projection
+    norms = np.sqrt((reduced * reduced).sum(axis=1, keepdims=True))
+    keep = norms[:, 0] > 1e-6
+    features = np.ascontiguousarray(reduced[keep] / norms[keep], np.float32)
+    return features, np.minimum(classes[keep], REJECT).astype(np.int32)
 
 
 SMEAR_SEED = 3  # second word of the seed that picks and smears the video rows
@@ -186,11 +194,8 @@ def _smeared_rows(smearable: list[tuple[np.ndarray, np.ndarray]], params: ModelP
         picked = rng.random(len(part)) < params.smear
         cells.append(smear_some(part[picked].copy(), rng, 1.0))
         classes.append(np.asarray(part_classes)[picked])
-    reduced = hog(deskew(np.concatenate(cells)), parallel=False) @ projection
-    norms = np.sqrt((reduced * reduced).sum(axis=1, keepdims=True))
-    keep = norms[:, 0] > 1e-6
-    features = np.ascontiguousarray(reduced[keep] / norms[keep], np.float32)
-    labels = np.minimum(np.concatenate(classes)[keep], REJECT).astype(np.int32)
+    features, labels = _projected_rows(hog(deskew(np.concatenate(cells)), parallel=False),
+                                       np.concatenate(classes), projection)
     # Digits first, as among the still rows.
     order = np.argsort(labels == REJECT, kind="stable")
     return features[order], labels[order]

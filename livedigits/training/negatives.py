@@ -34,13 +34,7 @@ import string
 import cv2
 import numpy as np
 
-from livedigits.training.cells import (
-    FINE,
-    draw_strokes,
-    ink_patch,
-    patch_cell,
-    redraw_with_pen,
-)
+from livedigits.training.cells import FINE, draw_strokes, ink_patch, patch_cell, redraw_with_pen
 
 KINDS = ("printed", "printed_digit", "script", "pair", "line", "corner", "side", "crossing",
          "grid", "dash", "bracket", "bar", "blob")
