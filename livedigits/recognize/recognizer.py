@@ -180,8 +180,8 @@ class Recognizer:
     def _digit_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """The training rows that are digits (a view when they come first, as ``fit``
         puts them) and their labels."""
-        if self._digits_cache is None or \
-                self._digits_cache[0] is not self.model.features:
+        if self._digits_cache is None or self._digits_cache[0] is not self.model.features \
+                or self._digits_cache[3] != self.video:
             features, labels = self._rows()
             n = int(np.count_nonzero(labels < REJECT))
             if (labels[:n] < REJECT).all():
@@ -189,7 +189,7 @@ class Recognizer:
             else:
                 rows = np.ascontiguousarray(features[labels < REJECT])
                 row_labels = labels[labels < REJECT]
-            self._digits_cache = (self.model.features, rows, row_labels)
+            self._digits_cache = (self.model.features, rows, row_labels, self.video)
         return self._digits_cache[1], self._digits_cache[2]
 
     def judge(self, cells: np.ndarray) -> Judgement:

@@ -328,3 +328,16 @@ def test_smeared_rows_follow_the_still_rows_and_only_video_frames_meet_them(held
     assert np.array_equal(still.classify(probe)[0], Recognizer(plain).classify(probe)[0])
     again = Model.load(model.save(tmp_path / "m.npz"))
     assert again.still_rows == model.still_rows
+
+
+def test_the_digit_rows_follow_a_recognizer_turned_to_video(holdout_recognizer):
+    """The digit rows (the second search of a cell no digit voted for) were cached once
+    and kept the still rows after ``video`` was set."""
+    from livedigits.recognize.recognizer import Recognizer
+
+    recognizer = Recognizer(holdout_recognizer.model)
+    still = len(recognizer._digit_rows()[1])
+    recognizer.video = True
+    video = len(recognizer._digit_rows()[1])
+    assert still == int((recognizer.model.labels[:recognizer.model.still_rows] < 10).sum())
+    assert video == int((recognizer.model.labels < 10).sum()) > still
