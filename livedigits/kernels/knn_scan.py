@@ -42,9 +42,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-FEW_QUERIES = 32  # smaller batches use _scan_rows; twice as many when D > 128
+FEW_QUERIES = 12  # smaller batches use _scan_rows; twice as many when D > 128
 PARALLEL_MIN_WORK = 1 << 21  # multiply-adds (Q * M * D), about 50 us on one thread
 LANE_BLOCK_BYTES = 256 * 1024
+ROW_TILE_BYTES = 256 * 1024  # train rows _scan_rows offers every query before moving on
 _LANE_WIDTH = 16  # float32 lanes of an AVX-512 register
 _MAX_LANES = 256
 JIT_OPTIONS = dict(cache=True, fastmath=True, nogil=True, error_model="numpy")
@@ -81,11 +82,24 @@ def _scan_rows(queries, train, k, top_s, top_i, t_lo, t_hi):
 
     queries (Q, D), train (M, D); top_s, top_i (Q, k). Register blocks of
     4 queries x 4 train rows, dimensions in the SIMD lanes; the last block of
-    train rows repeats row ``t_hi - 1`` and offers each row once.
+    train rows repeats row ``t_hi - 1`` and offers each row once. The rows go by
+    in tiles of ``ROW_TILE_BYTES``, each offered to every query before the next,
+    so a batch reads the train set from memory once, not once per 4 queries.
     """
     n_q, dim = queries.shape
-    q4 = n_q - n_q % 4
     last = t_hi - 1
+    tile = max(4, ROW_TILE_BYTES // (4 * dim) // 4 * 4)
+    for tile_lo in range(t_lo, t_hi, tile):
+        _scan_rows_tile(queries, train, k, top_s, top_i, tile_lo,
+                        min(tile_lo + tile, t_hi), last)
+
+
+@njit(**JIT_OPTIONS)
+def _scan_rows_tile(queries, train, k, top_s, top_i, t_lo, t_hi, last):
+    """``_scan_rows`` over the tile of train rows [t_lo, t_hi), every query; rows past
+    ``last`` are read as row ``last``."""
+    n_q, dim = queries.shape
+    q4 = n_q - n_q % 4
     for q in range(0, q4, 4):
         th0 = top_s[q, k - 1]
         th1 = top_s[q + 1, k - 1]

@@ -39,7 +39,8 @@ def reference_vote(indices, sims, train_labels, n_classes, power=4.0):
 
 
 # (Q, M, D, k). Q and M mostly not multiples of 4; the kernel for small batches
-# (``_scan_rows``) runs below 32 queries, or 64 when D > 128, the other above.
+# (``_scan_rows``) runs below 12 queries, or 24 when D > 128, the other above; it
+# goes through the train set in tiles of 1024 rows at D = 64 (128 at D = 512).
 SMALL_SHAPES = [
     (1, 1, 1, 1),
     (5, 9, 1, 9),  # D = 1: every similarity is +1 or -1, the order is all ties
@@ -54,7 +55,10 @@ SHAPES = SMALL_SHAPES + [
         (7, 103, 64, 103),  # k = M
         (9, 50, 512, 5),
         (33, 257, 64, 5),  # queries in SIMD lanes, Q not a multiple of 16
-        (45, 130, 512, 9),  # D > 128 keeps the small-batch kernel up to 63 queries
+        (20, 130, 512, 9),  # D > 128 keeps the small-batch kernel up to 23 queries
+        (7, 2503, 64, 5),  # small batch, three tiles of train rows, the last partial
+        (5, 1030, 512, 8),  # small batch, nine tiles at D = 512
+        (13, 3001, 64, 5),  # queries in SIMD lanes, one block of 16
         (70, 1001, 64, 7),
         (300, 299, 64, 3),  # two blocks of queries
         (150, 97, 512, 97),  # two blocks at D = 512, k = M
@@ -115,6 +119,20 @@ def test_ties_go_to_the_lower_index(n_q, parallel):
     np.testing.assert_array_equal(indices[:, :3], 3 * rows[:, None] + np.arange(3))
     assert (sims[:, 0] == sims[:, 1]).all() and (sims[:, 1] == sims[:, 2]).all()
     assert (sims[:, 3] < sims[:, 2]).all()
+
+
+@pytest.mark.parametrize("n_q", [1, 6])
+def test_ties_across_tiles_go_to_the_lower_index(n_q):
+    """Equal rows on both sides of a tile boundary of the small-batch kernel (1024 rows
+    at D = 64) and in its last, partial block."""
+    rng = np.random.default_rng(9)
+    train = unit_rows(rng, 2051, 64)
+    copies = [1022, 1023, 1024, 1025, 2049, 2050]
+    train[copies] = train[5]
+    queries = np.repeat(train[5:6], n_q, axis=0)
+    indices, sims = knn_search(queries, train, 7, parallel=False)
+    np.testing.assert_array_equal(indices, np.tile([5, *copies], (n_q, 1)))
+    assert (sims == sims[:, :1]).all()
 
 
 @pytest.mark.parametrize("n_chunks", [2, 4, 9])
