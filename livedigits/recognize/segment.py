@@ -245,17 +245,11 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
         dark = cv2.multiply(dark, valid)  # the desk and the page's edge hold no ink
     # Thresholds see a smoothed copy (noise); cells are cut from the sharp one.
     smooth = cv2.GaussianBlur(dark, (3, 3), 0)
-    # The paper's noise, from the median darkness of the sheet (nearly all paper).
-    half = np.ascontiguousarray(smooth[::2, ::2])
-    half_valid = None if valid is None else np.ascontiguousarray(valid[::2, ::2])
-    histogram = cv2.calcHist([half], [0], half_valid, [256], [0, 256]).ravel()
-    noise = float(np.searchsorted(np.cumsum(histogram), 0.5 * histogram.sum()))
+    if sheet.levels is None:  # a sheet carried on keeps the levels it was found with
+        sheet = replace(sheet, levels=_levels(smooth, valid))
+    noise, strong_level = sheet.levels
     weak_min = max(WEAK, WEAK_PER_NOISE * noise)
     strong_min = max(STRONG_MIN, STRONG_PER_NOISE * noise)
-    # Marks are counted at quarter size, each block keeping its darkest pixel, so that
-    # no stroke's peak falls between the samples.
-    quarter = np.ascontiguousarray(cv2.dilate(half, SQUARE[:2, :2], anchor=(0, 0))[::2, ::2])
-    strong_level = writing_level(quarter, weak_min)
     if strong_level <= 0:
         return empty
     strong = max(strong_min, min(STRONG_SHARE * strong_level, STRONG_ENOUGH))
@@ -353,6 +347,20 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
     extents = [extents[k] for k in order]
     return Candidates(boxes_arr[order], None, weak, scale, dark, labels,
                       extents, [members[k] for k in order], sheet, small_marks)
+
+
+def _levels(smooth: np.ndarray, valid: np.ndarray | None) -> tuple[float, float]:
+    """``Sheet.levels`` of (H, W) uint8 smoothed darkness, ``valid`` (H, W) 0/1 uint8
+    or None: the paper's noise, the median darkness of the sheet (nearly all paper), and
+    the writing's level (``ink.writing_level``, 0 when nothing could be writing)."""
+    half = np.ascontiguousarray(smooth[::2, ::2])
+    half_valid = None if valid is None else np.ascontiguousarray(valid[::2, ::2])
+    histogram = cv2.calcHist([half], [0], half_valid, [256], [0, 256]).ravel()
+    noise = float(np.searchsorted(np.cumsum(histogram), 0.5 * histogram.sum()))
+    # Marks are counted at quarter size, each block keeping its darkest pixel, so that
+    # no stroke's peak falls between the samples.
+    quarter = np.ascontiguousarray(cv2.dilate(half, SQUARE[:2, :2], anchor=(0, 0))[::2, ::2])
+    return noise, writing_level(quarter, max(WEAK, WEAK_PER_NOISE * noise))
 
 
 def without_box_sides(ink: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

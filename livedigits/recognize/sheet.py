@@ -51,6 +51,9 @@ class Sheet:
     valid : (h, w) bool at analysis size, paper away from its edge; None when the
         paper fills the whole frame (no desk in view)
     inverted : bool, the writing was lighter than its surface
+    levels : (noise, writing) darkness of 255 the segmenter measured on the frame the
+        sheet was looked for on (the paper's median and ``ink.writing_level``), carried
+        on with the sheet; None until measured
     """
 
     gray: np.ndarray
@@ -58,6 +61,7 @@ class Sheet:
     valid: np.ndarray | None
     inverted: bool
     light: np.ndarray | None = None  # (h, w) uint8 at analysis size, ``paper`` before resizing
+    levels: tuple[float, float] | None = None
 
     def valid_mask(self) -> np.ndarray | None:
         """(H, W) uint8 0/1 of ``valid`` at the image's size, or None when all is valid."""
@@ -199,8 +203,9 @@ def find_sheet(gray: np.ndarray) -> Sheet:
 def moved_sheet(previous: Sheet, gray: np.ndarray, matrix: np.ndarray) -> Sheet | None:
     """``previous``'s sheet carried onto the next frame, (H, W) uint8 ``gray``, by the
     (2, 3) map ``matrix`` of the sheet's motion in frame pixels: its paper light and
-    valid region warped at analysis size, its polarity kept (the live loop looks for the
-    sheet afresh only every few frames). None when ``previous`` is of another size."""
+    valid region warped at analysis size, its polarity and ink levels kept (the live loop
+    looks for the sheet afresh only every few frames). None when ``previous`` is of
+    another size."""
     h, w = gray.shape
     if previous.light is None or previous.gray.shape != gray.shape:
         return None
@@ -222,4 +227,4 @@ def moved_sheet(previous: Sheet, gray: np.ndarray, matrix: np.ndarray) -> Sheet 
     if previous.inverted:
         gray = cv2.bitwise_not(gray)
     return Sheet(gray, cv2.resize(light, (w, h), interpolation=cv2.INTER_LINEAR), valid,
-                 previous.inverted, light)
+                 previous.inverted, light, previous.levels)

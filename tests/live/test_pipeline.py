@@ -137,9 +137,9 @@ def test_digits_cut_by_the_frames_edge_get_no_box(page, holdout_recognizer):
 
 def test_the_sheet_is_carried_by_its_motion_and_looked_for_every_few_frames(monkeypatch,
                                                                           holdout_recognizer):
-    """The sheet on a desk, moving 4 px a frame: its paper and desk carried on by the
-    motion read the same digits as looking for it each frame, which is done one frame in
-    SHEET_EVERY (and again whenever a carried sheet loses candidates)."""
+    """The sheet on a desk, moving 4 px a frame: its paper, desk and ink levels carried on
+    by the motion read the same digits as looking for it each frame, which is done one
+    frame in SHEET_EVERY (and again whenever a carried sheet loses candidates)."""
     import cv2
 
     from livedigits.live import pipeline as pipeline_module
@@ -161,12 +161,16 @@ def test_the_sheet_is_carried_by_its_motion_and_looked_for_every_few_frames(monk
     # (candidates touching it get no box in live anyway).
     assert not (carried.valid & ~grown)[:, :-1].any()
 
-    looks = []
-    real = segment.find_sheet
+    looks, levels = [], []
+    real, real_level = segment.find_sheet, segment.writing_level
     monkeypatch.setattr(segment, "find_sheet", lambda gray: looks.append(1) or real(gray))
+    monkeypatch.setattr(segment, "writing_level",
+                        lambda *args: levels.append(1) or real_level(*args))
     pipeline = Pipeline(holdout_recognizer)
     shown = [len(pipeline.process(frame, k).detections) for k, frame in enumerate(frames)]
     assert len(looks) <= 2 + -(-(len(frames) - 2) // SHEET_EVERY) + 1, len(looks)
+    # The ink levels are measured where the sheet is looked for, and carried on with it.
+    assert len(levels) == len(looks)
     monkeypatch.setattr(pipeline_module, "SHEET_EVERY", 1)
     every = Pipeline(holdout_recognizer)
     assert shown == [len(every.process(frame, k).detections)
