@@ -101,6 +101,9 @@ class Candidates:
     # Strong marks too small to be candidates at this scale: how many, and their median
     # height in working px (a first look at a big photo of small writing sees these).
     small_marks: tuple[int, float] = (0, 0.0)
+    # (H' + 1, W' + 1) cv2.integral of ``dark``, made with the first signatures and kept
+    # by copies (``split`` replaces the boxes of touching digits by their pieces').
+    integral: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.boxes)
@@ -108,17 +111,26 @@ class Candidates:
     @property
     def signatures(self) -> np.ndarray:
         if self.known_signatures is None:
-            self.known_signatures = _signatures(self.dark, self.extents)
+            if self.integral is None:
+                self.integral = _integral(self.dark)
+            self.known_signatures = _signatures(self.integral, self.extents)
         return self.known_signatures
 
 
-def _signatures(dark: np.ndarray, extents: list[tuple[int, int, int, int]]) -> np.ndarray:
+def _integral(dark: np.ndarray) -> np.ndarray:
+    """(H + 1, W + 1) cv2.integral of (H, W) uint8 ``dark``: int32, whose sums are exact
+    and half the memory of float64, which is kept for images where they could overflow."""
+    wide = dark.size * 255 >= 2**31
+    return cv2.integral(dark, sdepth=cv2.CV_64F if wide else cv2.CV_32S)
+
+
+def _signatures(table: np.ndarray, extents: list[tuple[int, int, int, int]]) -> np.ndarray:
     """Each box's darkness summed over a SIGNATURE_SIDE-square grid, scaled to sum 1.
 
     Parameters
     ----------
-    dark : (H, W) uint8 darkness
-    extents : N boxes (x0, y0, x1, y1) in ``dark``'s pixels
+    table : (H + 1, W + 1) ``_integral`` of the (H, W) darkness
+    extents : N boxes (x0, y0, x1, y1) in the darkness's pixels
 
     Returns
     -------
@@ -128,10 +140,7 @@ def _signatures(dark: np.ndarray, extents: list[tuple[int, int, int, int]]) -> n
     # more than everything else the live loop does for an unchanged digit. The whole box
     # counts, neighbours' ink included, so that any change inside it shows. Grid lines
     # fall between pixels; the integral is bilinear inside a pixel, so interpolating it
-    # weighs split pixels by area, as INTER_AREA does. int32 sums are exact and half the
-    # memory of float64, which is kept for images where they could overflow.
-    wide = dark.size * 255 >= 2**31
-    table = cv2.integral(dark, sdepth=cv2.CV_64F if wide else cv2.CV_32S)
+    # weighs split pixels by area, as INTER_AREA does.
     box = np.asarray(extents, np.float64).reshape(-1, 4)
     steps = np.arange(SIGNATURE_SIDE + 1) / SIGNATURE_SIDE
     cols = box[:, 0:1] + steps * (box[:, 2:3] - box[:, 0:1])  # (N, SIDE + 1)

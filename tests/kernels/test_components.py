@@ -82,3 +82,20 @@ def test_stroke_width_of_a_drawn_ring_and_bar_is_their_pen(width):
     assert 17 / blot[0] < 3
     nothing = stroke_widths(dot_labels, np.array([-1, 0], np.int32), np.array([[0, 0, 5, 5]]))
     assert nothing[0] == np.inf  # no ink in the box: no width to measure
+
+
+@pytest.mark.parametrize("width", [16, 37, 203])
+def test_sparse_ink_at_the_ends_of_runs_and_rows(width):
+    """The kernel passes over runs of background 16 px at a time: marks on a run's first
+    and last pixel, and in a row's ragged end, all count."""
+    rng = np.random.default_rng(width)
+    mask = np.zeros((30, width), np.uint8)
+    for c in {0, 15, 16, 31, 32, width - 2, width - 1} & set(range(width)):
+        mask[rng.integers(0, 30), c] = 1
+    mask[5:9, width - 3:] = 1
+    values = rng.integers(0, 256, mask.shape).astype(np.uint8)
+    count, labels, expected, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    stats, peak = stats_and_peaks(labels, values, count)
+    assert np.array_equal(stats[1:], expected[1:])
+    for label in range(1, count):
+        assert peak[label] == values[labels == label].max()

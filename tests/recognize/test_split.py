@@ -98,6 +98,26 @@ def test_live_remembers_decisions_for_a_steady_sheet(holdout_recognizer):
     assert len(first) > len(find_candidates(page.image))  # something was split
 
 
+def test_split_candidates_keep_the_darkness_integral(monkeypatch, holdout_recognizer):
+    """The pieces' signatures come from the integral image made for the whole blobs'
+    (one a frame: it cost as much as the signatures' lookups for 100 boxes)."""
+    from livedigits.recognize import segment
+    from livedigits.recognize.segment import _signatures, signature_change
+
+    made = []
+    real = segment._integral
+    monkeypatch.setattr(segment, "_integral", lambda dark: made.append(1) or real(dark))
+    page = next(_touching_pages((0.05, 0.14), pages=1))
+    found = find_candidates(page.image)
+    splitter = Splitter(holdout_recognizer.neighbours, remember=True)
+    split = splitter(found)
+    assert len(split) > len(found)
+    signatures = split.signatures
+    assert len(made) == 1
+    again = _signatures(real(split.dark), split.extents)
+    assert (signature_change(signatures, again) < 1e-6).all()
+
+
 def test_live_pipeline_splits_touching_digits_steadily(tmp_path, holdout_recognizer):
     video = moving_sheet_video(tmp_path / "touching.avi", frames=12, n_digits=100, seed=5,
                                touch=(0.05, 0.2))
