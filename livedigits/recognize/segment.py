@@ -251,7 +251,7 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
     dark = darkness(sheet.gray, sheet.paper)
     valid = sheet.valid_mask()
     if valid is not None:
-        dark = cv2.multiply(dark, valid)  # the desk and the page's edge hold no ink
+        dark = cv2.bitwise_and(dark, valid)  # the desk and the page's edge hold no ink
     # Thresholds see a smoothed copy (noise); cells are cut from the sharp one.
     smooth = cv2.GaussianBlur(dark, (3, 3), 0)
     if sheet.levels is None:  # a sheet carried on keeps the levels it was found with
@@ -359,7 +359,7 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
 
 
 def _levels(smooth: np.ndarray, valid: np.ndarray | None) -> tuple[float, float]:
-    """``Sheet.levels`` of (H, W) uint8 smoothed darkness, ``valid`` (H, W) 0/1 uint8
+    """``Sheet.levels`` of (H, W) uint8 smoothed darkness, ``valid`` (H, W) 0/255 uint8
     or None: the paper's noise, the median darkness of the sheet (nearly all paper), and
     the writing's level (``ink.writing_level``, 0 when nothing could be writing)."""
     half = np.ascontiguousarray(smooth[::2, ::2])

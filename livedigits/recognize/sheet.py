@@ -64,13 +64,13 @@ class Sheet:
     levels: tuple[float, float] | None = None
 
     def valid_mask(self) -> np.ndarray | None:
-        """(H, W) uint8 0/1 of ``valid`` at the image's size, or None when all is valid."""
+        """(H, W) uint8 0/255 of ``valid`` at the image's size, or None when all is valid."""
         if self.valid is None:
             return None
         h, w = self.gray.shape
         # Linear, then halved: the boundary follows the page's edge, not the analysis grid.
         big = cv2.resize(self.valid.astype(np.uint8) * 255, (w, h), interpolation=cv2.INTER_LINEAR)
-        return cv2.threshold(big, 127, 1, cv2.THRESH_BINARY)[1]
+        return cv2.threshold(big, 127, 255, cv2.THRESH_BINARY)[1]
 
 
 def _resize_side(gray: np.ndarray, side: int) -> np.ndarray:
