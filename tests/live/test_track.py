@@ -124,6 +124,31 @@ def test_a_no_digit_verdict_is_checked_again_after_two_frames():
     assert shown[:3] == [0, 0, 0] and shown[3] == 2 and shown[4:] == [4, 4], shown
 
 
+class FirstUnsure(Recording):
+    """On its first call reads one cell (the first) as another digit, unsure (0.5)."""
+
+    def __call__(self, cells):
+        digits, confidences, ok = super().__call__(cells)
+        if len(self.calls) == 1:
+            digits, confidences = digits.copy(), confidences.copy()
+            digits[0], confidences[0] = (digits[0] + 1) % 10, 0.5
+        return digits, confidences, ok
+
+
+def test_an_unsure_first_reading_is_checked_again_after_two_frames():
+    """On a steady sheet of 60 digits every classification comes due at once; an unsure
+    one (a 9 read 0 at 0.50 on a blurred first frame) waited its turn among them, 19
+    frames of the demo's footage; it is checked again after max_reuse_rejected frames."""
+    labels = [k % 10 for k in range(60)]
+    classify = FirstUnsure()
+    tracker = Tracker(max_reuse=10, max_reuse_rejected=2)
+    shown = [tracker.update(_grid(60), _cells(labels), classify).detections[0].digit
+             for _ in range(5)]
+    assert shown[0] == labels[0] + 1
+    assert shown[-1] == labels[0], shown
+    assert sum(classify.calls) <= 60 + 2  # the sure ones are kept
+
+
 def test_changed_cell_is_classified_again_and_relabelled_within_a_few_frames():
     labels = [1, 2, 3, 4]
     classify = Recording()
