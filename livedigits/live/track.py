@@ -33,6 +33,10 @@ NOT_A_DIGIT = REJECT  # vote class of a blob that is not a digit (the model's re
 COVERED_BY_SEEN = 0.5  # a coasting box over this share of a box seen now is not shown,
 OVERSIZED = 1.3  # when taller or wider than this many typical digit heights
 PARTIAL = 0.7  # a candidate under this share of its track's height is a piece of it
+# Frames the print found among the tracks in view holds while the same tracks are in
+# view with the same readings (print is told by the tracks' layout, which the sheet's
+# motion keeps): looked for again at least this often.
+PRINT_EVERY = 3
 #: (N, 20, 20) uint8 cells -> digits (N,), confidences (N,), is-a-digit (N,) bool, and
 #: optionally letter-like (N,) bool: not a digit because the not-a-digit examples voted it
 #: down (``layout.inside_a_word``'s ``letters``; without it no figure is taken for a word's)
@@ -156,6 +160,8 @@ class Tracker:
         self._next_id = 0
         self._motion = SheetMotion()  # the sheet's last move, every track's prediction
         self._lines: tuple[frozenset, list[list[int]]] | None = None  # track ids by line
+        # The print among the tracks in view: (their ids and readings, print ids, frames).
+        self._printed: tuple[tuple, set[int], int] | None = None
 
         self._skew = SteadySkew()  # the lines' direction, steady across frames
 
@@ -189,6 +195,7 @@ class Tracker:
         self._skew = SteadySkew()
         self._motion.reset()
         self._lines = None
+        self._printed = None
 
     def _match(self, boxes: np.ndarray, predicted: np.ndarray) -> list[int]:
         """Track index matched to each box, or -1; ``predicted`` (M, 4) the tracks' boxes
@@ -423,6 +430,17 @@ class Tracker:
         track.label = best
         track.confidence = float(score[best] / len(track.votes))
 
+    def _print_held(self, in_view: list[Track]) -> set[int]:
+        """``_print_in_view``, worked out again when the tracks in view or their readings
+        change, and every PRINT_EVERY frames."""
+        key = tuple((t.id, t.label, t.best, t.letter) for t in in_view)
+        if self._printed is not None and self._printed[0] == key \
+                and self._printed[2] < PRINT_EVERY - 1:
+            self._printed = (key, self._printed[1], self._printed[2] + 1)
+        else:
+            self._printed = (key, self._print_in_view(in_view), 0)
+        return self._printed[1]
+
     @staticmethod
     def _print_in_view(in_view: list[Track]) -> set[int]:
         """Ids of the tracks in view read as digits that are print
@@ -457,7 +475,7 @@ class Tracker:
         # Figures in a printed word ("Page 14"), copies of one printed glyph and runs
         # of print get no box, as Recognizer.read gives none.
         if shown and in_view:
-            dropped = self._print_in_view(in_view)
+            dropped = self._print_held(in_view)
             shown = [t for t in shown if t.id not in dropped]
         if not shown:
             return TrackedFrame([], [], np.zeros((0, 20, 20), np.uint8), "", classified, reused,

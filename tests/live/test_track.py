@@ -526,3 +526,26 @@ def test_figures_after_a_printed_word_on_its_baseline_get_no_box_as_in_a_still_i
     for _ in range(3):
         out = tracker.update(boxes, cells, classify)
     assert sorted((d.y, d.x) for d in out.detections) == [(140, x) for x, *_ in alone]
+
+
+def test_print_is_looked_for_again_when_the_readings_change_and_every_few_frames(
+        monkeypatch):
+    from livedigits.live import track
+
+    looked = []
+    real = track.printed_digits
+    monkeypatch.setattr(track, "printed_digits",
+                        lambda *args, **kwargs: looked.append(1) or real(*args, **kwargs))
+    labels = [k % 10 for k in range(20)]
+    tracker = Tracker(max_reuse=100)
+    for frame in range(7):
+        tracker.update(_grid(20, (0.3 * frame, 0.0)), _cells(labels), Recording())
+    assert len(looked) == -(-7 // track.PRINT_EVERY)
+    looked.clear()
+    changed = list(labels)
+    changed[3] = 7  # a digit rewritten: read again, relabelled
+    for frame in range(7, 12):
+        tracker.update(_grid(20, (0.3 * frame, 0.0)), _cells(changed), Recording())
+    assert looked and len(looked) < 5
+    assert [d.digit for d in tracker.update(_grid(20), _cells(changed), Recording()
+                                            ).detections][3] == 7
