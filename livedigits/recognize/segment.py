@@ -257,7 +257,7 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
     if sheet.levels is None:  # a sheet carried on keeps the levels it was found with
         sheet = replace(sheet, levels=_levels(smooth, valid))
     noise, strong_level = sheet.levels
-    weak_min = max(WEAK, WEAK_PER_NOISE * noise)
+    weak_min = _weak_min(noise)
     strong_min = max(STRONG_MIN, STRONG_PER_NOISE * noise)
     if strong_level <= 0:
         return empty
@@ -369,7 +369,13 @@ def _levels(smooth: np.ndarray, valid: np.ndarray | None) -> tuple[float, float]
     # Marks are counted at quarter size, each block keeping its darkest pixel, so that
     # no stroke's peak falls between the samples.
     quarter = np.ascontiguousarray(cv2.dilate(half, SQUARE[:2, :2], anchor=(0, 0))[::2, ::2])
-    return noise, writing_level(quarter, max(WEAK, WEAK_PER_NOISE * noise))
+    return noise, writing_level(quarter, _weak_min(noise))
+
+
+def _weak_min(noise: float) -> float:
+    """The darkness (of 255) that counts as ink at all on paper of ``noise`` (its median
+    darkness): WEAK on clean paper, rising with the noise."""
+    return max(WEAK, WEAK_PER_NOISE * noise)
 
 
 def without_box_sides(ink: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
