@@ -13,7 +13,7 @@ import numpy as np
 
 from livedigits.live.track import Classify, TrackedFrame, Tracker
 from livedigits.recognize.normalise import cut_cells
-from livedigits.recognize.recognizer import REJECT_FROM, Detection, Recognizer
+from livedigits.recognize.recognizer import Detection, Recognizer
 from livedigits.recognize.segment import find_candidates
 from livedigits.recognize.sheet import Sheet
 from livedigits.recognize.split import Splitter
@@ -110,16 +110,16 @@ class Pipeline:
 
 def recognizer_classifier(recognizer) -> Classify:
     """A ``Classify`` from a Recognizer: k-NN votes plus its not-a-digit rule
-    (``recognizer.is_digit``, as ``Recognizer.read`` applies it), which blobs the
-    not-a-digit examples voted down (letters, for ``layout.inside_a_word``) and the
-    cells' features (for ``printed.printed_repeats``).
+    (``recognizer.is_digit``, as ``Recognizer.read`` applies it), the not-a-digit
+    examples' share of each vote (letters and doubtful digits, for
+    ``layout.inside_a_word``) and the cells' features (for ``printed.printed_repeats``).
 
     Cells must be ``normalise.cut_cells``'s (already deskewed), as ``Recognizer.read`` uses them.
     """
 
     def classify(cells: np.ndarray) -> tuple[np.ndarray, ...]:
         judged = recognizer.judge(cells)
-        return (judged.digits, judged.confidences, judged.is_digit,
-                judged.reject_share >= REJECT_FROM, judged.features)
+        return (judged.digits, judged.confidences, judged.is_digit, judged.reject_share,
+                judged.features)
 
     return classify

@@ -25,7 +25,7 @@ import numpy as np
 from livedigits.live.motion import SheetMotion, covered, iou_matrix, pieces
 from livedigits.recognize.layout import SteadySkew, arrange, reading_order
 from livedigits.recognize.printed import printed_digits
-from livedigits.recognize.recognizer import Detection
+from livedigits.recognize.recognizer import DOUBTFUL_FROM, REJECT_FROM, Detection
 from livedigits.recognize.segment import SAME_BELOW, signature_change
 from livedigits.training.model import REJECT
 
@@ -38,8 +38,10 @@ PARTIAL = 0.7  # a candidate under this share of its track's height is a piece o
 # motion keeps): looked for again at least this often.
 PRINT_EVERY = 3
 #: (N, 20, 20) uint8 cells -> digits (N,), confidences (N,), is-a-digit (N,) bool, and
-#: optionally letter-like (N,) bool: not a digit because the not-a-digit examples voted it
-#: down (``layout.inside_a_word``'s ``letters``; without it no figure is taken for a word's)
+#: optionally the not-a-digit examples' share of the vote (N,) float (bool accepted): a
+#: cell that is no digit and from REJECT_FROM is letter-like, a digit from DOUBTFUL_FROM
+#: doubtful (``layout.inside_a_word``'s ``letters`` and ``doubtful``; without it no figure
+#: is taken for a word's)
 #: and the cells' features (N, F) float32 (``printed.printed_repeats``; without them no
 #: figure is taken for print by its copies)
 Classify = Callable[[np.ndarray], tuple[np.ndarray, ...]]
@@ -82,6 +84,7 @@ class Track:
     seen: int = 0
     hits: deque = field(default_factory=deque)  # recent frames: matched (True) or not
     letter: bool = False  # its last classification: no digit, voted down as a letter is
+    doubtful: bool = False  # or a digit with much of the vote for not a digit
     signature: np.ndarray | None = None  # (D,) float32 of the raw patch the cell was cut from
     cut_size: np.ndarray | None = None  # (2,) w, h of the box the cell was cut from
     features: np.ndarray | None = None  # (F,) float32 of its cell, when the classifier gives them
@@ -339,11 +342,13 @@ class Tracker:
         if len(todo):
             judged = classify(np.ascontiguousarray(cut_cells[[position[int(i)] for i in todo]]))
             digits, confidences, is_digit = judged[:3]
-            letters = judged[3] if len(judged) > 3 else np.zeros(len(todo), bool)
+            shares = np.asarray(judged[3] if len(judged) > 3 else np.zeros(len(todo)),
+                                np.float64)
             fresh = {int(i): (int(d) if ok else NOT_A_DIGIT, float(c))
                      for i, d, c, ok in zip(todo, digits, confidences, is_digit, strict=True)}
-            letter_like = {int(i): bool(x) and not ok
-                           for i, x, ok in zip(todo, letters, is_digit, strict=True)}
+            # (letter-like, doubtful) of each
+            letter_like = {int(i): (not ok and x >= REJECT_FROM, bool(ok) and x >= DOUBTFUL_FROM)
+                           for i, x, ok in zip(todo, shares.tolist(), is_digit, strict=True)}
             rows = judged[4] if len(judged) > 4 else [None] * len(todo)
             described = {int(i): (f, int(d)) for i, f, d in zip(todo, rows, digits, strict=True)}
         else:
@@ -378,7 +383,7 @@ class Tracker:
                 new_tracks.append(track)
             if i in fresh:
                 track.cell, track.observation = cut_cells[position[i]], fresh[i]
-                track.letter = letter_like[i]
+                track.letter, track.doubtful = letter_like[i]
                 track.features, track.best = described[i]
                 track.reused = 0
             else:
@@ -433,7 +438,7 @@ class Tracker:
     def _print_held(self, in_view: list[Track]) -> set[int]:
         """``_print_in_view``, worked out again when the tracks in view or their readings
         change, and every PRINT_EVERY frames."""
-        key = tuple((t.id, t.label, t.best, t.letter) for t in in_view)
+        key = tuple((t.id, t.label, t.best, t.letter, t.doubtful) for t in in_view)
         if self._printed is not None and self._printed[0] == key \
                 and self._printed[2] < PRINT_EVERY - 1:
             self._printed = (key, self._printed[1], self._printed[2] + 1)
@@ -452,7 +457,8 @@ class Tracker:
         printed = printed_digits(np.array([t.box for t in in_view]),
                                  np.array([t.label != NOT_A_DIGIT for t in in_view]),
                                  letters, features, np.array([t.best for t in in_view]),
-                                 words=bool(letters.any()))
+                                 words=bool(letters.any()),
+                                 doubtful=np.array([t.doubtful for t in in_view]))
         return {t.id for t, p in zip(in_view, printed, strict=True) if p}
 
     def _output(self, classified: int, reused: int, cut: int) -> TrackedFrame:

@@ -344,7 +344,8 @@ def _line_gaps(rows: np.ndarray, others: np.ndarray
 
 
 def inside_a_word(boxes: np.ndarray, is_digit: np.ndarray,
-                  letters: np.ndarray | None = None) -> np.ndarray:
+                  letters: np.ndarray | None = None,
+                  doubtful: np.ndarray | None = None) -> np.ndarray:
     """(N,) bool: candidates read as digits that stand in a word.
 
     Either a turned-down neighbour close on each side on their line (an ``o`` or an
@@ -364,6 +365,9 @@ def inside_a_word(boxes: np.ndarray, is_digit: np.ndarray,
     is_digit : (N,) bool, the candidates read as digits
     letters : (N,) bool, the turned-down candidates that the not-a-digit examples voted
         down (not merely unlike every digit); all turned-down ones when None
+    doubtful : (N,) bool, candidates read as digits that the not-a-digit examples hold
+        much of the vote for: as neighbours they count as turned down (a print face's
+        ``t`` and ``a`` beside its ``o`` and ``l``), and each is judged as a digit itself
     """
     is_digit = np.asarray(is_digit, bool)
     out = np.zeros(len(boxes), bool)
@@ -377,11 +381,16 @@ def inside_a_word(boxes: np.ndarray, is_digit: np.ndarray,
     left = line & (before >= -0.2 * h) & (before <= WORD_GAP * h)
     right = line & (after >= -0.2 * h) & (after <= WORD_GAP * h)
     turned_down = ~is_digit[None, :]
+    near = line & (np.maximum(before, after) <= PRINT_REACH * h)
+    if doubtful is not None:
+        # Doubtful digits count as turned down only beside print: a written number read
+        # doubtfully throughout is still a number.
+        print_near = (near & turned_down).any(axis=1, keepdims=True)
+        turned_down = turned_down | (np.asarray(doubtful, bool)[None, :] & print_near)
     word = (left & turned_down).any(axis=1) & (right & turned_down).any(axis=1)
     low, high = GLYPH_SIZES
     glyph = (b[None, :, 3] >= low * h) & (b[None, :, 3] <= high * h)
     letter_like = ~is_digit if letters is None else np.asarray(letters, bool) & ~is_digit
-    near = line & (np.maximum(before, after) <= PRINT_REACH * h)
     glyphs = (near & glyph & turned_down).sum(axis=1)
     digits = (near & ~turned_down).sum(axis=1)
     letter = glyph & letter_like[None, :]

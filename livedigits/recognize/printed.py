@@ -145,7 +145,7 @@ def printed_runs(boxes: np.ndarray, printy: np.ndarray, is_digit: np.ndarray,
 
 def printed_digits(boxes: np.ndarray, is_digit: np.ndarray, printy: np.ndarray,
                    features: np.ndarray | None, digits: np.ndarray, *,
-                   words: bool = True) -> np.ndarray:
+                   words: bool = True, doubtful: np.ndarray | None = None) -> np.ndarray:
     """(N,) bool: candidates read as digits that are print, by the three rules in
     turn: in a printed word (``layout.inside_a_word``, skipped when ``words`` is
     False), copies of one printed glyph (``printed_repeats``, skipped when
@@ -159,11 +159,12 @@ def printed_digits(boxes: np.ndarray, is_digit: np.ndarray, printy: np.ndarray,
     printy : (N,) bool, the candidates known to be print (voted down as print)
     features : (N, D) float32 unit rows of their cells, or None
     digits : (N,) int, the best digit of each
+    doubtful : (N,) bool, digits much voted for as not a digit (``layout.inside_a_word``)
     """
     is_digit = np.asarray(is_digit, bool)
     printy = np.asarray(printy, bool)
     none = np.zeros(len(is_digit), bool)
-    word = inside_a_word(boxes, is_digit, printy) if words else none
+    word = inside_a_word(boxes, is_digit, printy, doubtful) if words else none
     keep = is_digit & ~word
     copies = none if features is None else printed_repeats(boxes, features, digits, keep)
     keep &= ~copies

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 UNSURE_BELOW = 0.6  # vote share under which a digit is shown as "?"
 NOT_A_DIGIT_BELOW = 0.55  # nearest training digit's cosine under which a blob is not a digit
 REJECT_FROM = 0.9  # share of the vote for "not a digit" from which a blob is not a digit
+DOUBTFUL_FROM = 0.5  # such a share from which a digit counts as print beside print
 
 
 def is_digit(reject_share: np.ndarray, nearest_digit: np.ndarray) -> np.ndarray:
@@ -317,7 +318,8 @@ class Recognizer:
             found = split
         keep = judged.is_digit & ~printed_digits(
             found.boxes, judged.is_digit, judged.reject_share >= REJECT_FROM,
-            judged.features, judged.digits)
+            judged.features, judged.digits,
+            doubtful=judged.is_digit & (judged.reject_share >= DOUBTFUL_FROM))
         digits, confidences = judged.digits, judged.confidences
         boxes = found.boxes[keep]
         digits, confidences, cells = digits[keep], confidences[keep], cells[keep]

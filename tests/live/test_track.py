@@ -433,6 +433,25 @@ def test_figures_in_a_printed_word_get_no_box_as_in_a_still_image():
     assert len(plain.detections) == 3
 
 
+def test_doubtful_digits_in_a_printed_word_get_no_box_as_in_a_still_image():
+    """'Total' in a face the not-a-digit examples lack: the T voted down, the t and the a
+    read as digits with most of the vote against them, the o and the l as sure digits. The
+    classifier's shares of the vote make all four the word's, as in Recognizer.read; a
+    digit of its own below stays."""
+    boxes = np.array([[100, 50, 20, 30], [122, 58, 18, 22], [142, 52, 12, 28],
+                      [156, 58, 18, 22], [176, 50, 8, 30], [100, 200, 20, 30]], np.int32)
+    digit = np.array([False, True, True, True, True, True])
+    share = np.array([1.0, 0.4, 0.8, 0.8, 0.0, 0.0])
+
+    def classify(cells):
+        n = len(cells)
+        return (np.full(n, 0, np.int32), np.full(n, 0.95, np.float32), digit[:n].copy(),
+                share[:n].copy())
+
+    shown = Tracker().update(boxes, _cells([1] * len(boxes)), classify)
+    assert [(d.x, d.y) for d in shown.detections] == [(100, 200)]
+
+
 def test_lines_keep_their_grouping_while_the_same_digits_are_in_view(monkeypatch):
     """Two rows close enough that a tilt regroups them: while no track comes or goes the
     lines are not worked out again, so the text keeps its lines."""

@@ -37,6 +37,24 @@ def test_a_letter_inside_a_word_is_not_a_digit():
                                                        False, False, False, False]
 
 
+def test_doubtful_digits_beside_print_are_letters_of_its_word():
+    """'Total' in a print face the not-a-digit examples lack: only the T is turned down,
+    the t and the a are read as digits the examples hold much of the vote against
+    (doubtful), the o and the l as sure digits; all four are the word's. A written
+    number read doubtfully throughout, with no print beside it, stays a number."""
+    from livedigits.recognize.layout import inside_a_word
+
+    total = [[100, 50, 20, 30], [122, 58, 18, 22], [142, 52, 12, 28], [156, 58, 18, 22],
+             [176, 50, 8, 30]]  # T o t a l
+    number = [[100, 150, 18, 30], [120, 150, 18, 30], [140, 150, 18, 30]]  # 5 7 3
+    boxes = np.array(total + number, np.int32)
+    is_digit = np.array([False, True, True, True, True, True, True, True])
+    doubtful = np.array([False, False, True, True, False, True, True, True])
+    assert not inside_a_word(boxes, is_digit, ~is_digit)[1:5].all()  # the o's one side is a t
+    words = inside_a_word(boxes, is_digit, ~is_digit, doubtful)
+    assert words.tolist() == [False, True, True, True, True, False, False, False]
+
+
 def test_printed_figures_beside_letters_are_part_of_the_word():
     """'Page 14 Sign' in print: the figures stand at letter spacing from letters on a
     line of letters; the token '12A' goes as a whole. A row of handwritten digits with
