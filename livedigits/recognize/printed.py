@@ -61,7 +61,7 @@ def printed_repeats(boxes: np.ndarray, features: np.ndarray, digits: np.ndarray,
 
 # A font sets a line's glyphs on one baseline at one height; a hand does not.
 RUN_GAP = 0.8  # heights between neighbours in a run of printed glyphs
-RUN_HEIGHT = 0.04  # share of the height by which the glyphs of a run may differ
+RUN_HEIGHT = 0.06  # share of the height by which a run's glyphs may differ (round ones overshoot)
 RUN_BASELINE = 0.08  # and their bottoms
 RUN_MIN = 3  # glyphs in a run that may be taken for print
 SEED_GAP = 0.8  # heights between neighbours on one printed baseline

@@ -70,6 +70,19 @@ def test_a_run_of_one_height_on_one_baseline_is_print_only_beside_print():
     assert not printed_runs(boxes[5:13], np.zeros(8, bool), np.ones(8, bool)).any()
 
 
+def test_round_figures_overshooting_flat_ones_are_one_run():
+    """Regression: a font draws a 0 or a 2 a little taller than a flat-topped 7 or 1 (its
+    curves overshoot the lines), 66 px against 63 on a 4032x3024 photo: '2022' after
+    printed letters was no run, its four figures read as digits."""
+    from livedigits.recognize.printed import printed_runs
+
+    letters = [[10 + 46 * k, 10, 40, 63] for k in range(4)]
+    figures = [[200 + 50 * k, 10 - (h - 63) // 2, 43, h] for k, h in enumerate((66, 63, 63, 66))]
+    boxes = np.array(letters + figures)
+    printy = np.array([True] * 4 + [False] * 4)
+    assert printed_runs(boxes, printy, ~printy, 0.0).tolist() == [False] * 4 + [True] * 4
+
+
 def test_figures_printed_in_truetype_get_no_box_and_the_handwriting_beside_them_does(
         holdout_recognizer, heldout):
     """Regression: figures printed in TrueType faces the not-a-digit examples are never
