@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from livedigits.live.track import Classify, TrackedFrame, Tracker
+from livedigits.live.track import Classify, TrackedFrame, Tracker, cut_by_the_edge
 from livedigits.recognize.normalise import cut_cells
 from livedigits.recognize.recognizer import Detection, Recognizer
 from livedigits.recognize.segment import find_candidates
@@ -19,7 +19,6 @@ from livedigits.recognize.sheet import Sheet
 from livedigits.recognize.split import Splitter
 from livedigits.records import frame_record, json_line
 
-FRAME_IN_DIGITS = 8  # a frame this many digit heights tall and wide is a view of a sheet
 SHEET_EVERY = 3  # frames between two looks for the sheet; it is carried on between
 CARRY_KEEPS = 0.85  # a carried sheet giving fewer of the last frame's candidates is looked for
 
@@ -53,18 +52,6 @@ class Result:
     def json_line(self) -> str:
         """DESIGN.md's live object: ``{"frame": i, "ms": ..., "detections": [...]}``."""
         return json_line(frame_record(self.index, self.ms, self.detections))
-
-
-def cut_by_the_edge(boxes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(N,) bool: boxes (N, 4) x, y, w, h touching the border of a frame of ``shape``
-    (H, W) many digits tall and wide (FRAME_IN_DIGITS): a digit coming into view or
-    leaving it, part of it out of the picture, which cannot be read yet."""
-    boxes = np.asarray(boxes).reshape(-1, 4)
-    height, width = shape
-    if len(boxes) == 0 or min(height, width) < FRAME_IN_DIGITS * np.median(boxes[:, 3]):
-        return np.zeros(len(boxes), bool)
-    return (boxes[:, 0] <= 0) | (boxes[:, 1] <= 0) | (boxes[:, 0] + boxes[:, 2] >= width) \
-        | (boxes[:, 1] + boxes[:, 3] >= height)
 
 
 class Pipeline:
@@ -103,7 +90,8 @@ class Pipeline:
         # Cells are cut only for candidates the tracker cannot vouch for (new or changed).
         tracked = self.tracker.update(found.boxes[inside],
                                       lambda which: cut_cells(found, inside[which]),
-                                      self._classify, signatures=found.signatures[inside])
+                                      self._classify, signatures=found.signatures[inside],
+                                      view=image.shape[:2])
         ms = 1000 * (time.perf_counter() - start)
         return Result(index, image, tracked, found.ink, found.scale, ms)
 

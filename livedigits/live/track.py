@@ -37,6 +37,7 @@ PARTIAL = 0.7  # a candidate under this share of its track's height is a piece o
 # view with the same readings (print is told by the tracks' layout, which the sheet's
 # motion keeps): looked for again at least this often.
 PRINT_EVERY = 3
+FRAME_IN_DIGITS = 8  # a frame this many digit heights tall and wide is a view of a sheet
 #: (N, 20, 20) uint8 cells -> digits (N,), confidences (N,), is-a-digit (N,) bool, and
 #: optionally the not-a-digit examples' share of the vote (N,) float (bool accepted): a
 #: cell that is no digit and from REJECT_FROM is letter-like, a digit from DOUBTFUL_FROM
@@ -47,6 +48,23 @@ PRINT_EVERY = 3
 Classify = Callable[[np.ndarray], tuple[np.ndarray, ...]]
 #: (K,) int candidate indices -> (K, 20, 20) uint8 their cells
 Cutter = Callable[[np.ndarray], np.ndarray]
+
+
+def cut_by_the_edge(boxes: np.ndarray, shape: tuple[int, int],
+                    digit_height: float | None = None) -> np.ndarray:
+    """(N,) bool: boxes (N, 4) x, y, w, h touching the border of a frame of ``shape``
+    (H, W) many digits tall and wide (FRAME_IN_DIGITS, digits ``digit_height`` px tall,
+    by default the boxes' median height): a digit coming into view or leaving it, part
+    of it out of the picture, which cannot be read yet."""
+    boxes = np.asarray(boxes).reshape(-1, 4)
+    height, width = shape
+    if len(boxes) == 0:
+        return np.zeros(0, bool)
+    digit = float(np.median(boxes[:, 3])) if digit_height is None else digit_height
+    if min(height, width) < FRAME_IN_DIGITS * digit:
+        return np.zeros(len(boxes), bool)
+    return (boxes[:, 0] <= 0) | (boxes[:, 1] <= 0) | (boxes[:, 0] + boxes[:, 2] >= width) \
+        | (boxes[:, 1] + boxes[:, 3] >= height)
 
 
 def cell_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -165,6 +183,7 @@ class Tracker:
         self._lines: tuple[frozenset, list[list[int]]] | None = None  # track ids by line
         # The print among the tracks in view: (their ids and readings, print ids, frames).
         self._printed: tuple[tuple, set[int], int] | None = None
+        self._view: tuple[int, int] | None = None  # the frame's (H, W), when given
 
         self._skew = SteadySkew()  # the lines' direction, steady across frames
 
@@ -276,7 +295,8 @@ class Tracker:
         return fresh_enough
 
     def update(self, boxes: np.ndarray, cells: np.ndarray | Cutter, classify: Classify, *,
-               signatures: np.ndarray | None = None) -> TrackedFrame:
+               signatures: np.ndarray | None = None,
+               view: tuple[int, int] | None = None) -> TrackedFrame:
         """Advance one frame.
 
         Parameters
@@ -290,12 +310,15 @@ class Tracker:
             summing to 1 (``segment.Candidates.signatures``). A matched candidate whose
             box size and signature are nearly its track's keeps the track's cell and
             classification without being cut at all.
+        view : (H, W) of the frame: a track not seen whose box crosses its border (a
+            digit leaving the view, ``cut_by_the_edge``) is not shown
 
         Returns
         -------
         TrackedFrame
         """
         boxes = np.asarray(boxes).reshape(-1, 4)
+        self._view = view
         predicted = self._predicted(self.tracks)
         match = self._match(boxes, predicted)
         partial, held = self._partial(boxes, match, predicted)
@@ -476,6 +499,8 @@ class Tracker:
             digit = float(np.median(seen[:, 3]))
             hidden = covered(old, seen, COVERED_BY_SEEN) & \
                 ((old[:, 3] > OVERSIZED * digit) | (old[:, 2] > OVERSIZED * digit))
+            if self._view is not None:  # leaving the view: it cannot be read any more
+                hidden |= cut_by_the_edge(old, self._view, digit)
             gone = {t.id for t, h in zip(coasting, hidden, strict=True) if h}
             shown = [t for t in shown if t.id not in gone]
         # Figures in a printed word ("Page 14"), copies of one printed glyph and runs

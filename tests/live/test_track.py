@@ -568,3 +568,29 @@ def test_print_is_looked_for_again_when_the_readings_change_and_every_few_frames
     assert looked and len(looked) < 5
     assert [d.digit for d in tracker.update(_grid(20), _cells(changed), Recording()
                                             ).detections][3] == 7
+
+
+def test_a_digit_leaving_the_view_is_not_shown_coasting_across_the_border():
+    """Regression: a digit cut by the frame's edge is no candidate (the pipeline leaves it
+    out), so its track coasted on at the predicted place, half out of the picture, and was
+    drawn there: a box for a digit that cannot be read. Given the frame's size, the tracker
+    shows no coasting box that crosses its border; without it, it does."""
+    labels = [k % 10 for k in range(21)]
+    view = (480, 640)
+
+    def run(with_view):
+        tracker = Tracker()
+        shown = []
+        for frame in range(6):
+            boxes = _grid(20, (12.0 * frame, 0.0))
+            last = np.array([[560 + 12 * frame, 300, 24, 36]], np.int32)  # the rightmost
+            inside = last[0, 0] + last[0, 2] < view[1]
+            all_boxes = np.concatenate([boxes, last]) if inside else boxes
+            out = tracker.update(all_boxes, _cells(labels[:len(all_boxes)]), Recording(),
+                                 view=view if with_view else None)
+            shown.append([d.x + d.w for d in out.detections if d.y == 300])
+        return shown
+
+    crossing = [[x for x in xs if x >= view[1]] for xs in run(True)]
+    assert not any(crossing)
+    assert any(x >= view[1] for xs in run(False) for x in xs)  # coasted across the border
