@@ -59,6 +59,13 @@ CUT_SMALL_AMONG_DIGITS = 25  # px at working scale: a smaller blob is cut only a
 LETTERISH = 0.5  # a neighbour with this share of the vote for "not a digit" is no digit there
 RECHECKS = 2  # frames on which a small blob's cut is read whole again
 KEEP_FRAMES = 5  # a decision not needed for this many frames is forgotten
+TALL = 1.6  # a blob this many digit heights tall is tried as two digits, one on the other,
+TALL_WIDE = 0.3  # when at least this wide for its height (a tall 1 is no pair)
+TALL_NARROW = 0.5  # and at most this wide (one digit written large is wider)
+STACKED_PIECE = 0.35  # each of its pieces at least this share of its height
+STACKED_HEIGHT = 0.8  # and this many digit heights tall
+STACKED_CONFIDENCE = 0.6  # each piece's vote share
+STACKED_LOSS = 0.015  # and each piece's nearest cosine at most this under the whole's
 
 
 @dataclass
@@ -68,6 +75,7 @@ class _Decision:
     cuts: tuple[float, ...]  # cut columns as shares of the candidate's width; () one digit
     idle: int = 0  # frames since it was last needed
     checked: int = 0  # times a small blob's cut was read whole again and stood
+    rows: tuple[float, ...] = ()  # cut rows as shares of its height (digits one on the other)
 
 
 class Splitter:
@@ -105,13 +113,21 @@ class Splitter:
         # A decision made when a candidate was wide holds while its box is nearly wide,
         # so that a width jittering across the line does not decide it again.
         nearly = np.flatnonzero(sized & (widths >= (WIDE - 0.1) * heights))
+        # Digits written one on the other (a line's descender on the next line's digit),
+        # twice as tall as the digits read (print's glyphs left out of their height).
+        digit_height = _digit_height(found, known, context)
+        tall = np.flatnonzero(single & (heights >= TALL * digit_height) & (heights >= SMALLEST)
+                              & (widths >= TALL_WIDE * heights)
+                              & (widths <= TALL_NARROW * heights))
         cuts: dict[int, tuple[float, ...]] = {}
+        rows: dict[int, tuple[float, ...]] = {}
         used: set[int] = set()
         recalled: dict[int, int] = {}
         checked: dict[int, int] = {}
-        if self.remember and self._last and len(nearly):
-            recalled = self._recall(found, nearly)
+        if self.remember and self._last and (len(nearly) or len(tall)):
+            recalled = self._recall(found, np.concatenate([nearly, tall]))
             cuts.update({k: self._last[j].cuts for k, j in recalled.items()})
+            rows.update({k: self._last[j].rows for k, j in recalled.items()})
             used = set(recalled.values())
             checked = {k: self._last[j].checked for k, j in recalled.items()}
             # A small blob's cut made on a frame it read badly (blurred) does not outlive
@@ -127,6 +143,8 @@ class Splitter:
                         cuts[k] = ()
         cuts.update(self._decide(found, [k for k in wide.tolist() if k not in cuts], known,
                                  context))
+        rows.update(self._decide_stacked(found, [k for k in tall.tolist() if k not in rows],
+                                         known, digit_height))
         if self.remember:  # this frame's decisions, and recent ones not needed this frame
             # A decision recalled follows its blob, but keeps the size it was made at:
             # renewed with each frame's, a blob widening slowly was never decided again.
@@ -134,10 +152,12 @@ class Splitter:
             self._age(used)
             self._last[:0] = [
                 _Decision(np.concatenate([found.boxes[k][:2], made_at.get(k, found.boxes[k][2:])]),
-                          found.signatures[k].copy(), cut, checked=checked.get(k, 0))
-                for k, cut in cuts.items()]
+                          found.signatures[k].copy(), cuts.get(k, ()), checked=checked.get(k, 0),
+                          rows=rows.get(k, ()))
+                for k in {**cuts, **rows}]
         chosen = {k: cut for k, cut in cuts.items() if cut}
-        return _apply(found, chosen) if chosen else found
+        stacked = {k: cut for k, cut in rows.items() if cut}
+        return _apply(found, chosen, stacked) if chosen or stacked else found
 
     def _age(self, used: set[int]) -> None:
         """Drop the decisions ``used`` this frame (renewed by the caller) and those idle
@@ -198,6 +218,48 @@ class Splitter:
         for k, cut in columns.items():
             x0, _, x1, _ = found.extents[k]
             out[k] = tuple(sorted((c - x0) / (x1 - x0) for c in cut))
+        return out
+
+    def _decide_stacked(self, found: Candidates, which: list[int], known: Known | None,
+                        digit_height: float) -> dict[int, tuple[float, ...]]:
+        """The cut rows (shares of height) of each tall candidate in ``which``; () for one
+        digit. However it reads (few digits stand twice as tall as the rest), a tall blob
+        is cut at its least-inked rows, and the best cut is kept when both pieces are
+        confident digits of a digit's height (STACKED_HEIGHT), each nearly as near to a training
+        digit as the whole was (STACKED_LOSS), and neither is a 1."""
+        from livedigits.recognize.normalise import normalise_all
+
+        if not which:
+            return {}
+        if known is None:
+            _, _, whole = self.neighbours(cut_cells(found, which))
+        else:
+            whole = np.asarray(known[1])[which]
+        tries, extents, members = [], [], []
+        for k, s in zip(which, whole.tolist(), strict=True):
+            for row, pieces in _row_cuts(found, found.extents[k], found.members[k]):
+                if all(p[3] - p[1] >= STACKED_HEIGHT * digit_height for p in pieces):
+                    tries.append((k, row, s - STACKED_LOSS))
+                    extents.extend(pieces)
+                    members.extend([found.members[k]] * 2)
+        out: dict[int, tuple[float, ...]] = {k: () for k in which}
+        if not tries:
+            return out
+        cells = normalise_all(found.dark, found.labels, extents, members)
+        digits, confidences, nearest = self.neighbours(deskew(cells))
+        digits = digits.reshape(-1, 2)
+        confidences, nearest = confidences.reshape(-1, 2), nearest.reshape(-1, 2)
+        best: dict[int, float] = {}
+        for t, (k, row, needed) in enumerate(tries):
+            # A tall digit's stem or tail, cut off, reads as a 1 (a 9 as a 0 on a 1).
+            if not ((confidences[t] >= STACKED_CONFIDENCE) & (nearest[t] >= needed)).all() \
+                    or (digits[t] == 1).any():
+                continue
+            score = float(np.prod(confidences[t] * nearest[t]))
+            if score > best.get(k, -1.0):
+                best[k] = score
+                _, y0, _, y1 = found.extents[k]
+                out[k] = ((row - y0) / (y1 - y0),)
         return out
 
     def _among_digits(self, found: Candidates, which: list[int], known: Known | None,
@@ -307,12 +369,14 @@ def _ink(found: Candidates, extent: Extent, members: list[int]) -> np.ndarray:
 
 
 def _between(found: Candidates, extent: Extent, members: list[int],
-             columns: list[int]) -> list[Extent]:
+             columns: list[int], *, across: bool = False) -> list[Extent]:
     """Ink-tight extents of the strips of ``extent`` between ``columns`` (relative), skipping
-    empty ones."""
-    x0, y0, x1, _ = extent
+    empty ones; with ``across``, between those rows instead."""
+    x0, y0, x1, y1 = extent
     ink = _ink(found, extent, members)
-    edges = [0, *columns, x1 - x0]
+    if across:  # rows as columns: the strips are cut the same way, then turned back
+        ink = ink.T
+    edges = [0, *columns, ink.shape[1]]
     out = []
     for a, b in zip(edges, edges[1:], strict=False):
         part = ink[:, a:b]
@@ -320,9 +384,26 @@ def _between(found: Candidates, extent: Extent, members: list[int],
         if len(rows) == 0:
             continue
         cols = np.flatnonzero(part.any(axis=0))
-        out.append((x0 + a + int(cols[0]), y0 + int(rows[0]),
-                    x0 + a + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1))
+        if across:
+            out.append((x0 + int(rows[0]), y0 + a + int(cols[0]),
+                        x0 + int(rows[-1]) + 1, y0 + a + int(cols[-1]) + 1))
+        else:
+            out.append((x0 + a + int(cols[0]), y0 + int(rows[0]),
+                        x0 + a + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1))
     return out
+
+
+def _least_inked(counts: np.ndarray, lo: int, hi: int, spacing: float) -> list[int]:
+    """Up to CUTS lines in ``[lo, hi)`` with the least ink in ``counts`` (ink pixels per
+    column or row, smoothed over three), each more than ``spacing`` from the others."""
+    profile = np.convolve(counts.astype(np.float64), np.ones(3) / 3, mode="same")
+    picked: list[int] = []
+    for line in sorted(range(lo, hi), key=lambda c: (profile[c], c)):
+        if all(abs(line - p) > spacing for p in picked):
+            picked.append(line)
+            if len(picked) == CUTS:
+                break
+    return picked
 
 
 def _cuts(found: Candidates, extent: Extent, members: list[int]) -> list[tuple[int, list]]:
@@ -331,15 +412,9 @@ def _cuts(found: Candidates, extent: Extent, members: list[int]) -> list[tuple[i
     digits it may hold; each piece must be at least PIECE_HEIGHT of its height."""
     ink = _ink(found, extent, members)
     height, width = ink.shape
-    profile = np.convolve(ink.sum(axis=0).astype(np.float64), np.ones(3) / 3, mode="same")
     lo, hi = int(0.25 * width), max(int(0.25 * width) + 1, int(0.75 * width))
     spacing = max(2.0, 0.08 * width)
-    picked: list[int] = []
-    for column in sorted(range(lo, hi), key=lambda c: (profile[c], c)):
-        if all(abs(column - p) > spacing for p in picked):
-            picked.append(column)
-            if len(picked) == CUTS:
-                break
+    picked = _least_inked(ink.sum(axis=0), lo, hi, spacing)
     # A row of touching round digits is least inked through their middles, not between
     # them: the even divisions of a blob several digits wide are tried too.
     count = min(round(width / (ROW_PITCH * height)), ROUNDS + 1)  # one digit: no division
@@ -355,12 +430,54 @@ def _cuts(found: Candidates, extent: Extent, members: list[int]) -> list[tuple[i
     return out
 
 
-def _apply(found: Candidates, cuts: dict[int, tuple[float, ...]]) -> Candidates:
-    """``found`` with candidates ``cuts`` replaced by their pieces, top to bottom."""
+def _digit_height(found: Candidates, known: Known | None, context: Context | None) -> float:
+    """The median height, px at working scale, of the candidates ``known`` to be digits,
+    else of the ``context``'s digits (input px, scaled); inf when neither says."""
+    if known is not None:
+        digits = np.flatnonzero(np.asarray(known[0]) > 0)
+        if len(digits):
+            return float(np.median([found.extents[k][3] - found.extents[k][1] for k in digits]))
+    elif context is not None and np.asarray(context[1], bool).any():
+        boxes = np.asarray(context[0], np.float64).reshape(-1, 4)
+        return float(np.median(boxes[np.asarray(context[1], bool), 3])) * found.scale
+    return float("inf")
+
+
+def _row_cuts(found: Candidates, extent: Extent, members: list[int]
+              ) -> list[tuple[int, list]]:
+    """(row, two pieces) at up to CUTS least-inked rows of the middle of a tall ``extent``
+    (absolute rows), each piece at least STACKED_PIECE of its height."""
+    ink = _ink(found, extent, members)
+    height = ink.shape[0]
+    lo, hi = int(0.3 * height), max(int(0.3 * height) + 1, int(0.7 * height))
+    spacing = max(2.0, 0.08 * height)
+    picked = _least_inked(ink.sum(axis=1), lo, hi, spacing)
+    # Two digits of one height, one on the other, meet about halfway, where the one's
+    # bottom and the other's top are ink.
+    middle = height // 2
+    if all(abs(middle - p) > spacing for p in picked):
+        picked.append(middle)
+    out = []
+    for row in picked:
+        pieces = _between(found, extent, members, [row], across=True)
+        if len(pieces) == 2 and all(p[3] - p[1] >= STACKED_PIECE * height for p in pieces):
+            out.append((extent[1] + row, pieces))
+    return out
+
+
+def _apply(found: Candidates, cuts: dict[int, tuple[float, ...]],
+           stacked: dict[int, tuple[float, ...]] | None = None) -> Candidates:
+    """``found`` with candidates ``cuts`` (column shares) and ``stacked`` (row shares)
+    replaced by their pieces, top to bottom."""
     extents, members = [], []
+    stacked = stacked or {}
     for k, (extent, group) in enumerate(zip(found.extents, found.members, strict=True)):
         pieces = [extent]
-        if k in cuts:
+        if k in stacked:
+            height = extent[3] - extent[1]
+            pieces = _between(found, extent, group, [int(round(f * height)) for f in stacked[k]],
+                              across=True) or [extent]
+        elif k in cuts:
             width = extent[2] - extent[0]
             pieces = _between(found, extent, group,
                               [int(round(f * width)) for f in cuts[k]]) or [extent]
