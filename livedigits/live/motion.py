@@ -110,9 +110,15 @@ def pieces(boxes: np.ndarray, tracks: np.ndarray, match: np.ndarray, share: floa
     (touching digits) has digits for pieces, not fragments."""
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
     whole = tracks[:, 3] <= oversized * float(np.median(tracks[:, 3]))
-    inside = centres_within(b, tracks)
-    matched = match >= 0
-    mine = np.zeros_like(inside)
-    mine[matched, match[matched]] = True
-    short = b[:, 3:4] < share * tracks[None, :, 3]
-    return (short & whole[None, :] & np.where(matched[:, None], mine, inside)).any(axis=1)
+    out = np.zeros(len(b), bool)
+    # A matched candidate is judged against its own track only: no (N, M) comparison
+    # for the many that matched.
+    matched = np.flatnonzero(match >= 0)
+    own = match[matched]
+    out[matched] = (b[matched, 3] < share * tracks[own, 3]) & whole[own]
+    free = np.flatnonzero(match < 0)
+    if len(free):
+        inside = centres_within(b[free], tracks)
+        short = b[free, 3:4] < share * tracks[None, :, 3]
+        out[free] = (short & whole[None, :] & inside).any(axis=1)
+    return out
