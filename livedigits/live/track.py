@@ -39,10 +39,11 @@ PARTIAL = 0.7  # a candidate under this share of its track's height is a piece o
 PRINT_EVERY = 3
 FRAME_IN_DIGITS = 8  # a frame this many digit heights tall and wide is a view of a sheet
 #: (N, 20, 20) uint8 cells -> digits (N,), confidences (N,), is-a-digit (N,) bool, and
-#: optionally the not-a-digit examples' share of the vote (N,) float (bool accepted): a
-#: cell that is no digit and from REJECT_FROM is letter-like, a digit from DOUBTFUL_FROM
-#: doubtful (``layout.inside_a_word``'s ``letters`` and ``doubtful``; without it no figure
-#: is taken for a word's)
+#: optionally the not-a-digit examples' share of the vote (N,) float: a cell that is no
+#: digit and from REJECT_FROM is letter-like, a digit from DOUBTFUL_FROM doubtful (or
+#: letter-like flags (N,) bool, which say nothing of doubtful digits), for
+#: ``layout.inside_a_word``'s ``letters`` and ``doubtful`` (without it no figure is
+#: taken for a word's);
 #: and the cells' features (N, F) float32 (``printed.printed_repeats``; without them no
 #: figure is taken for print by its copies)
 Classify = Callable[[np.ndarray], tuple[np.ndarray, ...]]
@@ -365,12 +366,15 @@ class Tracker:
         if len(todo):
             judged = classify(np.ascontiguousarray(cut_cells[[position[int(i)] for i in todo]]))
             digits, confidences, is_digit = judged[:3]
-            shares = np.asarray(judged[3] if len(judged) > 3 else np.zeros(len(todo)),
-                                np.float64)
+            given = np.asarray(judged[3] if len(judged) > 3 else np.zeros(len(todo), bool))
+            # Flags (bool) say letter-like only; shares say doubtful digits too.
+            shares = np.where(given, 1.0, 0.0) if given.dtype == bool else given.astype(np.float64)
+            doubts = given.dtype != bool
             fresh = {int(i): (int(d) if ok else NOT_A_DIGIT, float(c))
                      for i, d, c, ok in zip(todo, digits, confidences, is_digit, strict=True)}
             # (letter-like, doubtful) of each
-            letter_like = {int(i): (not ok and x >= REJECT_FROM, bool(ok) and x >= DOUBTFUL_FROM)
+            letter_like = {int(i): (not ok and x >= REJECT_FROM,
+                                    doubts and bool(ok) and x >= DOUBTFUL_FROM)
                            for i, x, ok in zip(todo, shares.tolist(), is_digit, strict=True)}
             rows = judged[4] if len(judged) > 4 else [None] * len(todo)
             described = {int(i): (f, int(d)) for i, f, d in zip(todo, rows, digits, strict=True)}
@@ -491,16 +495,19 @@ class Tracker:
                  and (t.missed == 0 or t.steady(self.history))]
         in_view = [t for t in self.tracks if t.missed == 0]
         coasting = [t for t in shown if t.missed]
-        if coasting and in_view:
-            # A blob of touching digits seen whole in earlier frames and now as its
-            # digits: its box, larger than a digit, would stand over them.
-            seen = np.array([t.box for t in in_view])
+        if coasting and (in_view or self._view is not None):
             old = np.array([t.box for t in coasting])
-            digit = float(np.median(seen[:, 3]))
-            hidden = covered(old, seen, COVERED_BY_SEEN) & \
-                ((old[:, 3] > OVERSIZED * digit) | (old[:, 2] > OVERSIZED * digit))
+            hidden = np.zeros(len(coasting), bool)
+            if in_view:
+                # A blob of touching digits seen whole in earlier frames and now as its
+                # digits: its box, larger than a digit, would stand over them.
+                seen = np.array([t.box for t in in_view])
+                digit = float(np.median(seen[:, 3]))
+                hidden = covered(old, seen, COVERED_BY_SEEN) & \
+                    ((old[:, 3] > OVERSIZED * digit) | (old[:, 2] > OVERSIZED * digit))
             if self._view is not None:  # leaving the view: it cannot be read any more
-                hidden |= cut_by_the_edge(old, self._view, digit)
+                hidden |= cut_by_the_edge(old, self._view,
+                                          float(np.median((seen if in_view else old)[:, 3])))
             gone = {t.id for t, h in zip(coasting, hidden, strict=True) if h}
             shown = [t for t in shown if t.id not in gone]
         # Figures in a printed word ("Page 14"), copies of one printed glyph and runs

@@ -382,15 +382,15 @@ def inside_a_word(boxes: np.ndarray, is_digit: np.ndarray,
     right = line & (after >= -0.2 * h) & (after <= WORD_GAP * h)
     turned_down = ~is_digit[None, :]
     near = line & (np.maximum(before, after) <= PRINT_REACH * h)
-    if doubtful is not None:
-        # Doubtful digits count as turned down only beside print: a written number read
-        # doubtfully throughout is still a number.
-        print_near = (near & turned_down).any(axis=1, keepdims=True)
-        turned_down = turned_down | (np.asarray(doubtful, bool)[None, :] & print_near)
-    word = (left & turned_down).any(axis=1) & (right & turned_down).any(axis=1)
     low, high = GLYPH_SIZES
     glyph = (b[None, :, 3] >= low * h) & (b[None, :, 3] <= high * h)
     letter_like = ~is_digit if letters is None else np.asarray(letters, bool) & ~is_digit
+    if doubtful is not None:
+        # Doubtful digits count as turned down only beside a letter of a letter's size: a
+        # written number read doubtfully throughout, or beside a stray mark, is a number.
+        print_near = (near & glyph & letter_like[None, :]).any(axis=1, keepdims=True)
+        turned_down = turned_down | (np.asarray(doubtful, bool)[None, :] & print_near)
+    word = (left & turned_down).any(axis=1) & (right & turned_down).any(axis=1)
     glyphs = (near & glyph & turned_down).sum(axis=1)
     digits = (near & ~turned_down).sum(axis=1)
     letter = glyph & letter_like[None, :]

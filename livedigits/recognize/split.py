@@ -12,9 +12,12 @@ often read as one (a 6 and a 7 as a 0). A wide blob the classifier says is not a
 digit (two digits side by side often look like none) is always tried, and its
 pieces need only be confident digits. A blob under CUT_SMALL_AMONG_DIGITS px is cut
 only where it stands in a row of digits: at that size a printed or written word's
-pieces read as digits as well as a pair's do. In the live loop, decisions are
-remembered from frame to frame for candidates that did not change, so a steady sheet
-costs nothing.
+pieces read as digits as well as a pair's do. Digits written one on the other (a
+descender on the next line's digit) are one blob TALL digit heights tall and narrow: it
+is cut at its least-inked rows or halfway, and stays cut when both pieces read as digits
+about a digit tall, neither a 1 (a tall digit's tail reads as one). In the live loop,
+decisions are remembered from frame to frame for candidates that did not change, so a
+steady sheet costs nothing.
 """
 
 from __future__ import annotations
@@ -431,8 +434,9 @@ def _cuts(found: Candidates, extent: Extent, members: list[int]) -> list[tuple[i
 
 
 def _digit_height(found: Candidates, known: Known | None, context: Context | None) -> float:
-    """The median height, px at working scale, of the candidates ``known`` to be digits,
-    else of the ``context``'s digits (input px, scaled); inf when neither says."""
+    """The median height, px at working scale, of the candidates ``known`` to be digits
+    when ``known`` is given, else of the ``context``'s digits (input px, scaled); inf when
+    the one given holds no digit (no blob is then taken for digits one on the other)."""
     if known is not None:
         digits = np.flatnonzero(np.asarray(known[0]) > 0)
         if len(digits):

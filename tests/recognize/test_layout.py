@@ -53,6 +53,13 @@ def test_doubtful_digits_beside_print_are_letters_of_its_word():
     assert not inside_a_word(boxes, is_digit, ~is_digit)[1:5].all()  # the o's one side is a t
     words = inside_a_word(boxes, is_digit, ~is_digit, doubtful)
     assert words.tolist() == [False, True, True, True, True, False, False, False]
+    # The same number beside a turned-down mark that no letter voted down (a smudge):
+    # still a number.
+    smudge = np.array(total + number + [[162, 150, 20, 30]], np.int32)
+    is_digit = np.append(is_digit, False)
+    letters = np.append(~is_digit[:-1], False)
+    words = inside_a_word(smudge, is_digit, letters, np.append(doubtful, False))
+    assert not words[5:8].any()
 
 
 def test_printed_figures_beside_letters_are_part_of_the_word():
