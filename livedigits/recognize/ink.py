@@ -16,6 +16,16 @@ from livedigits.recognize.sheet import find_sheet
 
 SQUARE = np.ones((3, 3), np.uint8)  # 8-neighbourhood structuring element
 LEVEL_SUPPORT = 3  # marks that must share a darkness for it to be the writing's level
+# A faint pen among bold print: when FAINT_POPULATION of the marks at least (those
+# FAINT_INKED times the weakest ink, not the paper's grain) are under FAINT_BELOW of
+# the writing's level, they are writing of their own, and FAINT_QUANTILE of their
+# darkest values is the darkness nearly all of them reach.
+FAINT_INKED = 2.5
+FAINT_BELOW = 0.5
+FAINT_POPULATION = 0.25
+FAINT_QUANTILE = 0.1
+FAINT_WIDE = 1.5
+FAINT_TALL = 0.6
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -59,9 +69,10 @@ def components(mask: np.ndarray, values: np.ndarray):
     return count, labels, stats, peak
 
 
-def writing_level(half: np.ndarray, weak_min: float) -> float:
+def writing_level(half: np.ndarray, weak_min: float) -> tuple[float, float]:
     """The writing's own darkness (of 255) in ``half`` (h, w) uint8, the smoothed
-    darkness at a reduced size, or 0 when nothing there could be writing.
+    darkness at a reduced size, or 0 when nothing there could be writing; and the
+    darkness of a faint writing beside it (``faint_level``), or 0.
 
     What is darker than a threshold is taken apart into components; those that
     could be written marks count -- a few pixels tall at least, not a rule's or
@@ -72,7 +83,10 @@ def writing_level(half: np.ndarray, weak_min: float) -> float:
     grid, or joined by faint print, come apart at one of them. The level is the
     highest found among at least ``LEVEL_SUPPORT`` marks, so a page's many faint
     printed glyphs do not outweigh its handwriting, and a fine pen's page and a
-    marker's page are judged by one rule.
+    marker's page are judged by one rule. A page of bold print (a sudoku's givens, a
+    table's headings) and a faint pen has two writings, and the print's level would
+    leave the pen under both thresholds: ``faint_level`` finds the pen's among the
+    marks at the first threshold.
     """
     h, w = half.shape
     level, threshold = 0.0, weak_min
@@ -91,6 +105,7 @@ def writing_level(half: np.ndarray, weak_min: float) -> float:
         found = int(plausible.sum())
         if least is None and found:  # a page of one digit has one mark, of course
             least = min(found, max(LEVEL_SUPPORT, 0.02 * found))
+            first = peak[plausible], bw[plausible], bh[plausible]
         if least is None:  # all joined up (digits on a ruled page's lines): go darker
             threshold *= 2
             continue
@@ -101,5 +116,31 @@ def writing_level(half: np.ndarray, weak_min: float) -> float:
         cumulative = np.cumsum(area[order])
         at = float(peak[order][np.searchsorted(cumulative, 0.9 * cumulative[-1])])
         level = max(level, at)
+        # How tall the writing's marks are where they come apart most, lines and grids
+        # left out.
+        mark_w, mark_h = bw[plausible], bh[plausible]
+        marks = (peak >= FAINT_BELOW * at) & (4 * mark_w >= mark_h) & (4 * mark_h >= mark_w)
+        tall = float(np.median(mark_h[marks])) if marks.any() else 0.0
         threshold *= 2
-    return level
+    if least is None or level <= 0:
+        return level, 0.0
+    return level, faint_level(*first, level, tall, weak_min)
+
+
+def faint_level(peak: np.ndarray, width: np.ndarray, height: np.ndarray, level: float,
+                tall: float, weak_min: float) -> float:
+    """The darkness (of 255) a faint writing reaches beside writing of ``level``, or 0
+    when there is none: ``peak`` (N,) float64 the darkest value of each plausible
+    mark at the weakest threshold ``weak_min``, ``width`` and ``height`` (N,) its box's
+    sides. Only marks no wider than FAINT_WIDE times their height count (a digit, not
+    a word of faint print run together)."""
+    shaped = width <= FAINT_WIDE * height
+    peak, height = peak[shaped], height[shaped]
+    inked = peak >= FAINT_INKED * weak_min
+    faint = inked & (peak < FAINT_BELOW * level)
+    if faint.sum() < max(LEVEL_SUPPORT, FAINT_POPULATION * inked.sum()):
+        return 0.0
+    if np.median(height[faint]) < FAINT_TALL * tall:
+        return 0.0
+    faint = np.sort(peak[faint])
+    return float(faint[int(FAINT_QUANTILE * (len(faint) - 1))])

@@ -69,6 +69,10 @@ FAINT_SEED = 0.8
 FAINT_SHARE = 0.45
 FAINT_BROKEN = 0.1  # of the marks so faint: the page's weak level is not theirs
 FAINT_TALL = 0.6  # of the strong marks' median height: a faint mark this tall may be a digit
+# A faint pen beside bold print (``ink.faint_level``): its digits reach FAINT_STRONG of the
+# darkness nearly all its marks reach, and their strokes stay above FAINT_WEAK of it.
+FAINT_STRONG = 0.8
+FAINT_WEAK = 0.7
 
 
 @dataclass
@@ -256,7 +260,7 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
     smooth = cv2.GaussianBlur(dark, (3, 3), 0)
     if sheet.levels is None:  # a sheet carried on keeps the levels it was found with
         sheet = replace(sheet, levels=_levels(smooth, valid))
-    noise, strong_level = sheet.levels
+    noise, strong_level, faint = sheet.levels
     weak_min = _weak_min(noise)
     strong_min = max(STRONG_MIN, STRONG_PER_NOISE * noise)
     if strong_level <= 0:
@@ -264,6 +268,9 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
     strong = max(strong_min, min(STRONG_SHARE * strong_level, STRONG_ENOUGH))
     # Faint print touching a digit would join it at a lower threshold.
     weak_level = max(weak_min, min(WEAK_SHARE * strong_level, WEAK_ENOUGH))
+    if faint > 0:  # a faint pen beside bold print: thresholds it reaches too
+        strong = max(strong_min, min(strong, FAINT_STRONG * faint))
+        weak_level = max(weak_min, min(weak_level, FAINT_WEAK * faint))
     _, weak = cv2.threshold(smooth, weak_level, 1, cv2.THRESH_BINARY)
     count, labels, stats, peak = components(weak, dark)
     if _fragmented(stats, peak, strong, weak_level):
@@ -358,10 +365,11 @@ def _find_at(gray: np.ndarray, scale: float, sheet: Sheet | None = None,
                       extents, [members[k] for k in order], sheet, small_marks)
 
 
-def _levels(smooth: np.ndarray, valid: np.ndarray | None) -> tuple[float, float]:
+def _levels(smooth: np.ndarray, valid: np.ndarray | None) -> tuple[float, float, float]:
     """``Sheet.levels`` of (H, W) uint8 smoothed darkness, ``valid`` (H, W) 0/255 uint8
     or None: the paper's noise, the median darkness of the sheet (nearly all paper), and
-    the writing's level (``ink.writing_level``, 0 when nothing could be writing)."""
+    the writing's level and a faint writing's beside it (``ink.writing_level``, 0 when
+    nothing could be writing, or no faint writing)."""
     half = np.ascontiguousarray(smooth[::2, ::2])
     half_valid = None if valid is None else np.ascontiguousarray(valid[::2, ::2])
     histogram = cv2.calcHist([half], [0], half_valid, [256], [0, 256]).ravel()
@@ -369,7 +377,7 @@ def _levels(smooth: np.ndarray, valid: np.ndarray | None) -> tuple[float, float]
     # Marks are counted at quarter size, each block keeping its darkest pixel, so that
     # no stroke's peak falls between the samples.
     quarter = np.ascontiguousarray(cv2.dilate(half, SQUARE[:2, :2], anchor=(0, 0))[::2, ::2])
-    return noise, writing_level(quarter, _weak_min(noise))
+    return (noise, *writing_level(quarter, _weak_min(noise)))
 
 
 def _weak_min(noise: float) -> float:

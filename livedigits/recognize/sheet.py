@@ -51,9 +51,9 @@ class Sheet:
     valid : (h, w) bool at analysis size, paper away from its edge; None when the
         paper fills the whole frame (no desk in view)
     inverted : bool, the writing was lighter than its surface
-    levels : (noise, writing) darkness of 255 the segmenter measured on the frame the
-        sheet was looked for on (the paper's median and ``ink.writing_level``), carried
-        on with the sheet; None until measured
+    levels : (noise, writing, faint writing) darkness of 255 the segmenter measured on
+        the frame the sheet was looked for on (the paper's median and
+        ``ink.writing_level``'s two), carried on with the sheet; None until measured
     """
 
     gray: np.ndarray
@@ -61,7 +61,7 @@ class Sheet:
     valid: np.ndarray | None
     inverted: bool
     light: np.ndarray | None = None  # (h, w) uint8 at analysis size, ``paper`` before resizing
-    levels: tuple[float, float] | None = None
+    levels: tuple[float, float, float] | None = None
 
     def valid_mask(self) -> np.ndarray | None:
         """(H, W) uint8 0/255 of ``valid`` at the image's size, or None when all is valid."""

@@ -66,6 +66,43 @@ def test_a_faint_pen_the_weak_level_cuts_into_is_regrown_whole_beside_a_sudoku(
     assert total["fp"] <= 2, total
 
 
+def test_a_faint_pen_far_lighter_than_the_bold_print_beside_it_is_read(holdout_recognizer):
+    # A sudoku's and a form's bold print set the writing's level (~230); a 0.8 px pen on
+    # a dim page peaks at 45-75, under the thresholds' caps (64 and 50) that level
+    # gives: 103 of 240 read right. The pen's own marks now set thresholds it reaches.
+    scenes = [render_scene(np.random.default_rng([73, k]), width=1280, height=720,
+                           digit_height=20, n_digits=60, stroke=0.8, ink_level=105,
+                           desk=0.3, blur=0.9, falloff=0.2, jpeg_quality=65, exposure=0.75,
+                           clutter=("sudoku", "form")) for k in range(4)]
+    total = _total(holdout_recognizer, scenes)
+    assert total["n"] == 240
+    assert total["correct"] >= 165, total
+    assert total["fp"] <= 16, total
+
+
+def test_faint_level_is_that_of_a_faint_writing_beside_bold_print_only():
+    from livedigits.recognize.ink import faint_level
+
+    rng = np.random.default_rng(5)
+
+    def level(*peaks, wide=False, tall=6.0):
+        peak = np.concatenate(peaks)
+        height = np.full(len(peak), 6)
+        return faint_level(peak, 3 * height if wide else height, height, 229.0, tall, 16.0)
+
+    bold, pen = rng.uniform(190, 230, 20), rng.uniform(45, 75, 30)
+    assert 45 <= level(bold, pen) <= 55  # nearly all of the pen's marks reach it
+    assert level(bold) == 0  # bold print alone
+    # A few faint marks (print's specks, a faint label) are no writing of their own,
+    assert level(bold, pen[:4]) == 0
+    # nor is the paper's grain just over the weakest threshold,
+    assert level(bold, rng.uniform(17, 35, 30)) == 0
+    # nor faint print: its letters run together into words three times as wide as tall,
+    assert level(bold, pen, wide=True) == 0
+    # or stand apart, half as tall as the writing's marks.
+    assert level(bold, pen, tall=12.0) == 0
+
+
 def test_a_sudoku_on_tilted_squared_paper_beside_a_form_keeps_its_digits(holdout_recognizer):
     # One of wild.py's random scenes: squared paper, a sudoku grid, a form and print, tilted
     # 3.5 degrees under perspective. The squared paper's rules merged into bands whose
