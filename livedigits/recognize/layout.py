@@ -322,6 +322,7 @@ WORD_GAP = 0.35  # heights between the letters of one word
 GLYPH_SIZES = (0.5, 1.6)  # heights, of a digit's, that a letter beside it may have
 PRINT_REACH = 3.0  # heights to either side over which a line is judged print or digits
 LETTER_SPACING = 0.6  # heights between a word's letters where letters far outnumber digits
+BOXED_SPACING = 0.8  # heights between the letters of a word in a form's boxes
 DIGITS_REACH = 8.0  # heights to either side over which a blob is judged among digits
 LINE_REACH = 1.5  # heights to either side within which a blob's neighbours share its line
 
@@ -390,20 +391,36 @@ def inside_a_word(boxes: np.ndarray, is_digit: np.ndarray,
         # written number read doubtfully throughout, or beside a stray mark, is a number.
         print_near = (near & glyph & letter_like[None, :]).any(axis=1, keepdims=True)
         turned_down = turned_down | (np.asarray(doubtful, bool)[None, :] & print_near)
-    word = (left & turned_down).any(axis=1) & (right & turned_down).any(axis=1)
-    glyphs = (near & glyph & turned_down).sum(axis=1)
-    digits = (near & ~turned_down).sum(axis=1)
     letter = glyph & letter_like[None, :]
-    word |= (glyphs >= digits) & ((left | right) & letter).any(axis=1)
     # Among twice as many letters as digits, a digit a letter's spacing from one: a word
     # written in capitals or in a form's boxes, one of its letters digit-like.
-    spaced = line & (((before >= -0.2 * h) & (before <= LETTER_SPACING * h))
-                     | ((after >= -0.2 * h) & (after <= LETTER_SPACING * h)))
-    word |= (glyphs >= np.maximum(2 * digits, 3)) & (spaced & letter).any(axis=1)
+    # A doubtful digit (a capital G read 0 at a fifth of the vote) reaches a form's
+    # boxes' wider spacing.
+    spacing = np.full((len(rows), 1), LETTER_SPACING)
+    if doubtful is not None:
+        spacing[np.asarray(doubtful, bool)[rows]] = BOXED_SPACING
+    spaced = line & (((before >= -0.2 * h) & (before <= spacing * h))
+                     | ((after >= -0.2 * h) & (after <= spacing * h)))
     # The digits of the same token go with it: "12A" is a word, not a 1.
     beside = (left | right)[:, rows]
+    word = np.zeros(len(rows), bool)
     while True:
-        more = word | (beside & word[None, :]).any(axis=1)
+        # Digits found in a word count as its letters when their neighbours are judged
+        # again (a form's "GUSTAV" whose S and A read 5 and 4 leaves its G no digit).
+        worded = np.zeros(len(boxes), bool)
+        worded[rows] = word
+        down = turned_down | worded[None, :]
+        more = (left & down).any(axis=1) & (right & down).any(axis=1)
+        glyphs = (near & glyph & down).sum(axis=1)
+        digits = (near & ~down).sum(axis=1)
+        more |= (glyphs >= digits) & ((left | right) & letter).any(axis=1)
+        more |= (glyphs >= np.maximum(2 * digits, 3)) & (spaced & letter).any(axis=1)
+        more |= word
+        while True:
+            token = more | (beside & more[None, :]).any(axis=1)
+            if (token == more).all():
+                break
+            more = token
         if (more == word).all():
             break
         word = more

@@ -62,6 +62,28 @@ def test_doubtful_digits_beside_print_are_letters_of_its_word():
     assert not words[5:8].any()
 
 
+def test_a_capital_in_a_forms_boxes_is_a_letter_of_its_word():
+    """'GUSTAV' written in a form's boxes, a letter a box apart (gaps of 0.5-0.7 heights):
+    the U, T and V turned down, the S and the A read as sure digits (both in the word),
+    the G as a 0 the not-a-digit examples hold most of the vote for. With the S and
+    the A counted as the word's letters, the G is one too; a handwritten number
+    written in such boxes after the same label, read doubtfully, stays a number."""
+    from livedigits.recognize.layout import inside_a_word
+
+    # As a photo of a form shows them: a box 78 px wide, letters 50-59 px tall.
+    gustav = [[956, 81, 38, 58], [1036, 77, 42, 56], [1106, 77, 48, 50], [1181, 78, 56, 59],
+              [1250, 73, 52, 59], [1327, 70, 44, 59]]
+    label = [[700, 95, 30, 42], [735, 95, 30, 42], [770, 95, 30, 42]]  # "...me:" printed
+    number = [[x, y + 220, w, h] for x, y, w, h in label + gustav]
+    boxes = np.array(label + gustav + number, np.int32)
+    is_digit = np.array([False] * 3 + [True, False, True, False, True, False]
+                        + [False] * 3 + [True] * 6)
+    doubtful = np.array([False] * 3 + [True] + [False] * 5 + [False] * 3 + [True] * 6)
+    words = inside_a_word(boxes, is_digit, ~is_digit, doubtful)
+    assert words[3:9].tolist() == [True, False, True, False, True, False]
+    assert not words[12:].any()
+
+
 def test_printed_figures_beside_letters_are_part_of_the_word():
     """'Page 14 Sign' in print: the figures stand at letter spacing from letters on a
     line of letters; the token '12A' goes as a whole. A row of handwritten digits with
