@@ -16,8 +16,9 @@ from livedigits.recognize.sheet import find_sheet
 
 SQUARE = np.ones((3, 3), np.uint8)  # 8-neighbourhood structuring element
 LEVEL_SUPPORT = 3  # marks that must share a darkness for it to be the writing's level
+GRAIN_OVER = 1.5  # of a threshold: the darkness its marks must reach to be writing
 # A faint pen among bold print: when FAINT_POPULATION of the marks at least (those
-# FAINT_INKED times the weakest ink, not the paper's grain) are under FAINT_BELOW of
+# FAINT_INKED times the first threshold, not the paper's grain) are under FAINT_BELOW of
 # the writing's level, they are writing of their own, and FAINT_QUANTILE of their
 # darkest values is the darkness nearly all of them reach.
 FAINT_INKED = 2.5
@@ -103,18 +104,20 @@ def writing_level(half: np.ndarray, weak_min: float) -> tuple[float, float]:
                      & (bw <= 0.6 * w) & (bh <= 0.8 * h)
                      & ~((area > 0.01 * h * w) & (area > 0.6 * bw * bh)))  # a pen, a shadow
         found = int(plausible.sum())
-        if least is None and found:  # a page of one digit has one mark, of course
+        peak, area = peak[plausible], area[plausible]
+        at = _top_tenth(peak, area) if found else 0.0
+        # Marks hardly darker than the threshold are the paper's grain: what is writing
+        # there is joined up still.
+        if least is None and found and at >= GRAIN_OVER * threshold:
+            # A page of one digit has one mark, of course.
             least = min(found, max(LEVEL_SUPPORT, 0.02 * found))
-            first = peak[plausible], bw[plausible], bh[plausible]
+            first = peak, bw[plausible], bh[plausible]
+            first_threshold = threshold
         if least is None:  # all joined up (digits on a ruled page's lines): go darker
             threshold *= 2
             continue
         if found < least or found == 0:
             break
-        peak, area = peak[plausible], area[plausible]
-        order = np.argsort(peak)
-        cumulative = np.cumsum(area[order])
-        at = float(peak[order][np.searchsorted(cumulative, 0.9 * cumulative[-1])])
         level = max(level, at)
         # How tall the writing's marks are where they come apart most, lines and grids
         # left out.
@@ -124,19 +127,30 @@ def writing_level(half: np.ndarray, weak_min: float) -> tuple[float, float]:
         threshold *= 2
     if least is None or level <= 0:
         return level, 0.0
-    return level, faint_level(*first, level, tall, weak_min)
+    return level, faint_level(*first, level, tall, first_threshold)
+
+
+def _top_tenth(peak: np.ndarray, area: np.ndarray) -> float:
+    """The darkness (N,) ``peak`` that marks of (N,) ``area`` px reach over a tenth of
+    their area: the 90th percentile of their darkest values, weighted by area."""
+    order = np.argsort(peak)
+    cumulative = np.cumsum(area[order])
+    return float(peak[order][np.searchsorted(cumulative, 0.9 * cumulative[-1])])
 
 
 def faint_level(peak: np.ndarray, width: np.ndarray, height: np.ndarray, level: float,
-                tall: float, weak_min: float) -> float:
+                tall: float, threshold: float) -> float:
     """The darkness (of 255) a faint writing reaches beside writing of ``level``, or 0
     when there is none: ``peak`` (N,) float64 the darkest value of each plausible
-    mark at the weakest threshold ``weak_min``, ``width`` and ``height`` (N,) its box's
-    sides. Only marks no wider than FAINT_WIDE times their height count (a digit, not
-    a word of faint print run together)."""
+    mark at the first ``threshold`` that found writing, ``width`` and ``height`` (N,)
+    its box's sides, ``tall`` the writing's marks' median height where they came apart
+    most. Only marks no wider than FAINT_WIDE times their height count (a digit, not a
+    word of faint print run together), none shorter than FAINT_TALL of ``tall`` in the
+    median (faint print's letters beside handwriting), and none under FAINT_INKED times
+    ``threshold`` (squared paper's grid in pieces, the paper's grain)."""
     shaped = width <= FAINT_WIDE * height
     peak, height = peak[shaped], height[shaped]
-    inked = peak >= FAINT_INKED * weak_min
+    inked = peak >= FAINT_INKED * threshold
     faint = inked & (peak < FAINT_BELOW * level)
     if faint.sum() < max(LEVEL_SUPPORT, FAINT_POPULATION * inked.sum()):
         return 0.0

@@ -85,10 +85,11 @@ def test_faint_level_is_that_of_a_faint_writing_beside_bold_print_only():
 
     rng = np.random.default_rng(5)
 
-    def level(*peaks, wide=False, tall=6.0):
+    def level(*peaks, wide=False, tall=6.0, threshold=16.0):
         peak = np.concatenate(peaks)
         height = np.full(len(peak), 6)
-        return faint_level(peak, 3 * height if wide else height, height, 229.0, tall, 16.0)
+        return faint_level(peak, 3 * height if wide else height, height, 229.0, tall,
+                           threshold)
 
     bold, pen = rng.uniform(190, 230, 20), rng.uniform(45, 75, 30)
     assert 45 <= level(bold, pen) <= 55  # nearly all of the pen's marks reach it
@@ -97,6 +98,8 @@ def test_faint_level_is_that_of_a_faint_writing_beside_bold_print_only():
     assert level(bold, pen[:4]) == 0
     # nor is the paper's grain just over the weakest threshold,
     assert level(bold, rng.uniform(17, 35, 30)) == 0
+    # nor squared paper's grid in pieces just over the first threshold that found writing,
+    assert level(bold, rng.uniform(45, 58, 300), threshold=42.0) == 0
     # nor faint print: its letters run together into words three times as wide as tall,
     assert level(bold, pen, wide=True) == 0
     # or stand apart, half as tall as the writing's marks.
@@ -107,13 +110,15 @@ def test_a_sudoku_on_tilted_squared_paper_beside_a_form_keeps_its_digits(holdout
     # One of wild.py's random scenes: squared paper, a sudoku grid, a form and print, tilted
     # 3.5 degrees under perspective. The squared paper's rules merged into bands whose
     # middle fitted slopes of 0.3-0.6, where no rule was then looked for: 8 of 31 found.
+    # Then 16: the grid joins the whole page up at the weakest threshold, where only the
+    # paper's grain (darkness 18-21) stood apart, and set the writing's level at 20.
     from livedigits.synthetic.wild import random_scene
 
     scene = random_scene(np.random.default_rng([1, 9, 3]))
     assert scene.image.shape[:2] == (1080, 1920) and len(scene.boxes) == 31
     total = _total(holdout_recognizer, [scene])
-    assert total["found"] >= 14, total
-    assert total["fp"] <= 6, total
+    assert total["found"] >= 26, total
+    assert total["fp"] <= 5, total
 
 
 @pytest.mark.parametrize("polarity", ["dark", "light"])
