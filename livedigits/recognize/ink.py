@@ -81,8 +81,10 @@ def writing_level(half: np.ndarray, weak_min: float) -> tuple[float, float]:
     shadow) -- each with its darkest value, weighted by its area, and the level
     there is the 90th percentile of that: most of the darkest tenth of the
     marks. Thresholds double from ``weak_min``: digits touching squared paper's
-    grid, or joined by faint print, come apart at one of them. The level is the
-    highest found among at least ``LEVEL_SUPPORT`` marks, so a page's many faint
+    grid, or joined by faint print, come apart at one of them; the first to count is
+    one whose marks reach GRAIN_OVER times it (below, all the writing is joined up
+    still, by squared paper's grid, and only the paper's grain stands apart). The
+    level is the highest found among at least ``LEVEL_SUPPORT`` marks, so a page's many faint
     printed glyphs do not outweigh its handwriting, and a fine pen's page and a
     marker's page are judged by one rule. A page of bold print (a sudoku's givens, a
     table's headings) and a faint pen has two writings, and the print's level would
