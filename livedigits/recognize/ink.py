@@ -26,7 +26,7 @@ FAINT_BELOW = 0.5
 FAINT_POPULATION = 0.25
 FAINT_QUANTILE = 0.1
 FAINT_WIDE = 1.5
-FAINT_TALL = 0.6
+FAINT_TALL = 0.6  # of the writing's marks' median height: a faint mark this tall may be a digit
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:

@@ -32,7 +32,14 @@ from livedigits.recognize.filters import (
     touching,
     typical_height,
 )
-from livedigits.recognize.ink import SQUARE, components, darkness, to_gray, writing_level
+from livedigits.recognize.ink import (
+    FAINT_TALL,
+    SQUARE,
+    components,
+    darkness,
+    to_gray,
+    writing_level,
+)
 from livedigits.recognize.rules import rule_lengths, split_rules
 from livedigits.recognize.sheet import Sheet, find_sheet, moved_sheet
 from livedigits.recognize.small_digits import closed_groups, short_closed_components
@@ -68,7 +75,6 @@ SIDE_RUN = 9  # px: an upright run at least this long may be a box's side
 FAINT_SEED = 0.8
 FAINT_SHARE = 0.45
 FAINT_BROKEN = 0.1  # of the marks so faint: the page's weak level is not theirs
-FAINT_TALL = 0.6  # of the strong marks' median height: a faint mark this tall may be a digit
 # A faint pen beside bold print (``ink.faint_level``): its digits reach FAINT_STRONG of the
 # darkness nearly all its marks reach, and their strokes stay above FAINT_WEAK of it.
 FAINT_STRONG = 0.8
